@@ -1,0 +1,1 @@
+/* arm.c: in progress */

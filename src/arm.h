@@ -1,0 +1,221 @@
+/*
+ * arm.h - the Azure Resource Manager client of rpfs: the only header the
+ * cache layer sees.  Below it sit armjson.c (the only json-c user), http.c
+ * and the auth_*.c sources (the only libcurl users).
+ *
+ * Every call is synchronous and thread-safe; many threads may call into one
+ * struct arm_client at once (connections are pooled below).  Calls return 0
+ * or a negative errno, mapped from ARM's answer by arm_errno() exactly as
+ * SPEC §5 says.  When `err` is not NULL it receives the details of the
+ * failure (or of the last response on success: status and request id).
+ *
+ * Memory: every struct returned through an out pointer is owned by the
+ * caller and freed with the matching *_free().  Strings inside are owned by
+ * the struct.
+ */
+#ifndef RPFS_ARM_H
+#define RPFS_ARM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+struct rpfs_opts;
+struct auth;
+
+/* ---- the model: plain C, no json-c -------------------------------------- */
+
+struct arm_tag {
+	char *key, *value;
+};
+
+struct arm_disk {
+	char *name;            /* disk name (OS disk: its name) */
+	int lun;               /* -1 for the OS disk */
+	int size_gb;           /* -1 when ARM did not say */
+	char *caching;         /* "None", "ReadOnly", "ReadWrite" or NULL */
+	char *storage_type;    /* managedDisk.storageAccountType or NULL */
+	char *disk_id;         /* managedDisk.id or NULL */
+	char *disk_rp_id;      /* diskRestorePoint.id or NULL */
+	char *encryption_type; /* diskRestorePoint.encryption.type or NULL */
+	char *json;            /* pretty-printed NAME.json view, '\n'-terminated */
+};
+
+/* Replication progress of one disk, from $expand=instanceView. */
+struct arm_disk_progress {
+	char *name;            /* disk name, derived from the disk restore point id */
+	int percent;           /* completionPercent, 0..100 */
+	char *status;          /* displayStatus, else the tail of code ("Succeeded") */
+};
+
+struct arm_rp {
+	char *id, *name;
+	char *state;           /* provisioningState (NULL when absent) */
+	char *consistency;     /* consistencyMode or NULL */
+	char *time_created;    /* as ARM gives it, or NULL */
+	char *source_rp_id;    /* properties.sourceRestorePoint.id (copies) or NULL */
+	char *source_location; /* sourceMetadata.location or NULL */
+	struct arm_disk *disks;
+	size_t ndisks;
+	struct arm_disk_progress *progress; /* only with instanceView */
+	size_t nprogress;
+	int has_instance_view;
+	char *json;            /* restorepoint.json view: pretty, stable, '\n'-terminated,
+				  without instanceView */
+};
+
+struct arm_rpc {
+	char *id, *name;
+	char *rg;              /* resource group, as spelled in id */
+	char *location;
+	char *state;           /* provisioningState or NULL */
+	char *source_id;       /* properties.source.id or NULL */
+	char *source_location; /* properties.source.location or NULL */
+	struct arm_tag *tags;
+	size_t ntags;
+	char *json;            /* collection.json view: pretty, stable, '\n'-terminated,
+				  without properties.restorePoints */
+	int has_points;        /* fetched with $expand=restorePoints */
+	struct arm_rp *points;
+	size_t npoints;
+};
+
+struct arm_location {
+	char *name;            /* "eastus" */
+	char *display_name;    /* "East US" or NULL */
+};
+
+/* What ARM said about the last call: filled on error and on success. */
+struct arm_err {
+	int status;            /* HTTP status, 0 when no answer */
+	char code[64];         /* CloudError code, "" when none */
+	char message[256];     /* CloudError message or transport error text */
+	char request_id[64];   /* x-ms-request-id, "" when none */
+};
+
+void arm_rp_free(struct arm_rp *rp);
+void arm_rp_clear(struct arm_rp *rp);       /* frees members, not rp itself */
+void arm_rpc_free(struct arm_rpc *rpc);
+void arm_rpc_clear(struct arm_rpc *rpc);
+void arm_rpc_array_free(struct arm_rpc **v, size_t n);
+void arm_locations_free(struct arm_location *v, size_t n);
+void arm_strings_free(char **v, size_t n);
+
+/* ---- ids and names (pure, no I/O) ---------------------------------------- */
+
+/* Parts of an ARM id; pointers into a buffer owned by the struct. */
+struct arm_id {
+	char *sub, *rg, *rpc, *rp; /* rp NULL for a collection id */
+	char *vm;                  /* set instead of rpc for a VM id */
+	char buf[];
+};
+/* Parse a collection, restore point or VM id (case-insensitive keywords).
+ * Returns 0, -EINVAL.  *out is freed with free(). */
+int arm_id_parse(const char *id, struct arm_id **out);
+
+/* ARM's generic name rule (NOTES §11): 1..260 chars, none of <>%&:\?/,
+ * no control characters, not ending in '.' or ' '.  Returns 0 or -EINVAL. */
+int arm_name_check(const char *name);
+/* Resource group rule: 1..90 chars of letters, digits, -_(). not ending in '.'. */
+int arm_rg_name_check(const char *name);
+
+/* ---- the client ----------------------------------------------------------- */
+
+struct arm_client;
+
+struct arm_stats {
+	uint64_t requests;          /* HTTP requests sent to ARM */
+	uint64_t by_op[16];         /* indexed by enum arm_op */
+	uint64_t retries;
+	uint64_t throttled;         /* 429 answers */
+	uint64_t errors;
+	long remaining_reads;       /* last x-ms-ratelimit-remaining-subscription-reads, -1 unknown */
+	long remaining_writes;
+	long remaining_deletes;
+	uint64_t bytes_in;
+};
+
+enum arm_op {
+	ARM_OP_LOCATIONS, ARM_OP_SUBSCRIPTIONS, ARM_OP_RESOURCE_GROUP, ARM_OP_RESOURCE_GROUPS,
+	ARM_OP_RPC_LIST_ALL, ARM_OP_RPC_LIST, ARM_OP_RPC_GET, ARM_OP_RPC_PUT, ARM_OP_RPC_PATCH,
+	ARM_OP_RPC_DELETE, ARM_OP_RP_GET, ARM_OP_RP_PUT, ARM_OP_RP_DELETE, ARM_OP_OPERATION,
+	ARM_OP_COUNT
+};
+const char *arm_op_name(enum arm_op op);
+
+/* A long-running operation started by a PUT or DELETE (may be NULL). */
+struct arm_lro;
+void arm_lro_free(struct arm_lro *lro);
+
+/* Create a client from validated options and a credential (borrowed; must
+ * outlive the client).  Returns 0, -ENOMEM, -EINVAL. */
+int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_client **out);
+void arm_client_free(struct arm_client *c);
+const char *arm_subscription(const struct arm_client *c);
+void arm_stats_get(struct arm_client *c, struct arm_stats *out);
+
+/* GET /subscriptions/{sub}/locations (regionType Physical only). */
+int arm_list_locations(struct arm_client *c, struct arm_location **out, size_t *n,
+		       struct arm_err *err);
+/* GET /subscriptions (ids without the /subscriptions/ prefix). */
+int arm_list_subscriptions(struct arm_client *c, char ***ids, size_t *n, struct arm_err *err);
+/* GET a resource group; *name_out receives ARM's spelling. -ENOENT if absent. */
+int arm_get_resource_group(struct arm_client *c, const char *rg, char **name_out,
+			   struct arm_err *err);
+int arm_list_resource_groups(struct arm_client *c, char ***names, size_t *n, struct arm_err *err);
+
+/* RestorePointCollections_ListAll, following every nextLink.  *pages
+ * receives the number of pages fetched (may be NULL). */
+int arm_list_collections(struct arm_client *c, struct arm_rpc ***out, size_t *n,
+			 unsigned *pages, struct arm_err *err);
+/* RestorePointCollections_Get, with $expand=restorePoints when expand. */
+int arm_get_collection(struct arm_client *c, const char *rg, const char *name, int expand,
+		       struct arm_rpc **out, struct arm_err *err);
+/* RestorePoints_Get, with $expand=instanceView when instance_view. */
+int arm_get_rp(struct arm_client *c, const char *rg, const char *rpc, const char *rp,
+	       int instance_view, struct arm_rp **out, struct arm_err *err);
+
+/* RestorePointCollections_CreateOrUpdate: location + source id (+ tags).
+ * Returns when ARM answers 200/201; *out may be NULL. */
+int arm_put_collection(struct arm_client *c, const char *rg, const char *name,
+		       const char *location, const char *source_id,
+		       const struct arm_tag *tags, size_t ntags,
+		       struct arm_rpc **out, struct arm_err *err);
+/* RestorePointCollections_Update with {"tags":{...}} (replaces all tags). */
+int arm_patch_collection_tags(struct arm_client *c, const char *rg, const char *name,
+			      const struct arm_tag *tags, size_t ntags,
+			      struct arm_rpc **out, struct arm_err *err);
+/* RestorePoints_Create: a new point (source_rp_id NULL; consistency may be
+ * NULL) or a copy (source_rp_id set).  Returns when ARM accepts (201/200/202);
+ * *out (may be NULL) receives the body when there is one; *lro (may be NULL)
+ * the operation to poll. */
+int arm_put_rp(struct arm_client *c, const char *rg, const char *rpc, const char *rp,
+	       const char *source_rp_id, const char *consistency,
+	       struct arm_rp **out, struct arm_lro **lro, struct arm_err *err);
+/* DELETEs: return when ARM accepts (200/202/204). */
+int arm_delete_rp(struct arm_client *c, const char *rg, const char *rpc, const char *rp,
+		  struct arm_lro **lro, struct arm_err *err);
+int arm_delete_collection(struct arm_client *c, const char *rg, const char *name,
+			  struct arm_lro **lro, struct arm_err *err);
+/* Poll an operation (Azure-AsyncOperation, else Location, else the
+ * resource's provisioningState) until it ends or timeout_s passes.
+ * Returns 0 when it Succeeded, -EIO when it Failed/Canceled (err filled),
+ * -ETIMEDOUT. */
+int arm_lro_wait(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s,
+		 struct arm_err *err);
+
+/* Render request bodies (used for dry_run and tests). Caller frees. */
+char *arm_body_put_collection(const char *location, const char *source_id,
+			      const struct arm_tag *tags, size_t ntags);
+char *arm_body_put_rp(const char *source_rp_id, const char *consistency);
+char *arm_body_patch_tags(const struct arm_tag *tags, size_t ntags);
+/* Path (no host, no api-version) of a collection or point; caller frees. */
+char *arm_path_rpc(const char *sub, const char *rg, const char *rpc);
+char *arm_path_rp(const char *sub, const char *rg, const char *rpc, const char *rp);
+
+/* The one mapping from an ARM answer to an errno (SPEC §5). status 0 means
+ * a transport failure; transport is a CURLcode-like class:
+ * 0 none, 1 cannot connect / TLS, 2 timeout, 3 malformed body. */
+int arm_errno(int status, const char *code, int transport);
+
+#endif

@@ -1,0 +1,1 @@
+/* arm_err.c: in progress */

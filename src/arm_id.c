@@ -1,0 +1,1 @@
+/* arm_id.c: in progress */

@@ -1,0 +1,1 @@
+/* armjson.c: in progress */

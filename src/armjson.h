@@ -1,0 +1,1 @@
+/* armjson.h: in progress */

@@ -1,0 +1,1 @@
+/* auth_cli.c: in progress */

@@ -1,0 +1,1 @@
+/* auth_env.c: in progress */

@@ -1,0 +1,1 @@
+/* auth_int.h: in progress */

@@ -1,0 +1,1 @@
+/* auth_msi.c: in progress */

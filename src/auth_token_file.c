@@ -1,0 +1,1 @@
+/* auth_token_file.c: in progress */

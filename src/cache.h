@@ -1,0 +1,1 @@
+/* cache.h: in progress */

@@ -1,0 +1,1 @@
+/* fs.h: in progress */

@@ -1,0 +1,1 @@
+/* http.c: in progress */

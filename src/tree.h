@@ -1,0 +1,1 @@
+/* tree.h: in progress */

@@ -1,0 +1,227 @@
+# tests/lib.sh - shared shell library for mounted tests and armsim tests.
+#
+# A test sources it, then calls, for example:
+#   start_armsim --demo            # sets ARMSIM_URL, ARMSIM_PORT, ARMSIM_LOG
+#   mount_rpfs -o ttl=60           # sets MNT; rpfs log in RPFS_LOG
+#   ls "$MNT"
+#   pass                           # or: fail "reason"
+#
+# Every exit path runs cleanup: unmount (fusermount3 -u, then -uz), stop
+# the servers the test started, and fail the test when a daemon log holds
+# a sanitizer report or a crash.  In CI (CI=true) a skip is a failure.
+
+set -u
+
+: "${RPFS:=$(cd "$(dirname "$0")/.." && pwd)/src/rpfs}"
+: "${ARMSIM:=$(cd "$(dirname "$0")/.." && pwd)/contrib/armsim/armsim}"
+: "${TESTS_SRCDIR:=$(cd "$(dirname "$0")" && pwd)}"
+
+TEST_NAME=$(basename "$0" .sh)
+WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/rpfs-$TEST_NAME.XXXXXX")
+MNT=
+ARMSIM_PID=
+RPFS_PID=
+ARMSIM_LOG=$WORKDIR/armsim.log
+RPFS_LOG=$WORKDIR/rpfs.log
+_lib_failed=0
+_lib_pids=
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:log_path=$WORKDIR/asan}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:log_path=$WORKDIR/ubsan}"
+
+log() { printf '%s: %s\n' "$TEST_NAME" "$*" >&2; }
+
+# Skip (exit 77), or fail in CI where every test must run.
+skip() {
+	log "SKIP: $*"
+	if [ "${CI:-}" = true ]; then exit 1; fi
+	exit 77
+}
+
+fail() {
+	log "FAIL: $*"
+	_lib_failed=1
+	exit 1
+}
+
+pass() { exit 0; }
+
+# check DESCRIPTION CMD...: run CMD, fail with DESCRIPTION when it fails.
+check() {
+	local what=$1; shift
+	"$@" || fail "$what (command: $*)"
+}
+
+# expect_eq DESCRIPTION EXPECTED ACTUAL
+expect_eq() {
+	[ "$2" = "$3" ] || fail "$1: expected [$2], got [$3]"
+}
+
+# expect_errno ERRNO-NAME CMD...: run CMD, which must fail with that
+# message (strerror text in its stderr).
+expect_errno() {
+	local name=$1; shift
+	local msg out
+	case $name in
+		EINVAL) msg='Invalid argument' ;;
+		EEXIST) msg='File exists' ;;
+		ENOENT) msg='No such file or directory' ;;
+		EPERM) msg='Operation not permitted' ;;
+		EACCES) msg='Permission denied' ;;
+		EBUSY) msg='Device or resource busy' ;;
+		EDQUOT) msg='Disk quota exceeded' ;;
+		EROFS) msg='Read-only file system' ;;
+		ENOTEMPTY) msg='Directory not empty' ;;
+		EAGAIN) msg='Resource temporarily unavailable' ;;
+		EIO) msg='Input/output error' ;;
+		ETIMEDOUT) msg='Connection timed out' ;;
+		EHOSTUNREACH) msg='No route to host' ;;
+		EFBIG) msg='File too large' ;;
+		*) fail "expect_errno: unknown errno $name" ;;
+	esac
+	if out=$("$@" 2>&1); then
+		fail "expected $name from: $* (it succeeded)"
+	fi
+	case $out in
+		*"$msg"*) return 0 ;;
+	esac
+	fail "expected $name ($msg) from: $*; got: $out"
+}
+
+_sanitizer_check() {
+	local f
+	for f in "$WORKDIR"/asan* "$WORKDIR"/ubsan*; do
+		[ -s "$f" ] || continue
+		log "sanitizer report in $f:"
+		head -50 "$f" >&2
+		return 1
+	done
+	for f in "$RPFS_LOG" "$ARMSIM_LOG"; do
+		[ -f "$f" ] || continue
+		if grep -Eq 'ERROR: (Address|Leak|Thread)Sanitizer|runtime error:|Segmentation fault|SUMMARY: .*Sanitizer' "$f"; then
+			log "sanitizer report or crash in $f:"
+			grep -E -A20 'Sanitizer|runtime error' "$f" | head -60 >&2
+			return 1
+		fi
+	done
+	return 0
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	if [ -n "$MNT" ] && mountpoint -q "$MNT" 2>/dev/null; then
+		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null
+	fi
+	if [ -n "$RPFS_PID" ]; then
+		local i
+		for i in $(seq 50); do kill -0 "$RPFS_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -TERM "$RPFS_PID" 2>/dev/null
+	fi
+	local p
+	for p in $_lib_pids; do kill -TERM "$p" 2>/dev/null; done
+	for p in $_lib_pids; do
+		for i in $(seq 30); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$p" 2>/dev/null
+	done
+	if ! _sanitizer_check; then
+		[ "$rc" -eq 0 ] && rc=1
+	fi
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
+		for f in "$RPFS_LOG" "$ARMSIM_LOG"; do
+			[ -s "$f" ] || continue
+			log "--- last lines of $f"
+			tail -40 "$f" >&2
+		done
+	fi
+	if [ "$rc" -eq 0 ] || [ "${KEEP_WORKDIR:-}" = "" ]; then
+		rm -rf "$WORKDIR"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need_fuse() {
+	[ -c /dev/fuse ] || skip "no /dev/fuse"
+	command -v fusermount3 >/dev/null || skip "no fusermount3"
+	[ -x "$RPFS" ] || skip "rpfs not built"
+}
+
+need_armsim() {
+	[ -x "$ARMSIM" ] || skip "armsim not built (configure --disable-armsim?)"
+}
+
+# wait_for COUNT-OF-TENTHS CMD...: poll until CMD succeeds.
+wait_for() {
+	local n=$1; shift
+	local i
+	for i in $(seq "$n"); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_armsim [ARGS...]: start armsim on a free loopback port (plain
+# HTTP).  Sets ARMSIM_URL (base, no trailing slash), ARMSIM_PORT.
+start_armsim() {
+	need_armsim
+	local pf=$WORKDIR/armsim.port
+	rm -f "$pf"
+	"$ARMSIM" --listen 127.0.0.1:0 --port-file "$pf" --accept-token rpfs-test-token "$@" \
+		>>"$ARMSIM_LOG" 2>&1 &
+	ARMSIM_PID=$!
+	_lib_pids="$_lib_pids $ARMSIM_PID"
+	wait_for 100 test -s "$pf" || fail "armsim did not start"
+	ARMSIM_PORT=$(cat "$pf")
+	ARMSIM_URL="http://127.0.0.1:$ARMSIM_PORT"
+	export ARMSIM_URL ARMSIM_PORT
+}
+
+# sim GET|POST PATH [BODY]: talk to armsim's control API; prints the body.
+sim() {
+	local method=$1 path=$2 body=${3:-}
+	if [ -n "$body" ]; then
+		curl -sS -f -X "$method" -H 'Content-Type: application/json' --data "$body" "$ARMSIM_URL$path"
+	else
+		curl -sS -f -X "$method" "$ARMSIM_URL$path"
+	fi
+}
+
+# arm METHOD PATH-WITH-QUERY [BODY]: an authenticated ARM call to armsim.
+arm() {
+	local method=$1 path=$2 body=${3:-}
+	if [ -n "$body" ]; then
+		curl -sS -X "$method" -H 'Authorization: Bearer rpfs-test-token' \
+			-H 'Content-Type: application/json' --data "$body" "$ARMSIM_URL$path"
+	else
+		curl -sS -X "$method" -H 'Authorization: Bearer rpfs-test-token' "$ARMSIM_URL$path"
+	fi
+}
+
+# The demo subscription id of armsim.
+DEMO_SUB=8c1b6e44-2f0a-4d3e-9b57-1d4e3f6a9c20
+
+# mount_rpfs [RPFS-ARGS...]: mount rpfs on $WORKDIR/mnt against armsim with
+# a token file; runs in the foreground in the background of this shell.
+mount_rpfs() {
+	need_fuse
+	MNT=$WORKDIR/mnt
+	mkdir -p "$MNT"
+	printf '%s\n' rpfs-test-token >"$WORKDIR/token"
+	chmod 600 "$WORKDIR/token"
+	"$RPFS" -f -o "endpoint=$ARMSIM_URL,token_file=$WORKDIR/token,subscription=${RPFS_SUB:-$DEMO_SUB}" \
+		-o log_level=debug "$@" "$MNT" >>"$RPFS_LOG" 2>&1 &
+	RPFS_PID=$!
+	if ! wait_for 100 mountpoint -q "$MNT"; then
+		fail "rpfs did not mount"
+	fi
+}
+
+umount_rpfs() {
+	fusermount3 -u "$MNT" || fusermount3 -uz "$MNT"
+	local i
+	for i in $(seq 50); do kill -0 "$RPFS_PID" 2>/dev/null || break; sleep 0.1; done
+	RPFS_PID=
+}
