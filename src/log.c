@@ -1,0 +1,118 @@
+/*
+ * log.c - rpfs logging: stderr in the foreground, syslog otherwise.
+ *
+ * One line per message, written with a single write so that lines from
+ * different threads never interleave.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static int log_to_syslog;
+static enum log_level log_max = LOG_LVL_INFO;
+static const char *log_ident = "rpfs";
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const log_names[] = { "error", "warning", "info", "debug" };
+
+/* Start logging to syslog (to_syslog) or stderr, dropping messages above level. */
+void log_open(const char *ident, int to_syslog, enum log_level level)
+{
+	pthread_mutex_lock(&log_lock);
+	log_ident = ident ? ident : "rpfs";
+	log_to_syslog = to_syslog;
+	log_max = level;
+	if (to_syslog)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* Reconnect to syslog (after SIGHUP, or a restarted syslog daemon). */
+void log_reopen(void)
+{
+	pthread_mutex_lock(&log_lock);
+	if (log_to_syslog) {
+		closelog();
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+void log_close(void)
+{
+	pthread_mutex_lock(&log_lock);
+	if (log_to_syslog)
+		closelog();
+	log_to_syslog = 0;
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* Parse "error", "warning", "info", "debug" (or 0..3). */
+int log_level_parse(const char *s, enum log_level *out)
+{
+	for (int i = 0; i <= LOG_LVL_DEBUG; i++) {
+		if (!strcasecmp(s, log_names[i]) || (s[0] == '0' + i && !s[1])) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	if (!strcasecmp(s, "warn")) {
+		*out = LOG_LVL_WARN;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+enum log_level log_get_level(void)
+{
+	return log_max;
+}
+
+/* Log one line at lvl. */
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char line[2048];
+	int saved = errno;
+	va_list ap;
+
+	if (lvl > log_max)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	/* A message is one line: fold any newline a caller let through. */
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+
+	if (log_to_syslog) {
+		syslog(prio[lvl], "%s", line);
+	} else {
+		char out[2200];
+		struct timespec ts;
+		struct tm tm;
+		int n;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		n = snprintf(out, sizeof(out), "%02d:%02d:%02d.%03ld %s[%d]: %s: %s\n", tm.tm_hour,
+			     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_ident, (int)getpid(),
+			     log_names[lvl], line);
+		if (n > (int)sizeof(out) - 1)
+			n = (int)sizeof(out) - 1;
+		if (write(STDERR_FILENO, out, (size_t)n) < 0) {
+			/* nowhere left to report it */
+		}
+	}
+	errno = saved;
+}
