@@ -1,0 +1,64 @@
+#!/bin/sh
+# contrib/demo.sh - build rpfs and armsim, start armsim with its demo
+# subscription and mount it at /mnt/restorepoints (run as root).
+#   sh contrib/demo.sh          start (again) and print a short tree
+#   sh contrib/demo.sh stop     unmount and stop armsim
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+mnt=${RPFS_DEMO_MOUNT:-/mnt/restorepoints}
+run=${RPFS_DEMO_DIR:-/run/rpfs-demo}
+sub=8c1b6e44-2f0a-4d3e-9b57-1d4e3f6a9c20
+
+stop() {
+	if mountpoint -q "$mnt" 2>/dev/null; then
+		fusermount3 -u "$mnt" 2>/dev/null || fusermount3 -uz "$mnt"
+	fi
+	if [ -f "$run/armsim.pid" ]; then
+		kill "$(cat "$run/armsim.pid")" 2>/dev/null || true
+		rm -f "$run/armsim.pid"
+	fi
+}
+
+if [ "${1:-}" = stop ]; then
+	stop
+	echo "demo stopped"
+	exit 0
+fi
+
+cd "$top"
+sh contrib/deps.sh
+autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+mkdir -p build
+(cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j2)
+
+stop
+mkdir -p "$run" "$mnt"
+chmod 700 "$run"
+# A fresh random token that armsim accepts and rpfs reads from a file:
+# the secret never appears on a command line.
+umask 077
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/token"
+umask 022
+build/contrib/armsim/armsim --listen 127.0.0.1:0 --port-file "$run/port" --demo \
+	--accept-token "@$run/token" --log "$run/armsim.log" >"$run/armsim.out" 2>&1 &
+echo $! >"$run/armsim.pid"
+i=0
+while [ ! -s "$run/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ -s "$run/port" ] || { echo "armsim did not start; see $run/armsim.out" >&2; exit 1; }
+port=$(cat "$run/port")
+
+build/src/rpfs -o "endpoint=http://127.0.0.1:$port,subscription=$sub,token_file=$run/token" "$mnt"
+
+echo "armsim (demo subscription) on http://127.0.0.1:$port; rpfs mounted at $mnt"
+echo
+for region in "$mnt"/*/; do
+	for rg in "$region"*/; do
+		[ -d "$rg" ] || continue
+		for c in "$rg"*/; do
+			[ -d "$c" ] || continue
+			echo "${c#"$mnt"/}  ($(ls "$c" | grep -c '^rp' || true) restore points, state $(cat "$c/state"))"
+		done
+	done
+done
+echo
+echo "Try: ls $mnt/eastus    cat $mnt/*/*/*/*/progress    sh contrib/demo.sh stop"
