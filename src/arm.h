@@ -218,4 +218,28 @@ char *arm_path_rp(const char *sub, const char *rg, const char *rpc, const char *
  * 0 none, 1 cannot connect / TLS, 2 timeout, 3 malformed body. */
 int arm_errno(int status, const char *code, int transport);
 
+/* ---- additions ------------------------------------------------------------ */
+
+/* arm_errno() that also reads the message: VMRestorePointClientError that
+ * speaks of the restore point limit is EDQUOT (the code alone is shared
+ * with concurrent-operation failures, which are EBUSY). */
+int arm_errno_msg(int status, const char *code, const char *message, int transport);
+/* 1 when an answer is worth retrying: transport failures, 408, 429, 5xx,
+ * and 409 for a concurrent operation. */
+int arm_retryable(int status, const char *code, int transport);
+/* Delay in ms before retry number attempt (0-based).  retry_after_s >= 0
+ * (the Retry-After header) is always obeyed: the result is never below it.
+ * Otherwise exponential backoff with jitter taken from rnd.  Pure. */
+long arm_backoff_ms(unsigned attempt, long retry_after_s, unsigned rnd);
+/* Percent-encode one URL path segment (all but RFC 3986 unreserved);
+ * caller frees; NULL on ENOMEM. */
+char *arm_pct_encode(const char *s);
+/* Encoded URL paths (no host, no query) of a collection, point, group. */
+char *arm_url_path_rpc(const char *sub, const char *rg, const char *rpc);
+char *arm_url_path_rp(const char *sub, const char *rg, const char *rpc, const char *rp);
+char *arm_url_path_rg(const char *sub, const char *rg);
+/* The ARM id of the resource an operation is about (NULL when none);
+ * owned by lro. */
+const char *arm_lro_resource(const struct arm_lro *lro);
+
 #endif

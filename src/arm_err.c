@@ -1,1 +1,140 @@
-/* arm_err.c: in progress */
+/*
+ * arm_err.c - the decisions about an ARM answer, kept pure for testing:
+ * which errno it becomes (SPEC §5), whether it is worth retrying, and how
+ * long to wait before the retry.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arm.h"
+
+/* Codes ARM and Compute use for an operation that conflicts with another
+ * one still running on the same VM or resource. */
+static const char *const arm_busy_codes[] = {
+	"VMRestorePointClientError", "ConflictingOperation",
+	"OperationPreempted", "AnotherOperationInProgress", "ConcurrentOperation",
+	"RetryableError", "Conflict_OperationInProgress", NULL,
+};
+
+/* Codes for a quota or count limit. */
+static const char *const arm_quota_codes[] = {
+	"QuotaExceeded", "OperationNotAllowedQuotaExceeded", "RestorePointLimitExceeded",
+	"MaxRestorePointsLimitReached", "TooManyRestorePoints", "LimitExceeded", NULL,
+};
+
+/* 1 when code is one of list (case-insensitive). */
+static int arm_code_in(const char *code, const char *const *list)
+{
+	for (; code && *list; list++)
+		if (!strcasecmp(code, *list))
+			return 1;
+	return 0;
+}
+
+/* 1 when a message speaks of the restore point count limit. */
+static int arm_msg_is_limit(const char *msg)
+{
+	return msg && (strcasestr(msg, "maximum allowed") || strcasestr(msg, "limit"));
+}
+
+/* The one mapping from an ARM answer to an errno, message-aware. */
+int arm_errno_msg(int status, const char *code, const char *message, int transport)
+{
+	if (transport == 1)
+		return -EHOSTUNREACH;
+	if (transport == 2)
+		return -ETIMEDOUT;
+	if (transport == 3)
+		return -EIO;
+	if (status >= 200 && status < 300)
+		return 0;
+	if (status == 0)
+		return -EIO;
+	if (status == 429)
+		return -EAGAIN;
+	if (status == 401 || status == 403)
+		return -EACCES;
+	if (status == 404)
+		return -ENOENT;
+	if (arm_code_in(code, arm_quota_codes))
+		return -EDQUOT;
+	if (code && !strcasecmp(code, "VMRestorePointClientError") && arm_msg_is_limit(message))
+		return -EDQUOT;
+	if (status == 409)
+		return arm_code_in(code, arm_busy_codes) ? -EBUSY : -EEXIST;
+	if (arm_code_in(code, arm_busy_codes) && status < 500)
+		return -EBUSY;
+	if (status == 408)
+		return -ETIMEDOUT;
+	if (status == 400 || status == 405 || status == 411 || status == 413 || status == 414 ||
+	    status == 415 || status == 422)
+		return -EINVAL;
+	return -EIO;
+}
+
+/* The one mapping from an ARM answer to an errno (SPEC §5). */
+int arm_errno(int status, const char *code, int transport)
+{
+	return arm_errno_msg(status, code, NULL, transport);
+}
+
+/* 1 when an answer (or its absence) is worth retrying. */
+int arm_retryable(int status, const char *code, int transport)
+{
+	if (transport)
+		return 1;
+	if (status == 408 || status == 429 || status >= 500)
+		return 1;
+	/* A concurrent operation on the VM may clear: retry it too. */
+	if (status == 409 && arm_code_in(code, arm_busy_codes))
+		return 1;
+	return 0;
+}
+
+/* Delay in ms before retry number `attempt` (0-based): Retry-After when the
+ * server gave one (plus up to 250 ms of jitter, never less), else
+ * exponential backoff from 250 ms doubling to a 16 s ceiling, with
+ * "equal jitter": half the step fixed, half random from rnd. */
+long arm_backoff_ms(unsigned attempt, long retry_after_s, unsigned rnd)
+{
+	long step;
+
+	if (retry_after_s >= 0) {
+		if (retry_after_s > 3600)
+			retry_after_s = 3600;
+		return retry_after_s * 1000 + (long)(rnd % 251);
+	}
+	step = 250L << (attempt > 6 ? 6 : attempt);
+	if (step > 16000)
+		step = 16000;
+	return step / 2 + (long)(rnd % (unsigned)(step / 2 + 1));
+}
+
+/* Name of an operation (ARM's operationId). */
+const char *arm_op_name(enum arm_op op)
+{
+	static const char *const names[ARM_OP_COUNT] = {
+		[ARM_OP_LOCATIONS] = "Subscriptions_ListLocations",
+		[ARM_OP_SUBSCRIPTIONS] = "Subscriptions_List",
+		[ARM_OP_RESOURCE_GROUP] = "ResourceGroups_Get",
+		[ARM_OP_RESOURCE_GROUPS] = "ResourceGroups_List",
+		[ARM_OP_RPC_LIST_ALL] = "RestorePointCollections_ListAll",
+		[ARM_OP_RPC_LIST] = "RestorePointCollections_List",
+		[ARM_OP_RPC_GET] = "RestorePointCollections_Get",
+		[ARM_OP_RPC_PUT] = "RestorePointCollections_CreateOrUpdate",
+		[ARM_OP_RPC_PATCH] = "RestorePointCollections_Update",
+		[ARM_OP_RPC_DELETE] = "RestorePointCollections_Delete",
+		[ARM_OP_RP_GET] = "RestorePoints_Get",
+		[ARM_OP_RP_PUT] = "RestorePoints_Create",
+		[ARM_OP_RP_DELETE] = "RestorePoints_Delete",
+		[ARM_OP_OPERATION] = "Operations_Get",
+	};
+
+	if ((unsigned)op >= ARM_OP_COUNT)
+		return "unknown";
+	return names[op];
+}

@@ -1,1 +1,561 @@
-/* auth.c: in progress */
+/*
+ * auth.c - one credential for ARM: the source order, the cached token and
+ * its refresh.
+ *
+ * Why it is built this way: each source (auth_*.c) only knows how to fetch
+ * a token; everything about when to fetch lives here, once.  A token is
+ * refreshed when a third of its lifetime (at most 5 minutes) is left, when
+ * the source says its input changed (a rewritten token file), and once
+ * after a 401 (force).  Only one refresh runs at a time: other threads wait
+ * on a condition variable and then use its result, and a forced refresh
+ * that finds a newer token than the one that was refused does not fetch
+ * again, so a burst of 401s costs one token request.
+ *
+ * With auth=auto the sources whose inputs are present are kept in the
+ * order of SPEC §4 and the first is used; managed identity is a probe
+ * unless imds_endpoint was given (a host without IMDS must fall through to
+ * the Azure CLI quickly), so a probe that fails moves on to the next one.
+ * Why each source was skipped is kept for .rpfs/auth.
+ *
+ * Lock: a->lock protects everything below it in struct auth; it is not held
+ * during a fetch (network or a child process).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "armjson.h"
+#include "auth_int.h"
+#include "http.h"
+#include "log.h"
+#include "opts.h"
+
+#define AUTH_MAX_SRC 6
+#define AUTH_DEFAULT_IMDS "http://169.254.169.254"
+#define AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
+
+struct auth {
+	struct auth_cfg cfg;
+	struct auth_src *src[AUTH_MAX_SRC];
+	int nsrc, cur, used;     /* used: cur has delivered a token */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int refreshing;
+	unsigned long gen;       /* bumped at each new token */
+	char *token;
+	long long fetched_ms, exp_ms; /* realtime ms */
+	time_t exp;
+	char tenant[128];
+	char skipped[1536];
+	char mode[16];
+	char last_err[256];
+};
+
+/* Milliseconds of the realtime clock (token expiry is wall-clock time). */
+static long long auth_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Zero and free a secret string. */
+void auth_secret_free(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/* Read a small file, trimmed; caller zeroes and frees. */
+int auth_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	char *buf;
+	size_t n = 0, start = 0;
+	ssize_t r;
+	int fd, rc = 0;
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(max + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (n < max && (r = read(fd, buf + n, max - n)) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		n += (size_t)r;
+	}
+	if (!rc && n == max) {
+		char extra;
+		if (read(fd, &extra, 1) > 0)
+			rc = -EFBIG;
+	}
+	close(fd);
+	if (rc) {
+		explicit_bzero(buf, max + 1);
+		free(buf);
+		return rc;
+	}
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+		n--;
+	while (start < n && (buf[start] == ' ' || buf[start] == '\t' || buf[start] == '\n' || buf[start] == '\r'))
+		start++;
+	if (start)
+		memmove(buf, buf + start, n - start);
+	n -= start;
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+/* Turn a token endpoint answer into a token. */
+int auth_take_answer(int rc, long status, const char *body, size_t len, const char *what, char *tok,
+		     size_t toklen, time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
+{
+	char code[64], msg[256];
+	char *t = NULL, *tn = NULL;
+
+	if (rc)
+		return rc;
+	if (status != 200) {
+		if (body && len && !armj_parse_cloud_error(body, len, code, sizeof(code), msg, sizeof(msg)))
+			snprintf(err, errlen, "%s answered %ld %s: %.160s", what, status, code, msg);
+		else
+			snprintf(err, errlen, "%s answered %ld", what, status);
+		if (status >= 500 || status == 429 || status == 408)
+			return -EIO;
+		return -EACCES;
+	}
+	rc = armj_parse_token(body, len, &t, exp, &tn);
+	if (rc) {
+		snprintf(err, errlen, "%s gave an answer without a token", what);
+		return rc == -ENOMEM ? rc : -EIO;
+	}
+	if (strlen(t) + 1 > toklen) {
+		auth_secret_free(t);
+		free(tn);
+		snprintf(err, errlen, "%s gave a token that is too long", what);
+		return -ENOSPC;
+	}
+	memcpy(tok, t, strlen(t) + 1);
+	auth_secret_free(t);
+	if (tn && tenant && tlen)
+		snprintf(tenant, tlen, "%s", tn);
+	free(tn);
+	return 0;
+}
+
+/* POST a form to the Entra v2 token endpoint of tenant. */
+int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *form, char *tok,
+		    size_t toklen, time_t *exp, char *err, size_t errlen)
+{
+	struct http_req req = { 0 };
+	struct http_resp resp;
+	char *url, *tn = http_form_escape(tenant);
+	size_t n;
+	int rc, attempt;
+
+	if (!tn)
+		return -ENOMEM;
+	n = strlen(cfg->authority) + strlen(tn) + 40;
+	url = malloc(n);
+	if (!url) {
+		free(tn);
+		return -ENOMEM;
+	}
+	snprintf(url, n, "%s/%s/oauth2/v2.0/token", cfg->authority, tn);
+	free(tn);
+	req.method = "POST";
+	req.url = url;
+	req.body = form;
+	req.body_len = strlen(form);
+	req.content_type = "application/x-www-form-urlencoded";
+	req.timeout_ms = cfg->timeout_ms;
+	req.op = "Token";
+	for (attempt = 0;; attempt++) {
+		rc = http_do(cfg->http, &req, &resp);
+		if (rc)
+			snprintf(err, errlen, "token endpoint %s: %s", cfg->authority, resp.errmsg);
+		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "token endpoint", tok, toklen,
+				      exp, NULL, 0, err, errlen);
+		if (resp.body)
+			explicit_bzero(resp.body, resp.len);
+		http_resp_clear(&resp);
+		if (rc != -EIO || attempt >= 2)
+			break;
+		usleep(300000u << attempt);
+	}
+	free(url);
+	return rc;
+}
+
+/* Copy a string option, trimming trailing slashes. */
+static char *auth_trimdup(const char *s)
+{
+	char *r = strdup(s);
+	size_t n;
+
+	if (!r)
+		return NULL;
+	n = strlen(r);
+	while (n > 1 && r[n - 1] == '/' && r[n - 2] != '/')
+		r[--n] = '\0';
+	return r;
+}
+
+/* Append a skip reason for .rpfs/auth. */
+static void auth_note_skip(struct auth *a, const char *name, const char *why)
+{
+	size_t n = strlen(a->skipped);
+
+	snprintf(a->skipped + n, sizeof(a->skipped) - n, "skipped: %s: %s\n", name, why);
+}
+
+/* Add a source made by ctor, or note why it does not apply. */
+static int auth_add(struct auth *a, int rc, struct auth_src *s, const char *name, const char *why,
+		    char *err, size_t errlen, int explicit_mode)
+{
+	if (rc == 0) {
+		if (a->nsrc >= AUTH_MAX_SRC) {
+			s->free(s);
+			return 0;
+		}
+		a->src[a->nsrc++] = s;
+		return 0;
+	}
+	if (rc == -ENOENT && !explicit_mode) {
+		auth_note_skip(a, name, why);
+		return 0;
+	}
+	snprintf(err, errlen, "auth=%s: %s", name, why[0] ? why : strerror(-rc));
+	return rc == -ENOENT ? -EINVAL : rc;
+}
+
+/* Create the credential from options. */
+int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t errlen)
+{
+	struct auth *a;
+	struct auth_src *s = NULL;
+	const char *mode = o && o->auth && *o->auth ? o->auth : "auto";
+	const char *ep = o && o->endpoint ? o->endpoint : "https://management.azure.com";
+	char why[256];
+	char buf[512];
+	int rc = -ENOMEM, is_auto, httprc;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->cond, NULL);
+	snprintf(a->mode, sizeof(a->mode), "%s", mode);
+	a->cfg.authority = auth_trimdup(o && o->authority && *o->authority ? o->authority : AUTH_DEFAULT_AUTHORITY);
+	a->cfg.imds_endpoint = auth_trimdup(o && o->imds_endpoint && *o->imds_endpoint ? o->imds_endpoint
+									: AUTH_DEFAULT_IMDS);
+	a->cfg.imds_explicit = o && o->imds_endpoint && *o->imds_endpoint &&
+			       strcmp(a->cfg.imds_endpoint, AUTH_DEFAULT_IMDS) != 0;
+	{
+		char *e = auth_trimdup(ep);
+		if (!e)
+			goto fail;
+		snprintf(buf, sizeof(buf), "%s/.default", e);
+		a->cfg.scope = strdup(o && o->scope && *o->scope ? o->scope : buf);
+		snprintf(buf, sizeof(buf), "%s/", e);
+		a->cfg.resource = strdup(o && o->resource && *o->resource ? o->resource : buf);
+		free(e);
+	}
+	a->cfg.cloud = strdup(o && o->cloud && *o->cloud ? o->cloud : "AzureCloud");
+	if (o && o->token_file && *o->token_file)
+		a->cfg.token_file = strdup(o->token_file);
+	a->cfg.timeout_ms = (long)((o && o->op_timeout ? o->op_timeout : 30) * 1000);
+	if (!a->cfg.authority || !a->cfg.imds_endpoint || !a->cfg.scope || !a->cfg.resource || !a->cfg.cloud ||
+	    (o && o->token_file && *o->token_file && !a->cfg.token_file))
+		goto fail;
+	httprc = http_new(o ? o->cafile : NULL, 2, &a->cfg.http);
+	if (httprc) {
+		rc = httprc;
+		goto fail;
+	}
+
+	is_auto = !strcmp(mode, "auto");
+	rc = 0;
+	why[0] = '\0';
+	if (is_auto || !strcmp(mode, "token_file")) {
+		rc = auth_token_file_new(&a->cfg, &s, why, sizeof(why));
+		rc = auth_add(a, rc, s, "token_file", why, err, errlen, !is_auto);
+	}
+	if (!rc && (is_auto || !strcmp(mode, "env")) && !(is_auto && a->nsrc)) {
+		rc = auth_env_new(&a->cfg, &s, why, sizeof(why));
+		rc = auth_add(a, rc, s, "env", why, err, errlen, !is_auto);
+	}
+	if (!rc && (is_auto || !strcmp(mode, "workload")) && !(is_auto && a->nsrc)) {
+		rc = auth_workload_new(&a->cfg, &s, why, sizeof(why));
+		rc = auth_add(a, rc, s, "workload", why, err, errlen, !is_auto);
+	}
+	if (!rc && (is_auto || !strcmp(mode, "msi")) && !(is_auto && a->nsrc)) {
+		rc = auth_msi_new(&a->cfg, is_auto && !a->cfg.imds_explicit, &s, why, sizeof(why));
+		rc = auth_add(a, rc, s, "msi", why, err, errlen, !is_auto);
+	}
+	if (!rc && (is_auto || !strcmp(mode, "cli")) &&
+	    !(is_auto && a->nsrc && !a->src[a->nsrc - 1]->probe)) {
+		rc = auth_cli_new(&a->cfg, &s, why, sizeof(why));
+		rc = auth_add(a, rc, s, "cli", why, err, errlen, !is_auto);
+	}
+	if (rc)
+		goto fail;
+	if (!is_auto && strcmp(mode, "token_file") && strcmp(mode, "env") && strcmp(mode, "workload") &&
+	    strcmp(mode, "msi") && strcmp(mode, "cli")) {
+		snprintf(err, errlen, "auth=%s: unknown source (auto, token_file, env, workload, msi, cli)", mode);
+		rc = -EINVAL;
+		goto fail;
+	}
+	if (!a->nsrc) {
+		snprintf(err, errlen, "no credential found: %s", a->skipped);
+		/* One line: fold the reasons. */
+		for (char *p = err; *p; p++)
+			if (*p == '\n')
+				*p = p[1] ? ';' : '\0';
+		rc = -EACCES;
+		goto fail;
+	}
+	if (a->src[0]->name && !strcmp(a->src[0]->name, "env"))
+		snprintf(a->tenant, sizeof(a->tenant), "%s", getenv("AZURE_TENANT_ID") ? getenv("AZURE_TENANT_ID") : "");
+	if (a->src[0]->name && !strcmp(a->src[0]->name, "workload"))
+		snprintf(a->tenant, sizeof(a->tenant), "%s", getenv("AZURE_TENANT_ID") ? getenv("AZURE_TENANT_ID") : "");
+	*out = a;
+	return 0;
+fail:
+	if (!err[0])
+		snprintf(err, errlen, "%s", strerror(rc < 0 ? -rc : ENOMEM));
+	auth_free(a);
+	return rc ? rc : -ENOMEM;
+}
+
+/* Free the credential; zeroes the token. */
+void auth_free(struct auth *a)
+{
+	int i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->nsrc; i++)
+		a->src[i]->free(a->src[i]);
+	auth_secret_free(a->token);
+	http_free(a->cfg.http);
+	free(a->cfg.authority);
+	free(a->cfg.imds_endpoint);
+	free(a->cfg.scope);
+	free(a->cfg.resource);
+	free(a->cfg.token_file);
+	free(a->cfg.cloud);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->cond);
+	free(a);
+}
+
+/* 1 when the cached token should be replaced. */
+static int auth_stale(struct auth *a, long long now)
+{
+	long long life, margin;
+
+	if (!a->token)
+		return 1;
+	life = a->exp_ms - a->fetched_ms;
+	margin = life / 3;
+	if (margin > 300000)
+		margin = 300000;
+	return now + margin >= a->exp_ms;
+}
+
+/* Fetch with the current source, moving past failed probes. */
+static int auth_fetch(struct auth *a, int cur, char *tok, time_t *exp, char *tenant, size_t tlen,
+		      char *err, size_t errlen, int *used_src)
+{
+	int rc = -EACCES, i;
+
+	for (i = cur; i < a->nsrc; i++) {
+		struct auth_src *s = a->src[i];
+		err[0] = '\0';
+		*exp = 0;
+		rc = s->fetch(s, &a->cfg, tok, AUTH_TOKEN_MAX, exp, tenant, tlen, err, errlen);
+		*used_src = i;
+		if (!rc)
+			return 0;
+		if (!s->probe || i + 1 >= a->nsrc || a->used)
+			return rc;
+		log_info("auth: %s not available (%s), trying %s", s->name, err, a->src[i + 1]->name);
+		pthread_mutex_lock(&a->lock);
+		auth_note_skip(a, s->name, err);
+		pthread_mutex_unlock(&a->lock);
+	}
+	return rc;
+}
+
+/* Copy a valid bearer token into buf. */
+int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, size_t errlen)
+{
+	char *tok = NULL;
+	char tenant[128] = "";
+	char ebuf[256] = "";
+	unsigned long gen0;
+	time_t exp;
+	long long now;
+	int rc, cur, used_src = 0, changed;
+
+	pthread_mutex_lock(&a->lock);
+	gen0 = a->gen;
+	for (;;) {
+		while (a->refreshing)
+			pthread_cond_wait(&a->cond, &a->lock);
+		now = auth_now_ms();
+		changed = a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
+		if (a->token && !changed && !auth_stale(a, now) && (!force || a->gen != gen0)) {
+			if (strlen(a->token) + 1 > buflen) {
+				pthread_mutex_unlock(&a->lock);
+				snprintf(err, errlen, "token too long");
+				return -ENOSPC;
+			}
+			memcpy(buf, a->token, strlen(a->token) + 1);
+			pthread_mutex_unlock(&a->lock);
+			return 0;
+		}
+		if (!a->refreshing)
+			break;
+	}
+	a->refreshing = 1;
+	cur = a->cur;
+	pthread_mutex_unlock(&a->lock);
+
+	tok = malloc(AUTH_TOKEN_MAX);
+	rc = tok ? auth_fetch(a, cur, tok, &exp, tenant, sizeof(tenant), ebuf, sizeof(ebuf), &used_src)
+		 : -ENOMEM;
+
+	pthread_mutex_lock(&a->lock);
+	a->refreshing = 0;
+	pthread_cond_broadcast(&a->cond);
+	now = auth_now_ms();
+	if (rc == 0) {
+		char *t = strdup(tok);
+		if (!t) {
+			rc = -ENOMEM;
+		} else {
+			auth_secret_free(a->token);
+			a->token = t;
+			a->cur = used_src;
+			a->used = 1;
+			a->gen++;
+			a->fetched_ms = now;
+			a->exp = exp ? exp : (time_t)(now / 1000 + 3600);
+			a->exp_ms = (long long)a->exp * 1000;
+			if (a->exp_ms <= now)
+				a->exp_ms = now + 1000;
+			if (tenant[0])
+				snprintf(a->tenant, sizeof(a->tenant), "%s", tenant);
+			else if (!a->tenant[0]) {
+				char *tid = armj_jwt_tenant(t);
+				if (tid)
+					snprintf(a->tenant, sizeof(a->tenant), "%s", tid);
+				free(tid);
+			}
+			a->last_err[0] = '\0';
+			log_debug("auth: new token from %s, expires in %lld s", a->src[a->cur]->name,
+				  (a->exp_ms - now) / 1000);
+		}
+	} else {
+		snprintf(a->last_err, sizeof(a->last_err), "%s", ebuf);
+		/* A rewritten token file that cannot be read yet: keep the old
+		 * token while it is valid. */
+		if (changed && !force && a->token && now < a->exp_ms) {
+			log_warn("auth: %s: %s; keeping the current token", a->src[a->cur]->name, ebuf);
+			rc = 0;
+		} else {
+			log_err("auth: %s: %s", a->src[used_src]->name, ebuf);
+		}
+	}
+	if (rc == 0) {
+		if (strlen(a->token) + 1 > buflen) {
+			rc = -ENOSPC;
+			snprintf(ebuf, sizeof(ebuf), "token too long");
+		} else {
+			memcpy(buf, a->token, strlen(a->token) + 1);
+		}
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (tok) {
+		explicit_bzero(tok, AUTH_TOKEN_MAX);
+		free(tok);
+	}
+	if (rc)
+		snprintf(err, errlen, "%s", ebuf);
+	return rc;
+}
+
+/* Lines for .rpfs/auth. */
+int auth_describe(struct auth *a, char **out)
+{
+	char buf[4096];
+	size_t n = 0;
+	long long now = auth_now_ms();
+
+	pthread_mutex_lock(&a->lock);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "source: %s\nmode: %s\ncloud: %s\n",
+			      a->nsrc ? a->src[a->cur]->name : "none", a->mode, a->cfg.cloud);
+	if (n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "tenant: %s\n", a->tenant[0] ? a->tenant : "unknown");
+	if (n < sizeof(buf)) {
+		if (a->token) {
+			char ts[64];
+			time_t e = (time_t)(a->exp_ms / 1000);
+			struct tm tm;
+			gmtime_r(&e, &tm);
+			strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "expires: %s (in %lld s)\n", ts,
+					      (a->exp_ms - now) / 1000);
+		} else {
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "expires: no token yet\n");
+		}
+	}
+	if (n < sizeof(buf) && a->last_err[0])
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "last error: %s\n", a->last_err);
+	if (n < sizeof(buf))
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s", a->skipped);
+	pthread_mutex_unlock(&a->lock);
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
+}
+
+/* Name of the source in use. */
+const char *auth_source_name(const struct auth *a)
+{
+	return a->nsrc ? a->src[a->cur]->name : "none";
+}
+
+/* Tenant id when known. */
+const char *auth_tenant(const struct auth *a)
+{
+	return a->tenant[0] ? a->tenant : NULL;
+}

@@ -1,1 +1,73 @@
-/* auth_int.h: in progress */
+/*
+ * auth_int.h - the interface between auth.c (caching, refresh, auto order)
+ * and the credential sources, one file each.
+ *
+ * A source fetches a fresh token on request; auth.c decides when.  Sources
+ * never log tokens, secrets or assertions, and put a one-line reason
+ * without any of them into err on failure.
+ */
+#ifndef RPFS_AUTH_INT_H
+#define RPFS_AUTH_INT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "auth.h"
+
+struct http;
+
+/* Longest token kept (ARM tokens are 2-4 KB). */
+#define AUTH_TOKEN_MAX 16384
+
+/* What a source needs to know, copied from the options at auth_new. */
+struct auth_cfg {
+	char *authority;     /* no trailing slash */
+	char *imds_endpoint; /* no trailing slash */
+	char *scope;         /* "<endpoint>/.default" */
+	char *resource;      /* "<endpoint>/" */
+	char *token_file;
+	char *cloud;
+	int imds_explicit;   /* imds_endpoint given by the user */
+	long timeout_ms;     /* bound on one token request */
+	struct http *http;
+};
+
+struct auth_src {
+	const char *name;
+	/* Fetch a token into tok (NUL-terminated).  *exp: epoch seconds of
+	 * expiry (0 unknown).  tenant (may be filled, size tlen).  Returns 0,
+	 * -EACCES, -EHOSTUNREACH, -ETIMEDOUT, -EIO, -ENOSPC. */
+	int (*fetch)(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen);
+	/* 1 when the cached token must be dropped though unexpired (token
+	 * file rewritten); may be NULL. */
+	int (*changed)(struct auth_src *s, const struct auth_cfg *cfg);
+	void (*free)(struct auth_src *s);
+	/* 1 when a connection failure means "not available here, try the
+	 * next source" (auto mode probing IMDS). */
+	int probe;
+	void *priv;
+};
+
+/* Constructors: return 0 and *out, or -ENOENT with the reason the source
+ * does not apply in why (for auto), or another negative errno. */
+int auth_token_file_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
+int auth_env_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
+int auth_workload_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
+int auth_msi_new(const struct auth_cfg *cfg, int probe, struct auth_src **out, char *why, size_t wl);
+int auth_cli_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
+
+/* Shared by the Entra sources: POST a form to {authority}/{tenant}/oauth2/v2.0/token. */
+int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *form, char *tok,
+		    size_t toklen, time_t *exp, char *err, size_t errlen);
+/* Turn a token endpoint answer into a token; err names status and code. */
+int auth_take_answer(int rc, long status, const char *body, size_t len, const char *what,
+		     char *tok, size_t toklen, time_t *exp, char *tenant, size_t tlen,
+		     char *err, size_t errlen);
+/* Read a small file (at most max bytes), trimmed of surrounding
+ * whitespace; caller zeroes and frees. */
+int auth_read_file(const char *path, size_t max, char **out, size_t *len);
+/* Zero and free a secret string. */
+void auth_secret_free(char *s);
+
+#endif

@@ -1,1 +1,116 @@
-/* auth_workload.c: in progress */
+/*
+ * auth_workload.c - workload identity federation (Kubernetes and the like):
+ * AZURE_FEDERATED_TOKEN_FILE holds a short-lived token from the platform,
+ * re-read at every refresh because the platform rotates it, and sent as
+ * the client_assertion of a client credentials grant for
+ * AZURE_TENANT_ID / AZURE_CLIENT_ID.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth_int.h"
+#include "http.h"
+
+#define WL_MAX_ASSERTION (64 * 1024)
+
+struct wl_priv {
+	char *tenant, *client, *file;
+};
+
+/* Read the federated token and exchange it. */
+static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
+		    char *tenant, size_t tlen, char *err, size_t errlen)
+{
+	struct wl_priv *p = s->priv;
+	char *assertion = NULL, *ea = NULL, *cid = NULL, *sc = NULL, *form = NULL;
+	size_t n;
+	int rc;
+
+	rc = auth_read_file(p->file, WL_MAX_ASSERTION, &assertion, &n);
+	if (rc || !n) {
+		snprintf(err, errlen, "federated token file %s: %s", p->file, rc ? strerror(-rc) : "is empty");
+		rc = -EACCES;
+		goto out;
+	}
+	rc = -ENOMEM;
+	ea = http_form_escape(assertion);
+	cid = http_form_escape(p->client);
+	sc = http_form_escape(cfg->scope);
+	if (!ea || !cid || !sc)
+		goto out;
+	n = strlen(ea) + strlen(cid) + strlen(sc) + 200;
+	form = malloc(n);
+	if (!form)
+		goto out;
+	snprintf(form, n,
+		 "grant_type=client_credentials&client_id=%s&scope=%s"
+		 "&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer"
+		 "&client_assertion=%s",
+		 cid, sc, ea);
+	rc = auth_entra_post(cfg, p->tenant, form, tok, toklen, exp, err, errlen);
+	if (!rc && tenant && tlen)
+		snprintf(tenant, tlen, "%s", p->tenant);
+out:
+	auth_secret_free(assertion);
+	auth_secret_free(ea);
+	free(cid);
+	free(sc);
+	auth_secret_free(form);
+	return rc;
+}
+
+/* Free the source. */
+static void wl_free(struct auth_src *s)
+{
+	struct wl_priv *p = s->priv;
+
+	if (p) {
+		free(p->tenant);
+		free(p->client);
+		free(p->file);
+		free(p);
+	}
+	free(s);
+}
+
+/* The workload source, when the federated token file and ids are set. */
+int auth_workload_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl)
+{
+	const char *t = getenv("AZURE_TENANT_ID"), *c = getenv("AZURE_CLIENT_ID"),
+		   *f = getenv("AZURE_FEDERATED_TOKEN_FILE");
+	struct auth_src *s;
+	struct wl_priv *p;
+
+	(void)cfg;
+	*out = NULL;
+	if (!f || !*f || !t || !*t || !c || !*c) {
+		snprintf(why, wl, "%s not set", !f || !*f ? "AZURE_FEDERATED_TOKEN_FILE"
+					       : !t || !*t ? "AZURE_TENANT_ID" : "AZURE_CLIENT_ID");
+		return -ENOENT;
+	}
+	s = calloc(1, sizeof(*s));
+	p = calloc(1, sizeof(*p));
+	if (!s || !p)
+		goto nomem;
+	s->priv = p;
+	p->tenant = strdup(t);
+	p->client = strdup(c);
+	p->file = strdup(f);
+	if (!p->tenant || !p->client || !p->file)
+		goto nomem;
+	s->name = "workload";
+	s->fetch = wl_fetch;
+	s->free = wl_free;
+	*out = s;
+	return 0;
+nomem:
+	if (s)
+		wl_free(s);
+	else
+		free(p);
+	return -ENOMEM;
+}

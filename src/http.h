@@ -1,1 +1,83 @@
-/* http.h: in progress */
+/*
+ * http.h - the HTTP layer of rpfs: the only libcurl user besides the auth
+ * sources (which go through this header too).
+ *
+ * One struct http holds a pool of reusable curl easy handles (each keeps its
+ * connections alive) and a curl share of DNS answers and TLS sessions, so
+ * many threads can issue requests at once without a new TCP or TLS
+ * handshake each time.  http_do() performs exactly one request: retries,
+ * throttling and auth decisions belong to the caller (arm.c, auth_*.c).
+ *
+ * Thread-safe.  Memory: strings in struct http_resp are owned by it and
+ * freed by http_resp_clear().
+ */
+#ifndef RPFS_HTTP_H
+#define RPFS_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Hard cap on a response body (ARM's own limit is 8 MB). */
+#define HTTP_MAX_BODY (8u * 1024 * 1024 + 256 * 1024)
+
+/* Failure classes of a request that got no usable answer (arm_errno's
+ * `transport` argument uses the same numbers). */
+enum http_transport {
+	HTTP_OK = 0,
+	HTTP_ECONNECT = 1,   /* cannot resolve, connect, or TLS failure */
+	HTTP_ETIMEOUT = 2,   /* no complete answer in time */
+	HTTP_EBROKEN = 3,    /* reset, truncated, too large */
+};
+
+struct http;
+
+struct http_req {
+	const char *method;        /* "GET", "PUT", "PATCH", "DELETE", "POST" */
+	const char *url;           /* absolute */
+	const char *body;          /* NULL for none */
+	size_t body_len;
+	const char *content_type;  /* default "application/json" when body is set */
+	const char *bearer;        /* token for "Authorization: Bearer", or NULL */
+	const char *extra_header;  /* one more "Name: value" header, or NULL */
+	long timeout_ms;           /* whole request; required (> 0) */
+	long connect_timeout_ms;   /* 0: min(10 s, timeout_ms) */
+	int no_proxy;              /* bypass any proxy (IMDS) */
+	const char *op;            /* name for the trace line, or NULL */
+};
+
+struct http_resp {
+	long status;               /* 0 when no answer */
+	int transport;             /* enum http_transport */
+	char *body;                /* NUL-terminated, may be NULL */
+	size_t len;
+	long ms;                   /* elapsed */
+	long retry_after;          /* seconds, -1 when absent */
+	char request_id[64];       /* x-ms-request-id */
+	char client_request_id[40];
+	char *location;            /* Location header or NULL */
+	char *async_op;            /* Azure-AsyncOperation header or NULL */
+	long rl_reads, rl_writes, rl_deletes; /* x-ms-ratelimit-remaining-subscription-*, -1 */
+	char errmsg[256];          /* transport error text */
+};
+
+/* Create the pool.  cafile (may be NULL) adds a CA bundle; TLS is always
+ * verified.  max_handles bounds idle handles kept.  Returns 0, -ENOMEM. */
+int http_new(const char *cafile, unsigned max_handles, struct http **out);
+void http_free(struct http *h);
+
+/* Perform one request.  Returns 0 when an HTTP answer arrived (any
+ * status), else a negative errno (-EHOSTUNREACH, -ETIMEDOUT, -EIO) with
+ * resp->transport and resp->errmsg set.  Writes one debug trace line. */
+int http_do(struct http *h, const struct http_req *req, struct http_resp *resp);
+void http_resp_clear(struct http_resp *r);
+
+/* 1 when both absolute URLs have the same scheme, host and port. */
+int http_same_origin(const char *a, const char *b);
+/* Form-encode s (application/x-www-form-urlencoded); caller frees. */
+char *http_form_escape(const char *s);
+/* A random GUID, lowercase, into out[37]. */
+void http_guid(char out[37]);
+/* Global init (curl_global_init), idempotent; called by http_new. */
+void http_global_init(void);
+
+#endif
