@@ -1,1 +1,863 @@
-/* cache.c: in progress */
+/*
+ * cache.c - ARM answers kept for ttl, so that a warm `ls -lR` costs nothing.
+ *
+ * Why it is built this way:
+ *  - One table of entries keyed by ARM id (lower-cased, as ARM compares ids
+ *    case-insensitively); the ListAll answer uses the synthetic key
+ *    "@listall".  An entry holds either a value (reference-counted and
+ *    immutable, so readers never hold the lock while they render) or a
+ *    negative answer (-ENOENT for neg_ttl).
+ *  - Single flight: the first thread to miss marks the entry "fetching" and
+ *    calls the backend with the lock released; threads that miss the same
+ *    entry meanwhile wait on a condition variable and take the answer that
+ *    fetch produced (done_seq tells them it is new), so 16 concurrent cold
+ *    walks send one request per URL.
+ *  - A generation counter is read before each fetch; cache_flush() bumps
+ *    it, and a fetch that finishes under an older generation is handed to
+ *    its caller but not stored (the sshfs write-counter trick).
+ *  - A refresh that fails with a network error (-EHOSTUNREACH, -ETIMEDOUT,
+ *    -EIO) while an older value exists serves that value (marked stale) and
+ *    retries only after neg_ttl, so an unreachable ARM leaves the cached
+ *    tree readable and fast.
+ *  - Prefetch: a fixed pool of max_conns threads takes collection names
+ *    from a queue and runs the same single-flight fetch.
+ *
+ * Lock order: c->lock only (the listener and the backend run without it).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cache.h"
+#include "log.h"
+
+#define LIST_KEY "@listall"
+#define ERR_RING 100
+#define KEY_MAX 1024
+
+struct centry {
+	struct centry *next;
+	struct cache_val *val; /* NULL when none */
+	int neg;               /* negative errno cached (-ENOENT), 0 when none */
+	double expires;        /* monotonic seconds */
+	int fetching;
+	uint64_t done_seq;     /* bumped when a fetch ends */
+	int last_rc;           /* result of the last fetch, for waiters */
+	struct cache_val *last_val; /* its value (one reference), for waiters */
+	char key[];
+};
+
+struct err_rec {
+	time_t t;
+	char op[40];
+	char path[256];
+	struct arm_err e;
+	int rc;
+};
+
+struct pf_job {
+	struct pf_job *next;
+	char *rg, *name;
+};
+
+struct cache {
+	struct cache_backend be;
+	struct cache_cfg cfg;
+	char *sub;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;       /* fetch ended */
+	struct centry **buckets;
+	size_t nbuckets, nentries;
+	uint64_t gen;
+	cache_change_fn listener;
+	void *listener_arg;
+	/* counters */
+	uint64_t hits, misses, neg_hits, stale, joined, fetch_errors, prefetched;
+	/* errors ring */
+	struct err_rec ring[ERR_RING];
+	size_t ring_next, ring_count;
+	/* prefetch pool */
+	pthread_t *threads;
+	size_t nthreads;
+	struct pf_job *q_head, *q_tail;
+	pthread_cond_t q_cond;
+	int stopping;
+};
+
+/* Monotonic clock in seconds. */
+static double now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* FNV-1a of a key. */
+static size_t hash_key(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+/* 1 when the state is not terminal. */
+int cache_state_busy(const char *state)
+{
+	if (!state)
+		return 0;
+	return strcasecmp(state, "Succeeded") && strcasecmp(state, "Failed");
+}
+
+/* Take one more reference. */
+struct cache_val *cache_ref(struct cache_val *v)
+{
+	if (v)
+		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+	return v;
+}
+
+/* Drop a reference; the last one frees the value. */
+void cache_put(struct cache_val *v)
+{
+	if (!v || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (v->v)
+		arm_rpc_array_free(v->v, v->n);
+	free(v->sorted);
+	if (v->rpc)
+		arm_rpc_free(v->rpc);
+	if (v->rp)
+		arm_rp_free(v->rp);
+	free(v->name);
+	free(v);
+}
+
+/* A new value with one reference. */
+static struct cache_val *val_new(enum cache_kind kind)
+{
+	struct cache_val *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->refs = 1;
+	v->kind = kind;
+	v->fetched = time(NULL);
+	return v;
+}
+
+/* Order collections by (rg, name), case-insensitive. */
+static int cmp_rpc(const void *a, const void *b)
+{
+	const struct arm_rpc *x = *(const struct arm_rpc *const *)a;
+	const struct arm_rpc *y = *(const struct arm_rpc *const *)b;
+	int r = strcasecmp(x->rg ? x->rg : "", y->rg ? y->rg : "");
+
+	return r ? r : strcasecmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/* Find a collection in a ListAll answer by binary search. */
+const struct arm_rpc *cache_list_find(const struct cache_val *list, const char *rg,
+				      const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (!list || list->kind != CV_LIST || !list->sorted)
+		return NULL;
+	hi = list->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		const struct arm_rpc *x = list->sorted[mid];
+		int r = strcasecmp(rg, x->rg ? x->rg : "");
+
+		if (!r)
+			r = strcasecmp(name, x->name ? x->name : "");
+		if (!r)
+			return x;
+		if (r < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+/* Lower-cased copy of an ARM id built from its parts. */
+static int make_key(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int make_key(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	for (char *p = buf; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+/* Grow the bucket array when the table gets crowded.  Lock held. */
+static void maybe_grow(struct cache *c)
+{
+	size_t nb = c->nbuckets * 2;
+	struct centry **b;
+
+	if (c->nentries < c->nbuckets * 2)
+		return;
+	b = calloc(nb, sizeof(*b));
+	if (!b)
+		return;
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct centry *e = c->buckets[i], *next;
+
+		for (; e; e = next) {
+			size_t h = hash_key(e->key) % nb;
+
+			next = e->next;
+			e->next = b[h];
+			b[h] = e;
+		}
+	}
+	free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = nb;
+}
+
+/* Find or create the entry for key.  Lock held. */
+static struct centry *entry_get(struct cache *c, const char *key)
+{
+	size_t h = hash_key(key) % c->nbuckets;
+	struct centry *e;
+	size_t klen = strlen(key);
+
+	for (e = c->buckets[h]; e; e = e->next)
+		if (!strcmp(e->key, key))
+			return e;
+	e = calloc(1, sizeof(*e) + klen + 1);
+	if (!e)
+		return NULL;
+	memcpy(e->key, key, klen + 1);
+	e->next = c->buckets[h];
+	c->buckets[h] = e;
+	c->nentries++;
+	maybe_grow(c);
+	return e;
+}
+
+/* 1 for the errnos that mean "ARM did not answer properly". */
+static int is_network_error(int rc)
+{
+	return rc == -EHOSTUNREACH || rc == -ETIMEDOUT || rc == -EIO;
+}
+
+/* Keep a failure for .rpfs/errors and log it once. */
+void cache_record_error(struct cache *c, const char *op, const char *path,
+			const struct arm_err *err, int rc)
+{
+	struct err_rec *r;
+	struct arm_err none = { 0 };
+
+	if (!err)
+		err = &none;
+	log_warn("%s %s: %s (HTTP %d%s%s%s%s%s)", op, path, strerror(-rc), err->status,
+		 err->code[0] ? ", " : "", err->code, err->message[0] ? ": " : "", err->message,
+		 err->request_id[0] ? "" : "");
+	if (err->request_id[0])
+		log_warn("%s %s: x-ms-request-id %s", op, path, err->request_id);
+	pthread_mutex_lock(&c->lock);
+	r = &c->ring[c->ring_next];
+	r->t = time(NULL);
+	snprintf(r->op, sizeof(r->op), "%s", op);
+	snprintf(r->path, sizeof(r->path), "%s", path);
+	r->e = *err;
+	r->rc = rc;
+	c->ring_next = (c->ring_next + 1) % ERR_RING;
+	if (c->ring_count < ERR_RING)
+		c->ring_count++;
+	c->fetch_errors++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* What a fetch needs to know: the backend call and its arguments. */
+struct fetch_req {
+	enum cache_kind kind;
+	const char *rg, *name, *rp;
+	const char *op;   /* for errors */
+	char path[KEY_MAX];
+};
+
+/* Lifetime of a freshly fetched value. */
+static double val_ttl(struct cache *c, const struct cache_val *v)
+{
+	if (v->kind == CV_COLL && v->rpc) {
+		if (cache_state_busy(v->rpc->state))
+			return c->cfg.busy_ttl;
+		for (size_t i = 0; i < v->rpc->npoints; i++)
+			if (cache_state_busy(v->rpc->points[i].state))
+				return c->cfg.busy_ttl;
+	}
+	if (v->kind == CV_RP)
+		return 0;
+	return c->cfg.ttl;
+}
+
+/* Call the backend (no lock held).  Returns 0 with *out, or an errno. */
+static int backend_fetch(struct cache *c, const struct fetch_req *fr, struct cache_val **out,
+			 struct arm_err *err)
+{
+	struct cache_val *v = val_new(fr->kind);
+	int rc = -ENOSYS;
+
+	if (!v)
+		return -ENOMEM;
+	switch (fr->kind) {
+	case CV_LIST:
+		rc = c->be.list_collections(c->be.arg, &v->v, &v->n, &v->pages, err);
+		if (rc == 0 && v->n) {
+			v->sorted = malloc(v->n * sizeof(*v->sorted));
+			if (!v->sorted) {
+				rc = -ENOMEM;
+				break;
+			}
+			memcpy(v->sorted, v->v, v->n * sizeof(*v->sorted));
+			qsort(v->sorted, v->n, sizeof(*v->sorted), cmp_rpc);
+		}
+		break;
+	case CV_COLL:
+		rc = c->be.get_collection(c->be.arg, fr->rg, fr->name, &v->rpc, err);
+		break;
+	case CV_RP:
+		rc = c->be.get_rp_view(c->be.arg, fr->rg, fr->name, fr->rp, &v->rp, err);
+		break;
+	case CV_RG:
+		rc = c->be.get_rg(c->be.arg, fr->rg, &v->name, err);
+		break;
+	}
+	if (rc < 0) {
+		cache_put(v);
+		return rc;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * The heart of the cache: return the entry's value, fetching it once for
+ * everybody when it is missing or expired (see the comment at the top).
+ * store = 0 for answers that must always be fresh (instance views).
+ */
+static int lookup(struct cache *c, const char *key, const struct fetch_req *fr,
+		  enum cache_mode mode, int store, struct cache_val **out)
+{
+	struct centry *e;
+	struct cache_val *v = NULL, *oldv = NULL;
+	struct arm_err err;
+	uint64_t gen, seen_seq = 0;
+	int waited = 0, changed = 0, rc;
+	double t;
+
+	pthread_mutex_lock(&c->lock);
+	e = entry_get(c, key);
+	if (!e) {
+		pthread_mutex_unlock(&c->lock);
+		return -ENOMEM;
+	}
+	for (;;) {
+		t = now_mono();
+		if (waited && e->done_seq != seen_seq) {
+			/* A fetch we waited for has ended: share its answer. */
+			c->joined++;
+			rc = e->last_rc;
+			if (rc == 0 && e->last_val) {
+				*out = cache_ref(e->last_val);
+				pthread_mutex_unlock(&c->lock);
+				return 0;
+			}
+			if (rc < 0) {
+				pthread_mutex_unlock(&c->lock);
+				return rc;
+			}
+		}
+		if (store && (e->val || e->neg) && (t < e->expires || mode == CACHE_NOFETCH)) {
+			if (e->neg) {
+				c->neg_hits++;
+				rc = e->neg;
+				pthread_mutex_unlock(&c->lock);
+				return rc;
+			}
+			c->hits++;
+			*out = cache_ref(e->val);
+			pthread_mutex_unlock(&c->lock);
+			return 0;
+		}
+		if (mode == CACHE_NOFETCH) {
+			pthread_mutex_unlock(&c->lock);
+			return -EAGAIN;
+		}
+		if (!e->fetching)
+			break;
+		/* Someone is fetching it: wait for that answer. */
+		{
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += c->cfg.op_timeout + 5;
+			seen_seq = e->done_seq;
+			waited = 1;
+			while (e->fetching && e->done_seq == seen_seq) {
+				if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT) {
+					pthread_mutex_unlock(&c->lock);
+					return -ETIMEDOUT;
+				}
+			}
+		}
+	}
+	e->fetching = 1;
+	gen = c->gen;
+	c->misses++;
+	pthread_mutex_unlock(&c->lock);
+
+	memset(&err, 0, sizeof(err));
+	rc = backend_fetch(c, fr, &v, &err);
+	if (rc < 0 && rc != -ENOENT)
+		cache_record_error(c, fr->op, fr->path, &err, rc);
+
+	pthread_mutex_lock(&c->lock);
+	e->fetching = 0;
+	e->done_seq++;
+	t = now_mono();
+	if (rc == 0) {
+		if (store && gen == c->gen) {
+			oldv = e->val;
+			e->val = cache_ref(v);
+			e->neg = 0;
+			e->expires = t + val_ttl(c, v);
+			changed = 1;
+		}
+	} else if (rc == -ENOENT) {
+		if (store && gen == c->gen) {
+			oldv = e->val;
+			e->val = NULL;
+			e->neg = -ENOENT;
+			e->expires = t + c->cfg.neg_ttl;
+			changed = oldv != NULL;
+		}
+	} else if (is_network_error(rc) && e->val && store) {
+		/* ARM unreachable: serve what we have, retry after neg_ttl. */
+		v = cache_ref(e->val);
+		c->stale++;
+		e->expires = t + (c->cfg.neg_ttl ? c->cfg.neg_ttl : 1);
+		rc = 0;
+	}
+	cache_put(e->last_val);
+	e->last_val = v ? cache_ref(v) : NULL;
+	e->last_rc = rc;
+	pthread_cond_broadcast(&c->cond);
+	pthread_mutex_unlock(&c->lock);
+
+	/* Tell the tree what changed (a vanished value comes as newv NULL). */
+	if (changed && c->listener)
+		c->listener(c->listener_arg, oldv, rc == 0 ? v : NULL);
+	cache_put(oldv);
+	if (rc < 0)
+		return rc;
+	*out = v;
+	return 0;
+}
+
+/* All collections of the subscription (RestorePointCollections_ListAll). */
+int cache_list(struct cache *c, enum cache_mode mode, struct cache_val **out)
+{
+	struct fetch_req fr = { .kind = CV_LIST, .op = "RestorePointCollections_ListAll" };
+
+	snprintf(fr.path, sizeof(fr.path),
+		 "/subscriptions/%s/providers/Microsoft.Compute/restorePointCollections", c->sub);
+	return lookup(c, LIST_KEY, &fr, mode, 1, out);
+}
+
+/* One collection with its points. */
+int cache_coll(struct cache *c, const char *rg, const char *name, enum cache_mode mode,
+	       struct cache_val **out)
+{
+	struct fetch_req fr = { .kind = CV_COLL, .rg = rg, .name = name,
+				.op = "RestorePointCollections_Get" };
+	char key[KEY_MAX];
+	int rc;
+
+	snprintf(fr.path, sizeof(fr.path),
+		 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+		 "restorePointCollections/%s", c->sub, rg, name);
+	rc = make_key(key, sizeof(key), "%s", fr.path);
+	if (rc < 0)
+		return rc;
+	return lookup(c, key, &fr, mode, 1, out);
+}
+
+/* A resource group's existence and spelling. */
+int cache_rg(struct cache *c, const char *rg, enum cache_mode mode, struct cache_val **out)
+{
+	struct fetch_req fr = { .kind = CV_RG, .rg = rg, .op = "ResourceGroups_Get" };
+	char key[KEY_MAX];
+	int rc;
+
+	snprintf(fr.path, sizeof(fr.path), "/subscriptions/%s/resourceGroups/%s", c->sub, rg);
+	rc = make_key(key, sizeof(key), "%s", fr.path);
+	if (rc < 0)
+		return rc;
+	return lookup(c, key, &fr, mode, 1, out);
+}
+
+/* A point with its instance view, fetched fresh (shared by concurrent callers). */
+int cache_rp_view(struct cache *c, const char *rg, const char *rpc, const char *rp,
+		  struct cache_val **out)
+{
+	struct fetch_req fr = { .kind = CV_RP, .rg = rg, .name = rpc, .rp = rp,
+				.op = "RestorePoints_Get" };
+	char key[KEY_MAX];
+	int rc;
+
+	snprintf(fr.path, sizeof(fr.path),
+		 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+		 "restorePointCollections/%s/restorePoints/%s?$expand=instanceView", c->sub, rg,
+		 rpc, rp);
+	rc = make_key(key, sizeof(key), "%s", fr.path);
+	if (rc < 0)
+		return rc;
+	return lookup(c, key, &fr, CACHE_FETCH, 0, out);
+}
+
+/* Prefetch worker: fetch queued collections until the cache stops. */
+static void *pf_main(void *arg)
+{
+	struct cache *c = arg;
+
+	for (;;) {
+		struct pf_job *j;
+		struct cache_val *v = NULL;
+
+		pthread_mutex_lock(&c->lock);
+		while (!c->q_head && !c->stopping)
+			pthread_cond_wait(&c->q_cond, &c->lock);
+		if (c->stopping) {
+			pthread_mutex_unlock(&c->lock);
+			return NULL;
+		}
+		j = c->q_head;
+		c->q_head = j->next;
+		if (!c->q_head)
+			c->q_tail = NULL;
+		c->prefetched++;
+		pthread_mutex_unlock(&c->lock);
+		if (cache_coll(c, j->rg, j->name, CACHE_FETCH, &v) == 0)
+			cache_put(v);
+		free(j->rg);
+		free(j->name);
+		free(j);
+	}
+}
+
+/* Queue a background fetch of a collection unless it is fresh or in flight. */
+void cache_prefetch(struct cache *c, const char *rg, const char *name)
+{
+	char key[KEY_MAX];
+	struct centry *e;
+	struct pf_job *j;
+
+	if (make_key(key, sizeof(key),
+		     "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+		     "restorePointCollections/%s", c->sub, rg, name) < 0)
+		return;
+	pthread_mutex_lock(&c->lock);
+	if (c->stopping)
+		goto out;
+	e = entry_get(c, key);
+	if (!e || e->fetching || ((e->val || e->neg) && now_mono() < e->expires))
+		goto out;
+	if (!c->threads) {
+		c->threads = calloc(c->cfg.max_conns ? c->cfg.max_conns : 1, sizeof(pthread_t));
+		if (!c->threads)
+			goto out;
+		for (size_t i = 0; i < (c->cfg.max_conns ? c->cfg.max_conns : 1); i++) {
+			if (pthread_create(&c->threads[i], NULL, pf_main, c) != 0)
+				break;
+			c->nthreads++;
+		}
+	}
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		goto out;
+	j->rg = strdup(rg);
+	j->name = strdup(name);
+	if (!j->rg || !j->name) {
+		free(j->rg);
+		free(j->name);
+		free(j);
+		goto out;
+	}
+	if (c->q_tail)
+		c->q_tail->next = j;
+	else
+		c->q_head = j;
+	c->q_tail = j;
+	pthread_cond_signal(&c->q_cond);
+out:
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Drop every cached answer. */
+void cache_flush(struct cache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->gen++;
+	for (size_t i = 0; i < c->nbuckets; i++)
+		for (struct centry *e = c->buckets[i]; e; e = e->next) {
+			cache_put(e->val);
+			e->val = NULL;
+			e->neg = 0;
+			e->expires = 0;
+			if (!e->fetching) {
+				cache_put(e->last_val);
+				e->last_val = NULL;
+			}
+		}
+	pthread_mutex_unlock(&c->lock);
+	log_info("cache flushed");
+}
+
+/* The current generation (bumped by every flush). */
+uint64_t cache_generation(struct cache *c)
+{
+	uint64_t g;
+
+	pthread_mutex_lock(&c->lock);
+	g = c->gen;
+	pthread_mutex_unlock(&c->lock);
+	return g;
+}
+
+/* Register the function told about refreshed values. */
+void cache_set_listener(struct cache *c, cache_change_fn fn, void *arg)
+{
+	c->listener = fn;
+	c->listener_arg = arg;
+}
+
+/* A growable string for renderings. */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+/* Append printf-style to a sbuf (capped at 1 MiB). */
+static void sb_add(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_add(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->err)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->err = -EINVAL;
+			return;
+		}
+		if (b->p && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		if (b->cap > (1u << 20)) {
+			b->err = -EFBIG;
+			return;
+		}
+		size_t nc = b->cap ? b->cap * 2 : 1024;
+		while (nc < b->len + (size_t)n + 1)
+			nc *= 2;
+		char *np = realloc(b->p, nc);
+		if (!np) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+}
+
+/* Finish a sbuf into out and len. */
+static int sb_done(struct sbuf *b, char **out, size_t *len)
+{
+	if (b->err) {
+		free(b->p);
+		return b->err;
+	}
+	if (!b->p) {
+		b->p = strdup("");
+		if (!b->p)
+			return -ENOMEM;
+	}
+	*out = b->p;
+	*len = b->len;
+	return 0;
+}
+
+/* .rpfs/stats: ARM requests by operation, cache counters, throttling. */
+int cache_render_stats(struct cache *c, char **out, size_t *len)
+{
+	struct sbuf b = { 0 };
+	struct arm_stats s;
+	uint64_t hits, misses, neg, stale, joined, errs, pf;
+	size_t entries;
+
+	memset(&s, 0, sizeof(s));
+	s.remaining_reads = s.remaining_writes = s.remaining_deletes = -1;
+	if (c->be.stats)
+		c->be.stats(c->be.arg, &s);
+	pthread_mutex_lock(&c->lock);
+	hits = c->hits;
+	misses = c->misses;
+	neg = c->neg_hits;
+	stale = c->stale;
+	joined = c->joined;
+	errs = c->fetch_errors;
+	pf = c->prefetched;
+	entries = c->nentries;
+	pthread_mutex_unlock(&c->lock);
+	sb_add(&b, "requests %llu\n", (unsigned long long)s.requests);
+	for (int i = 0; i < ARM_OP_COUNT && i < 16; i++)
+		if (s.by_op[i])
+			sb_add(&b, "requests.%s %llu\n", arm_op_name((enum arm_op)i),
+			       (unsigned long long)s.by_op[i]);
+	sb_add(&b, "retries %llu\n", (unsigned long long)s.retries);
+	sb_add(&b, "throttled_429 %llu\n", (unsigned long long)s.throttled);
+	sb_add(&b, "errors %llu\n", (unsigned long long)s.errors);
+	sb_add(&b, "bytes_in %llu\n", (unsigned long long)s.bytes_in);
+	sb_add(&b, "remaining_reads %ld\n", s.remaining_reads);
+	sb_add(&b, "remaining_writes %ld\n", s.remaining_writes);
+	sb_add(&b, "remaining_deletes %ld\n", s.remaining_deletes);
+	sb_add(&b, "cache_hits %llu\n", (unsigned long long)hits);
+	sb_add(&b, "cache_misses %llu\n", (unsigned long long)misses);
+	sb_add(&b, "cache_negative_hits %llu\n", (unsigned long long)neg);
+	sb_add(&b, "cache_stale_served %llu\n", (unsigned long long)stale);
+	sb_add(&b, "cache_joined_fetches %llu\n", (unsigned long long)joined);
+	sb_add(&b, "cache_fetch_errors %llu\n", (unsigned long long)errs);
+	sb_add(&b, "cache_prefetches %llu\n", (unsigned long long)pf);
+	sb_add(&b, "cache_entries %zu\n", entries);
+	return sb_done(&b, out, len);
+}
+
+/* .rpfs/errors: the last 100 failures, oldest first, one per line. */
+int cache_render_errors(struct cache *c, char **out, size_t *len)
+{
+	struct sbuf b = { 0 };
+	struct err_rec *copy;
+	size_t n, start;
+
+	copy = malloc(sizeof(*copy) * ERR_RING);
+	if (!copy)
+		return -ENOMEM;
+	pthread_mutex_lock(&c->lock);
+	n = c->ring_count;
+	start = (c->ring_next + ERR_RING - n) % ERR_RING;
+	for (size_t i = 0; i < n; i++)
+		copy[i] = c->ring[(start + i) % ERR_RING];
+	pthread_mutex_unlock(&c->lock);
+	for (size_t i = 0; i < n; i++) {
+		struct tm tm;
+		char ts[32];
+
+		gmtime_r(&copy[i].t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		sb_add(&b, "%s %s %s status=%d errno=%s code=%s message=\"%s\" request_id=%s\n", ts,
+		       copy[i].op, copy[i].path, copy[i].e.status, strerror(-copy[i].rc),
+		       copy[i].e.code[0] ? copy[i].e.code : "-", copy[i].e.message,
+		       copy[i].e.request_id[0] ? copy[i].e.request_id : "-");
+	}
+	free(copy);
+	return sb_done(&b, out, len);
+}
+
+/* Create a cache over a backend. */
+int cache_new(const struct cache_backend *be, const struct cache_cfg *cfg, struct cache **out)
+{
+	struct cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->be = *be;
+	c->cfg = *cfg;
+	c->sub = strdup(cfg->subscription ? cfg->subscription : "");
+	c->nbuckets = 256;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (!c->sub || !c->buckets) {
+		free(c->sub);
+		free(c->buckets);
+		free(c);
+		return -ENOMEM;
+	}
+	c->cfg.subscription = c->sub;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	pthread_cond_init(&c->q_cond, NULL);
+	*out = c;
+	return 0;
+}
+
+/* Stop the prefetch pool, then free every entry. */
+void cache_free(struct cache *c)
+{
+	struct pf_job *j, *next;
+
+	if (!c)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->stopping = 1;
+	pthread_cond_broadcast(&c->q_cond);
+	pthread_mutex_unlock(&c->lock);
+	for (size_t i = 0; i < c->nthreads; i++)
+		pthread_join(c->threads[i], NULL);
+	free(c->threads);
+	for (j = c->q_head; j; j = next) {
+		next = j->next;
+		free(j->rg);
+		free(j->name);
+		free(j);
+	}
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct centry *e = c->buckets[i], *enext;
+
+		for (; e; e = enext) {
+			enext = e->next;
+			cache_put(e->val);
+			cache_put(e->last_val);
+			free(e);
+		}
+	}
+	free(c->buckets);
+	free(c->sub);
+	pthread_cond_destroy(&c->q_cond);
+	pthread_cond_destroy(&c->cond);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}

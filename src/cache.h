@@ -1,1 +1,121 @@
-/* cache.h: in progress */
+/*
+ * cache.h - the answers rpfs got from ARM, keyed by ARM id, with TTLs,
+ * negative entries, single flight per URL and stale-on-error (SPEC §6).
+ *
+ * The cache sits on a small backend (struct cache_backend): the ARM client
+ * by default (cache_backend_arm), a fake in the unit tests.  Values are
+ * immutable and reference-counted: a caller gets its own reference and
+ * drops it with cache_put(); a refresh replaces the value in the cache but
+ * never changes one a caller holds.  The model structs inside (struct
+ * arm_rpc, struct arm_rp) are read-only for callers.
+ *
+ * Thread-safe.  One mutex protects the table; it is never held across a
+ * backend call.  Functions return 0 or a negative errno (SPEC §5);
+ * -EAGAIN from CACHE_NOFETCH means "nothing cached".
+ */
+#ifndef RPFS_CACHE_H
+#define RPFS_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "arm.h"
+
+struct cache;
+
+/* What the cache asks of the layer below. */
+struct cache_backend {
+	void *arg;
+	int (*list_collections)(void *arg, struct arm_rpc ***out, size_t *n, unsigned *pages,
+				struct arm_err *err);
+	int (*get_collection)(void *arg, const char *rg, const char *name, struct arm_rpc **out,
+			      struct arm_err *err); /* with $expand=restorePoints */
+	int (*get_rp_view)(void *arg, const char *rg, const char *rpc, const char *rp,
+			   struct arm_rp **out, struct arm_err *err); /* $expand=instanceView */
+	int (*get_rg)(void *arg, const char *rg, char **name_out, struct arm_err *err);
+	void (*stats)(void *arg, struct arm_stats *out); /* may be NULL */
+};
+
+/* The ARM client as a backend (c is borrowed). */
+void cache_backend_arm(struct arm_client *c, struct cache_backend *out);
+
+struct cache_cfg {
+	const char *subscription; /* for ARM ids (keys and .rpfs/errors paths) */
+	unsigned ttl, neg_ttl, busy_ttl; /* seconds */
+	unsigned max_conns;              /* prefetch threads */
+	unsigned op_timeout;             /* longest wait for another thread's fetch */
+};
+
+enum cache_kind { CV_LIST, CV_COLL, CV_RP, CV_RG };
+
+/* One immutable answer. */
+struct cache_val {
+	int refs;              /* atomic */
+	enum cache_kind kind;
+	time_t fetched;        /* wall clock */
+	/* CV_LIST: RestorePointCollections_ListAll, every page */
+	struct arm_rpc **v;
+	size_t n;
+	unsigned pages;
+	struct arm_rpc **sorted; /* v sorted by (rg, name), case-insensitive */
+	/* CV_COLL: one collection with its points; CV_RP: one point with its
+	 * instance view; CV_RG: name = ARM's spelling of the resource group */
+	struct arm_rpc *rpc;
+	struct arm_rp *rp;
+	char *name;
+	int stale;             /* served after a refresh failed */
+};
+
+enum cache_mode {
+	CACHE_FETCH,   /* refresh when expired (may block on the network) */
+	CACHE_NOFETCH  /* whatever is cached, even expired; -EAGAIN when nothing */
+};
+
+/* Called after a refresh replaced a value (old may be NULL), without any
+ * cache lock held: the tree turns it into kernel invalidations. */
+typedef void (*cache_change_fn)(void *arg, const struct cache_val *oldv,
+				const struct cache_val *newv);
+
+int cache_new(const struct cache_backend *be, const struct cache_cfg *cfg, struct cache **out);
+/* Stops the prefetch threads (waits for their requests) and frees. */
+void cache_free(struct cache *c);
+void cache_set_listener(struct cache *c, cache_change_fn fn, void *arg);
+
+/* All collections of the subscription.  Errors: backend errnos. */
+int cache_list(struct cache *c, enum cache_mode mode, struct cache_val **out);
+/* One collection with its points (-ENOENT negative-cached for neg_ttl). */
+int cache_coll(struct cache *c, const char *rg, const char *name, enum cache_mode mode,
+	       struct cache_val **out);
+/* A resource group's existence and spelling (negative-cached). */
+int cache_rg(struct cache *c, const char *rg, enum cache_mode mode, struct cache_val **out);
+/* A point with its instance view: always a fresh request, shared by
+ * concurrent callers (never served from the table). */
+int cache_rp_view(struct cache *c, const char *rg, const char *rpc, const char *rp,
+		  struct cache_val **out);
+/* Drop a reference (NULL is fine). */
+void cache_put(struct cache_val *v);
+struct cache_val *cache_ref(struct cache_val *v);
+
+/* Fetch a collection in the background (up to max_conns at once) unless
+ * it is cached and fresh or already being fetched. */
+void cache_prefetch(struct cache *c, const char *rg, const char *name);
+
+/* Drop every cached answer; fetches in flight are not stored. */
+void cache_flush(struct cache *c);
+uint64_t cache_generation(struct cache *c);
+
+/* Find a collection in a CV_LIST value (case-insensitive), NULL if absent. */
+const struct arm_rpc *cache_list_find(const struct cache_val *list, const char *rg,
+				      const char *name);
+/* 1 when the state is not terminal (anything but Succeeded / Failed). */
+int cache_state_busy(const char *state);
+
+/* Renderings for .rpfs/stats and .rpfs/errors; caller frees *out. */
+int cache_render_stats(struct cache *c, char **out, size_t *len);
+int cache_render_errors(struct cache *c, char **out, size_t *len);
+/* Record a failure seen above the cache (a fetch records its own). */
+void cache_record_error(struct cache *c, const char *op, const char *path,
+			const struct arm_err *err, int rc);
+
+#endif

@@ -1,1 +1,708 @@
-/* fs.c: in progress */
+/*
+ * fs.c - libfuse3 low-level operations over the tree.
+ *
+ * Why the low-level API: a warm `ls -lR` must be no slower than tmpfs
+ * (SPEC §8).  That needs the kernel to keep directory listings
+ * (FOPEN_CACHE_DIR, and no opendir round trip: FUSE_CAP_NO_OPENDIR_SUPPORT
+ * makes the kernel use keep_cache + cache_dir by itself), readdirplus so one
+ * listing primes every child's attributes, and entry/attr timeouts of ttl.
+ * The price of long kernel caching is that rpfs must tell the kernel when
+ * something changed: the tree reports it through struct tree_notify, and
+ * one thread here sends fuse_lowlevel_notify_inval_inode/_entry from a
+ * queue, never from inside a request that holds a lock the kernel needs.
+ *
+ * This file stays thin: every decision about names and content is the
+ * tree's.  Mutations are refused (EROFS with -o ro, else EPERM), except a
+ * write to .rpfs/flush.
+ *
+ * Lock order: f->lock (the invalidation queue) only; taken after the
+ * tree's lock when the tree reports changes.
+ */
+#define FUSE_USE_VERSION 35
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "log.h"
+#include "tree.h"
+
+struct inval {
+	struct inval *next;
+	uint64_t ino;    /* inode, or the parent for an entry */
+	char *name;      /* NULL: inode invalidation */
+};
+
+struct fs {
+	struct tree *t;
+	struct fs_cfg cfg;
+	struct fuse_session *se;
+	int no_opendir;
+	pthread_t thread;
+	int running;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;       /* queue not empty, or stop */
+	pthread_cond_t idle;       /* queue drained */
+	struct inval *head, *tail;
+	int busy;                  /* the thread is sending one */
+	int stop;
+	volatile sig_atomic_t want_flush, want_stats;
+};
+
+/* ---- invalidation queue ---------------------------------------------- */
+
+/* Queue one invalidation (called by the tree, its lock held). */
+static void q_push(struct fs *f, uint64_t ino, const char *name)
+{
+	struct inval *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return;
+	v->ino = ino;
+	if (name) {
+		v->name = strdup(name);
+		if (!v->name) {
+			free(v);
+			return;
+		}
+	}
+	pthread_mutex_lock(&f->lock);
+	if (f->tail)
+		f->tail->next = v;
+	else
+		f->head = v;
+	f->tail = v;
+	pthread_cond_signal(&f->cond);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* tree_notify: forget an inode's attributes and cached content. */
+static void nt_inode(void *arg, uint64_t ino)
+{
+	q_push(arg, ino, NULL);
+}
+
+/* tree_notify: forget a name in a directory. */
+static void nt_entry(void *arg, uint64_t parent, const char *name)
+{
+	q_push(arg, parent, name);
+}
+
+/* Wait until every queued invalidation has been sent. */
+static void q_drain(struct fs *f)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 10;
+	pthread_mutex_lock(&f->lock);
+	while ((f->head || f->busy) && f->running && !f->stop)
+		if (pthread_cond_timedwait(&f->idle, &f->lock, &ts) == ETIMEDOUT)
+			break;
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* The invalidation thread: sends queued invalidations, expires kernel
+ * listings every second, serves SIGHUP and SIGUSR1. */
+static void *inval_main(void *arg)
+{
+	struct fs *f = arg;
+	time_t last_expire = time(NULL);
+
+	pthread_mutex_lock(&f->lock);
+	while (!f->stop) {
+		struct inval *v = f->head;
+
+		if (v) {
+			f->head = v->next;
+			if (!f->head)
+				f->tail = NULL;
+			f->busy = 1;
+			pthread_mutex_unlock(&f->lock);
+			if (v->name)
+				fuse_lowlevel_notify_inval_entry(f->se, v->ino, v->name,
+								 strlen(v->name));
+			else
+				fuse_lowlevel_notify_inval_inode(f->se, v->ino, 0, 0);
+			free(v->name);
+			free(v);
+			pthread_mutex_lock(&f->lock);
+			f->busy = 0;
+			if (!f->head)
+				pthread_cond_broadcast(&f->idle);
+			continue;
+		}
+		pthread_cond_broadcast(&f->idle);
+		{
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&f->cond, &f->lock, &ts);
+		}
+		if (f->stop)
+			break;
+		pthread_mutex_unlock(&f->lock);
+		if (f->want_flush) {
+			f->want_flush = 0;
+			log_reopen();
+			log_info("SIGHUP: dropping every cached answer");
+			tree_flush(f->t);
+		}
+		if (f->want_stats) {
+			char *s = NULL;
+
+			f->want_stats = 0;
+			if (tree_render_stats(f->t, &s) == 0) {
+				for (char *p = s, *nl; p && *p; p = nl + 1) {
+					nl = strchr(p, '\n');
+					if (!nl)
+						break;
+					log_info("stats: %.*s", (int)(nl - p), p);
+				}
+			}
+			free(s);
+		}
+		if (time(NULL) != last_expire) {
+			last_expire = time(NULL);
+			tree_expire(f->t);
+		}
+		pthread_mutex_lock(&f->lock);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return NULL;
+}
+
+/* SIGHUP. */
+void fs_signal_flush(struct fs *f)
+{
+	f->want_flush = 1;
+}
+
+/* SIGUSR1. */
+void fs_signal_stats(struct fs *f)
+{
+	f->want_stats = 1;
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* struct stat from tree attributes. */
+static void to_stat(struct fs *f, const struct tree_attr *a, struct stat *st)
+{
+	mode_t type = a->type == TREE_DIR ? S_IFDIR : a->type == TREE_LNK ? S_IFLNK : S_IFREG;
+
+	memset(st, 0, sizeof(*st));
+	st->st_ino = a->ino;
+	st->st_mode = type | (a->type == TREE_LNK ? a->perm : (a->perm & ~f->cfg.umask));
+	st->st_nlink = a->nlink;
+	st->st_uid = f->cfg.uid;
+	st->st_gid = f->cfg.gid;
+	st->st_size = (off_t)a->size;
+	st->st_blksize = 4096;
+	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = a->mtime;
+}
+
+/* Entry parameters from tree attributes. */
+static void to_entry(struct fs *f, const struct tree_attr *a, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ino = a->ino;
+	e->generation = 1;
+	to_stat(f, a, &e->attr);
+	e->attr_timeout = a->attr_ttl;
+	e->entry_timeout = a->entry_ttl;
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+/* Negotiate the kernel features the cache design relies on. */
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	struct fs *f = userdata;
+
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+#ifdef FUSE_CAP_NO_OPENDIR_SUPPORT
+	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) {
+		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
+		f->no_opendir = 1;
+	}
+#endif
+#ifdef FUSE_CAP_CACHE_SYMLINKS
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+#endif
+}
+
+/* Resolve a name. */
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct fs *f = fuse_req_userdata(req);
+	struct tree_attr a;
+	struct fuse_entry_param e;
+	int rc = tree_lookup(f->t, parent, name, &a);
+
+	if (rc == -ENOENT && a.entry_ttl > 0) {
+		memset(&e, 0, sizeof(e));
+		e.entry_timeout = a.entry_ttl;
+		fuse_reply_entry(req, &e);
+		return;
+	}
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	to_entry(f, &a, &e);
+	fuse_reply_entry(req, &e);
+}
+
+/* Nodes live for the whole mount: nothing to forget. */
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	(void)ino;
+	(void)nlookup;
+	fuse_reply_none(req);
+}
+
+/* Same, in batches. */
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+	(void)count;
+	(void)forgets;
+	fuse_reply_none(req);
+}
+
+/* Attributes (never waits on the network when anything is cached). */
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *f = fuse_req_userdata(req);
+	struct tree_attr a;
+	struct stat st;
+	int rc = tree_getattr(f->t, ino, &a);
+
+	(void)fi;
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	to_stat(f, &a, &st);
+	fuse_reply_attr(req, &st, a.attr_ttl);
+}
+
+/* chmod, chown, utimens, truncate: only truncating .rpfs/flush is accepted. */
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+		       struct fuse_file_info *fi)
+{
+	struct fs *f = fuse_req_userdata(req);
+	int rc;
+
+	(void)fi;
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		rc = tree_truncate(f->t, ino, (uint64_t)attr->st_size);
+		if (rc < 0) {
+			fuse_reply_err(req, -rc);
+			return;
+		}
+		to_set &= ~FUSE_SET_ATTR_SIZE;
+		to_set &= ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME);
+	}
+	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
+		      FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
+		      FUSE_SET_ATTR_MTIME_NOW)) {
+		fuse_reply_err(req, -tree_mutation_errno(f->t));
+		return;
+	}
+	op_getattr(req, ino, NULL);
+}
+
+/* Symlink target. */
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct fs *f = fuse_req_userdata(req);
+	char *s = NULL;
+	int rc = tree_readlink(f->t, ino, &s);
+
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_readlink(req, s);
+	free(s);
+}
+
+/* Directories need no handle: let the kernel cache listings by itself. */
+static void op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *f = fuse_req_userdata(req);
+
+	(void)ino;
+	if (f->no_opendir) {
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	fi->cache_readdir = 1;
+	fi->keep_cache = 1;
+	fuse_reply_open(req, fi);
+}
+
+/* Nothing to release. */
+static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+/* Shared by readdir and readdirplus: entries from offset off, "." and ".."
+ * first; a listing asks for fresh data only when it starts (off 0). */
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
+{
+	struct fs *f = fuse_req_userdata(req);
+	struct tree_dirent *v = NULL;
+	size_t n = 0, pos = 0, total;
+	char *buf;
+	int rc;
+
+	if (size > 1u << 20)
+		size = 1u << 20;
+	rc = tree_readdir(f->t, ino, off == 0, &v, &n);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	buf = malloc(size);
+	if (!buf) {
+		tree_dirents_free(v, n);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	total = n + 2;
+	for (size_t i = (size_t)off; i < total; i++) {
+		const char *name = i == 0 ? "." : i == 1 ? ".." : v[i - 2].name;
+		size_t want;
+
+		if (plus) {
+			struct fuse_entry_param e;
+
+			if (i < 2) {
+				memset(&e, 0, sizeof(e));
+				e.attr.st_ino = i == 0 ? ino : 0;
+				e.attr.st_mode = S_IFDIR;
+			} else {
+				to_entry(f, &v[i - 2].attr, &e);
+			}
+			want = fuse_add_direntry_plus(req, buf + pos, size - pos, name, &e,
+						      (off_t)(i + 1));
+		} else {
+			struct stat st;
+
+			memset(&st, 0, sizeof(st));
+			if (i < 2) {
+				st.st_ino = i == 0 ? ino : 0;
+				st.st_mode = S_IFDIR;
+			} else {
+				to_stat(f, &v[i - 2].attr, &st);
+			}
+			want = fuse_add_direntry(req, buf + pos, size - pos, name, &st,
+						 (off_t)(i + 1));
+		}
+		if (want > size - pos)
+			break;
+		pos += want;
+	}
+	fuse_reply_buf(req, buf, pos);
+	free(buf);
+	tree_dirents_free(v, n);
+}
+
+/* readdir (when the kernel does not use readdirplus). */
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		       struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, 0);
+}
+
+/* readdirplus: names and attributes in one answer. */
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+			   struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, 1);
+}
+
+/* Open: the content is rendered once, reads slice it. */
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *f = fuse_req_userdata(req);
+	struct tree_file *tf = NULL;
+	int write = (fi->flags & O_ACCMODE) != O_RDONLY;
+	int rc = tree_open(f->t, ino, write, &tf);
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	fi->fh = (uint64_t)(uintptr_t)tf;
+	fi->direct_io = tf->direct_io;
+	fi->keep_cache = 0;
+	if (fuse_reply_open(req, fi) != 0)
+		tree_file_free(tf);
+}
+
+/* Read from the content rendered at open. */
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct tree_file *tf = (struct tree_file *)(uintptr_t)fi->fh;
+
+	(void)ino;
+	if (!tf || off < 0 || (size_t)off >= tf->len) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if (size > tf->len - (size_t)off)
+		size = tf->len - (size_t)off;
+	fuse_reply_buf(req, tf->buf + off, size);
+}
+
+/* Writes: .rpfs/flush acts, the kernel has forgotten everything before
+ * the write returns. */
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+		     struct fuse_file_info *fi)
+{
+	struct fs *f = fuse_req_userdata(req);
+	struct tree_file *tf = (struct tree_file *)(uintptr_t)fi->fh;
+	int rc;
+
+	(void)off;
+	if (!tf || !tf->control) {
+		fuse_reply_err(req, -tree_mutation_errno(f->t));
+		return;
+	}
+	rc = tree_write(f->t, ino, buf, size);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	q_drain(f);
+	fuse_reply_write(req, size);
+}
+
+/* Close. */
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	tree_file_free((struct tree_file *)(uintptr_t)fi->fh);
+	fuse_reply_err(req, 0);
+}
+
+/* df: answered at once, from nothing. */
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	(void)ino;
+	memset(&sv, 0, sizeof(sv));
+	sv.f_bsize = 4096;
+	sv.f_frsize = 4096;
+	sv.f_namemax = 255;
+	fuse_reply_statfs(req, &sv);
+}
+
+/* ---- mutations: refused in this version ------------------------------- */
+
+/* The errno of every mutation. */
+static void refuse(fuse_req_t req)
+{
+	struct fs *f = fuse_req_userdata(req);
+
+	fuse_reply_err(req, -tree_mutation_errno(f->t));
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+{
+	(void)p; (void)n; (void)m;
+	refuse(req);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d)
+{
+	(void)p; (void)n; (void)m; (void)d;
+	refuse(req);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
+{
+	(void)p; (void)n;
+	refuse(req);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *n)
+{
+	(void)p; (void)n;
+	refuse(req);
+}
+
+static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
+{
+	(void)l; (void)p; (void)n;
+	refuse(req);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
+		      const char *nn, unsigned int fl)
+{
+	(void)p; (void)n; (void)np; (void)nn; (void)fl;
+	refuse(req);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn)
+{
+	(void)i; (void)np; (void)nn;
+	refuse(req);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
+		      struct fuse_file_info *fi)
+{
+	(void)p; (void)n; (void)m; (void)fi;
+	refuse(req);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s,
+			int fl)
+{
+	(void)i; (void)n; (void)v; (void)s; (void)fl;
+	refuse(req);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t i, const char *n)
+{
+	(void)i; (void)n;
+	refuse(req);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.opendir = op_opendir,
+	.releasedir = op_releasedir,
+	.readdir = op_readdir,
+	.readdirplus = op_readdirplus,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.release = op_release,
+	.statfs = op_statfs,
+	.mkdir = op_mkdir,
+	.mknod = op_mknod,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.create = op_create,
+	.setxattr = op_setxattr,
+	.removexattr = op_removexattr,
+};
+
+/* The operation table. */
+const struct fuse_lowlevel_ops *fs_ops(size_t *size)
+{
+	*size = sizeof(ops);
+	return &ops;
+}
+
+/* ---- life cycle -------------------------------------------------------- */
+
+/* Create the FUSE layer. */
+int fs_new(struct tree *t, const struct fs_cfg *cfg, struct fs **out)
+{
+	struct fs *f = calloc(1, sizeof(*f));
+	struct tree_notify nt;
+
+	if (!f)
+		return -ENOMEM;
+	f->t = t;
+	f->cfg = *cfg;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->cond, NULL);
+	pthread_cond_init(&f->idle, NULL);
+	nt.inval_inode = nt_inode;
+	nt.inval_entry = nt_entry;
+	nt.arg = f;
+	tree_set_notify(t, &nt);
+	*out = f;
+	return 0;
+}
+
+/* Start the invalidation thread. */
+int fs_start(struct fs *f, struct fuse_session *se)
+{
+	int rc;
+
+	f->se = se;
+	rc = pthread_create(&f->thread, NULL, inval_main, f);
+	if (rc != 0)
+		return -rc;
+	f->running = 1;
+	return 0;
+}
+
+/* Stop the invalidation thread; queued invalidations are dropped. */
+void fs_stop(struct fs *f)
+{
+	if (!f || !f->running)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->stop = 1;
+	pthread_cond_broadcast(&f->cond);
+	pthread_cond_broadcast(&f->idle);
+	pthread_mutex_unlock(&f->lock);
+	pthread_join(f->thread, NULL);
+	f->running = 0;
+}
+
+/* Free the layer (stops the thread first). */
+void fs_free(struct fs *f)
+{
+	struct inval *v, *next;
+	struct tree_notify none = { 0 };
+
+	if (!f)
+		return;
+	fs_stop(f);
+	tree_set_notify(f->t, &none);
+	for (v = f->head; v; v = next) {
+		next = v->next;
+		free(v->name);
+		free(v);
+	}
+	pthread_cond_destroy(&f->idle);
+	pthread_cond_destroy(&f->cond);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}

@@ -1,1 +1,291 @@
-int main(void) { return 0; }
+/*
+ * main.c - the rpfs daemon: options, sign-in, the start-up ARM request,
+ * then the multithreaded FUSE loop until unmount or a signal.
+ *
+ * Start-up order matters (SPEC §4): everything that can fail for a reason
+ * the user can fix (options, credential, the first ARM request) runs
+ * before anything is mounted, with one clear line on stderr and exit 1.
+ * The answer of that first request (the physical locations) is the region
+ * list of the tree, so it is not asked again.  Threads are started only
+ * after fuse_daemonize(), which forks.
+ */
+#define FUSE_USE_VERSION 35
+#include "config.h"
+
+#include <errno.h>
+#include <fuse_lowlevel.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arm.h"
+#include "auth.h"
+#include "cache.h"
+#include "fs.h"
+#include "log.h"
+#include "opts.h"
+#include "tree.h"
+
+static struct fs *g_fs;
+
+/* SIGHUP: drop every cached answer and reopen the log. */
+static void on_hup(int sig)
+{
+	(void)sig;
+	if (g_fs)
+		fs_signal_flush(g_fs);
+}
+
+/* SIGUSR1: write the counters to the log. */
+static void on_usr1(int sig)
+{
+	(void)sig;
+	if (g_fs)
+		fs_signal_stats(g_fs);
+}
+
+/* Options that the low-level API leaves to the file system. */
+struct fuse_extra {
+	unsigned uid, gid, umask;
+	int set_uid, set_gid, set_umask;
+	int single;
+};
+
+enum { KEY_UID, KEY_GID, KEY_UMASK, KEY_SINGLE };
+
+static const struct fuse_opt extra_opts[] = {
+	FUSE_OPT_KEY("uid=", KEY_UID),
+	FUSE_OPT_KEY("gid=", KEY_GID),
+	FUSE_OPT_KEY("umask=", KEY_UMASK),
+	FUSE_OPT_KEY("-s", KEY_SINGLE),
+	FUSE_OPT_END
+};
+
+/* Take uid=, gid=, umask= and -s out of the arguments for libfuse. */
+static int extra_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+	struct fuse_extra *x = data;
+	const char *v = strchr(arg, '=');
+
+	(void)outargs;
+	switch (key) {
+	case KEY_UID:
+		x->uid = (unsigned)strtoul(v + 1, NULL, 10);
+		x->set_uid = 1;
+		return 0;
+	case KEY_GID:
+		x->gid = (unsigned)strtoul(v + 1, NULL, 10);
+		x->set_gid = 1;
+		return 0;
+	case KEY_UMASK:
+		x->umask = (unsigned)strtoul(v + 1, NULL, 8);
+		x->set_umask = 1;
+		return 0;
+	case KEY_SINGLE:
+		x->single = 1;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+/* Print versions of rpfs and the libraries it can name without their headers. */
+static void print_version(void)
+{
+	printf("rpfs %s\n", PACKAGE_VERSION);
+	printf("libfuse %s (FUSE API %d)\n", fuse_pkgversion(), FUSE_USE_VERSION);
+}
+
+/* .rpfs/auth. */
+static int auth_text(void *arg, char **out)
+{
+	return auth_describe(arg, out);
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct rpfs_opts o;
+	struct fuse_extra x = { 0 };
+	struct auth *auth = NULL;
+	struct arm_client *arm = NULL;
+	struct arm_location *locs = NULL;
+	size_t nlocs = 0;
+	struct arm_err aerr;
+	struct cache *cache = NULL;
+	struct cache_backend be;
+	struct cache_cfg ccfg;
+	struct tree *tree = NULL;
+	struct tree_cfg tcfg;
+	struct fs *fs = NULL;
+	struct fs_cfg fcfg;
+	struct fuse_session *se = NULL;
+	const struct fuse_lowlevel_ops *ops;
+	size_t ops_size;
+	char err[512], *config = NULL;
+	size_t config_len;
+	enum log_level lvl = LOG_LVL_INFO;
+	int ret = 1, rc, mounted = 0, to_syslog;
+
+	opts_init(&o);
+	if (opts_parse(&o, &args, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rpfs: %s\n", err);
+		goto out;
+	}
+	if (o.show_help) {
+		opts_print_help(stdout, "rpfs");
+		ret = 0;
+		goto out;
+	}
+	if (o.show_version) {
+		print_version();
+		ret = 0;
+		goto out;
+	}
+	if (opts_validate(&o, 0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rpfs: %s\n", err);
+		goto out;
+	}
+	if (fuse_opt_parse(&args, &x, extra_opts, extra_proc) == -1) {
+		fprintf(stderr, "rpfs: cannot parse the FUSE options\n");
+		goto out;
+	}
+
+	to_syslog = o.log ? !strcmp(o.log, "syslog") : !(o.foreground || o.check);
+	if (o.log_level)
+		log_level_parse(o.log_level, &lvl);
+	log_open("rpfs", to_syslog, lvl);
+
+	if (auth_new(&o, &auth, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rpfs: credential: %s\n", err);
+		goto out;
+	}
+	rc = arm_client_new(&o, auth, &arm);
+	if (rc < 0) {
+		fprintf(stderr, "rpfs: cannot create the ARM client: %s\n", strerror(-rc));
+		goto out;
+	}
+	/* The start-up request; its answer is the tree's region list. */
+	memset(&aerr, 0, sizeof(aerr));
+	rc = arm_list_locations(arm, &locs, &nlocs, &aerr);
+	if (rc < 0) {
+		fprintf(stderr, "rpfs: cannot reach ARM at %s for subscription %s: %s%s%s%s%s\n",
+			o.endpoint, o.subscription, strerror(-rc), aerr.status ? " (HTTP " : "",
+			aerr.status ? (aerr.code[0] ? aerr.code : "error") : "",
+			aerr.message[0] ? ": " : "", aerr.message[0] ? aerr.message : "");
+		if (aerr.status)
+			fprintf(stderr, "rpfs: HTTP status %d%s%s\n", aerr.status,
+				aerr.request_id[0] ? ", x-ms-request-id " : "", aerr.request_id);
+		goto out;
+	}
+	if (o.check) {
+		printf("rpfs: ok: subscription %s, %zu locations, credential %s\n",
+		       o.subscription, nlocs, auth_source_name(auth));
+		ret = 0;
+		goto out;
+	}
+
+	cache_backend_arm(arm, &be);
+	memset(&ccfg, 0, sizeof(ccfg));
+	ccfg.subscription = o.subscription;
+	ccfg.ttl = (unsigned)o.ttl;
+	ccfg.neg_ttl = (unsigned)o.neg_ttl;
+	ccfg.busy_ttl = (unsigned)o.busy_ttl;
+	ccfg.max_conns = o.max_conns ? (unsigned)o.max_conns : 1;
+	ccfg.op_timeout = (unsigned)o.op_timeout;
+	rc = cache_new(&be, &ccfg, &cache);
+	if (rc < 0)
+		goto oom;
+	if (opts_render_config(&o, &config, &config_len) < 0)
+		config = NULL;
+	memset(&tcfg, 0, sizeof(tcfg));
+	tcfg.ttl = (unsigned)o.ttl;
+	tcfg.neg_ttl = (unsigned)o.neg_ttl;
+	tcfg.busy_ttl = (unsigned)o.busy_ttl;
+	tcfg.locations = locs;
+	tcfg.nlocations = nlocs;
+	tcfg.config_text = config;
+	tcfg.auth_text = auth_text;
+	tcfg.auth_arg = auth;
+	tcfg.ro = o.ro;
+	rc = tree_new(cache, &tcfg, &tree);
+	if (rc < 0)
+		goto oom;
+	locs = NULL;
+	nlocs = 0;
+	fcfg.uid = x.set_uid ? x.uid : getuid();
+	fcfg.gid = x.set_gid ? x.gid : getgid();
+	fcfg.umask = x.set_umask ? x.umask : 0;
+	rc = fs_new(tree, &fcfg, &fs);
+	if (rc < 0)
+		goto oom;
+
+	if (fuse_opt_add_arg(&args, "-ofsname=rpfs,subtype=rpfs") < 0)
+		goto oom;
+	ops = fs_ops(&ops_size);
+	se = fuse_session_new(&args, ops, ops_size, fs);
+	if (!se) {
+		fprintf(stderr, "rpfs: cannot create the FUSE session (see the message above)\n");
+		goto out;
+	}
+	if (fuse_set_signal_handlers(se) != 0) {
+		fprintf(stderr, "rpfs: cannot install signal handlers\n");
+		goto out;
+	}
+	g_fs = fs;
+	signal(SIGHUP, on_hup);
+	signal(SIGUSR1, on_usr1);
+	if (fuse_session_mount(se, o.mountpoint) != 0) {
+		fprintf(stderr, "rpfs: cannot mount on %s\n", o.mountpoint);
+		goto out;
+	}
+	mounted = 1;
+	if (fuse_daemonize(o.foreground) != 0) {
+		fprintf(stderr, "rpfs: cannot go to the background\n");
+		goto out;
+	}
+	rc = fs_start(fs, se);
+	if (rc < 0) {
+		log_err("cannot start the invalidation thread: %s", strerror(-rc));
+		goto out;
+	}
+	log_info("mounted subscription %s on %s (%s)", o.subscription, o.mountpoint,
+		 o.ro ? "read-only" : "read-write");
+	if (x.single) {
+		rc = fuse_session_loop(se);
+	} else {
+		struct fuse_loop_config lc = { .clone_fd = 0, .max_idle_threads = 10 };
+
+		rc = fuse_session_loop_mt(se, &lc);
+	}
+	ret = rc == 0 ? 0 : 1;
+	log_info("unmounting %s", o.mountpoint);
+	goto out;
+oom:
+	fprintf(stderr, "rpfs: out of memory\n");
+out:
+	/* The FUSE threads have all returned; stop ours before the session goes. */
+	fs_stop(fs);
+	if (se) {
+		if (mounted)
+			fuse_session_unmount(se);
+		fuse_remove_signal_handlers(se);
+		g_fs = NULL;
+		fuse_session_destroy(se);
+	}
+	fs_free(fs);
+	tree_free(tree);
+	cache_free(cache);
+	if (locs)
+		arm_locations_free(locs, nlocs);
+	arm_client_free(arm);
+	auth_free(auth);
+	free(config);
+	fuse_opt_free_args(&args);
+	opts_free(&o);
+	log_close();
+	return ret;
+}

@@ -1,1 +1,1768 @@
-/* tree.c: in progress */
+/*
+ * tree.c - path and name to ARM resource, rendering of view files, listings.
+ *
+ * Why it is built this way:
+ *  - The tree stores only what gives inode numbers their stability: one
+ *    small node per region, resource group, collection and restore point,
+ *    created the first time a name is resolved and kept for the life of
+ *    the mount (FUSE forget is a no-op, numbers are never reused).  Files
+ *    and fixed subdirectories are numbered (node << 7 | slot) and rendered
+ *    on demand from the cached model, so a restore point costs one node.
+ *  - What exists is always decided from the cache: region = physical
+ *    locations plus any location a collection reports; resource groups and
+ *    collections of a region = the ListAll answer; points and their files =
+ *    the collection's $expand=restorePoints answer.  Nothing here copies
+ *    ARM data, so a cache refresh is the only way the tree changes.
+ *  - Lookups may fetch (that is where the kernel asks again after ttl);
+ *    getattr and renders use whatever is cached, even expired, and fetch
+ *    only when nothing is (SPEC §2: stat never waits when anything is known).
+ *  - Directory listings stay in the kernel's cache (FOPEN_CACHE_DIR) until
+ *    rpfs invalidates them: tree_expire() drops those older than ttl, and
+ *    the cache listener drops those whose content changed.
+ *
+ * Lock order: t->lock (rwlock over the node table and node fields), then
+ * whatever the notify callbacks take.  t->lock is never held across a
+ * cache call.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "cache.h"
+#include "log.h"
+#include "tree.h"
+
+enum nkind { N_ROOT, N_REGION, N_RG, N_RPC, N_RP };
+
+/* Slots of synthetic inodes, per directory kind. */
+enum {
+	S_DIR = 0,
+	/* root */
+	S_RPFS = 1, S_STATS, S_AUTH, S_CONFIG, S_ERRORS, S_OPS, S_COPIES, S_FLUSH,
+	/* collection */
+	S_C_JSON = 1, S_C_ID, S_C_STATE, S_C_SOURCE, S_C_ORIGIN, S_C_TAGS,
+	/* restore point */
+	S_P_JSON = 1, S_P_ID, S_P_STATE, S_P_CONS, S_P_CREATED, S_P_SOURCE, S_P_ORIGIN,
+	S_P_PROGRESS, S_P_ERROR, S_P_DISKS,
+	S_P_DISK0 = 16,
+	S_MAX = 128
+};
+#define SLOT_BITS 7
+
+struct tnode {
+	struct tnode *parent;
+	struct tnode *hnext;
+	uint32_t idx;
+	uint8_t kind;
+	uint32_t listed_at; /* seconds since mount (+1) when the kernel got a listing */
+	uint32_t aux;       /* restore point: length of the last progress content */
+	char name[];
+};
+
+struct tree {
+	struct cache *c;
+	struct tree_cfg cfg;
+	char *config_text;
+	struct tree_notify nt;
+	time_t mount_time;
+	struct timespec t0;
+	pthread_rwlock_t lock;
+	struct tnode *root;
+	struct tnode **nodes;
+	size_t nnodes, cap;
+	struct tnode **hash;
+	size_t nhash;
+};
+
+struct fixed_name {
+	int slot;
+	const char *name;
+};
+
+static const struct fixed_name rpfs_files[] = {
+	{ S_STATS, "stats" }, { S_AUTH, "auth" }, { S_CONFIG, "config" }, { S_ERRORS, "errors" },
+	{ S_OPS, "ops" }, { S_COPIES, "copies" }, { S_FLUSH, "flush" }, { 0, NULL }
+};
+static const struct fixed_name coll_files[] = {
+	{ S_C_JSON, "collection.json" }, { S_C_ID, "id" }, { S_C_STATE, "state" },
+	{ S_C_SOURCE, "source" }, { S_C_ORIGIN, "origin" }, { S_C_TAGS, "tags" }, { 0, NULL }
+};
+static const struct fixed_name point_files[] = {
+	{ S_P_JSON, "restorepoint.json" }, { S_P_ID, "id" }, { S_P_STATE, "state" },
+	{ S_P_CONS, "consistency" }, { S_P_CREATED, "created" }, { S_P_SOURCE, "source" },
+	{ S_P_ORIGIN, "origin" }, { S_P_PROGRESS, "progress" }, { S_P_ERROR, "error" },
+	{ S_P_DISKS, "disks" }, { 0, NULL }
+};
+
+/* ---- inode numbers ---------------------------------------------------- */
+
+/* Inode of slot in the directory of node idx. */
+static uint64_t mkino(uint32_t idx, int slot)
+{
+	return (((uint64_t)idx << SLOT_BITS) | (uint64_t)slot) + 1;
+}
+
+/* Split an inode into node index and slot. */
+static void splitino(uint64_t ino, uint32_t *idx, int *slot)
+{
+	ino -= 1;
+	*idx = (uint32_t)(ino >> SLOT_BITS);
+	*slot = (int)(ino & (S_MAX - 1));
+}
+
+/* Seconds since the mount (monotonic), at least 1. */
+static uint32_t mount_secs(struct tree *t)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint32_t)(ts.tv_sec - t->t0.tv_sec) + 1;
+}
+
+/* ---- node table ------------------------------------------------------- */
+
+/* Hash of (parent, lower-cased name). */
+static size_t nhash(uint32_t parent, const char *name)
+{
+	uint64_t h = 1469598103934665603ULL ^ parent;
+
+	for (; *name; name++) {
+		h ^= (unsigned char)tolower((unsigned char)*name);
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+/* Child of parent named name (case-insensitive), NULL if none.  Lock held. */
+static struct tnode *find_child(struct tree *t, const struct tnode *parent, const char *name)
+{
+	struct tnode *n = t->hash[nhash(parent->idx, name) % t->nhash];
+
+	for (; n; n = n->hnext)
+		if (n->parent == parent && !strcasecmp(n->name, name))
+			return n;
+	return NULL;
+}
+
+/* Insert into the hash, growing it when needed.  Write lock held. */
+static void hash_insert(struct tree *t, struct tnode *n)
+{
+	size_t h;
+
+	if (t->nnodes > t->nhash) {
+		size_t nh = t->nhash * 2;
+		struct tnode **b = calloc(nh, sizeof(*b));
+
+		if (b) {
+			for (size_t i = 0; i < t->nhash; i++) {
+				struct tnode *x = t->hash[i], *next;
+
+				for (; x; x = next) {
+					next = x->hnext;
+					h = nhash(x->parent->idx, x->name) % nh;
+					x->hnext = b[h];
+					b[h] = x;
+				}
+			}
+			free(t->hash);
+			t->hash = b;
+			t->nhash = nh;
+		}
+	}
+	h = nhash(n->parent->idx, n->name) % t->nhash;
+	n->hnext = t->hash[h];
+	t->hash[h] = n;
+}
+
+/* Allocate a node and give it the next index.  Write lock held. */
+static struct tnode *node_alloc(struct tree *t, struct tnode *parent, const char *name, int kind)
+{
+	size_t len = strlen(name);
+	struct tnode *n;
+
+	if (t->nnodes == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 256;
+		struct tnode **v = realloc(t->nodes, nc * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		t->nodes = v;
+		t->cap = nc;
+	}
+	n = calloc(1, sizeof(*n) + len + 1);
+	if (!n)
+		return NULL;
+	memcpy(n->name, name, len + 1);
+	n->parent = parent;
+	n->kind = (uint8_t)kind;
+	n->idx = (uint32_t)t->nnodes;
+	t->nodes[t->nnodes++] = n;
+	if (parent)
+		hash_insert(t, n);
+	return n;
+}
+
+/* The child node, created with this spelling if new. */
+static struct tnode *node_get(struct tree *t, struct tnode *parent, const char *name, int kind)
+{
+	struct tnode *n;
+
+	pthread_rwlock_wrlock(&t->lock);
+	n = find_child(t, parent, name);
+	if (!n)
+		n = node_alloc(t, parent, name, kind);
+	pthread_rwlock_unlock(&t->lock);
+	return n;
+}
+
+/* Node and slot of an inode; NULL when unknown. */
+static struct tnode *node_of(struct tree *t, uint64_t ino, int *slot)
+{
+	uint32_t idx;
+	struct tnode *n = NULL;
+
+	if (ino < 1)
+		return NULL;
+	splitino(ino, &idx, slot);
+	pthread_rwlock_rdlock(&t->lock);
+	if (idx < t->nnodes)
+		n = t->nodes[idx];
+	pthread_rwlock_unlock(&t->lock);
+	return n;
+}
+
+/* The spelling already used for a resource group in any region, else name. */
+static const char *rg_spelling(struct tree *t, const char *name)
+{
+	struct tnode *root = t->root;
+
+	for (size_t i = 0; i < t->nnodes; i++) {
+		struct tnode *n = t->nodes[i];
+
+		if (n->kind == N_RG && n->parent->parent == root && !strcasecmp(n->name, name))
+			return n->name;
+	}
+	return name;
+}
+
+/* The resource-group node of a region, created with a stable spelling. */
+static struct tnode *rg_node_get(struct tree *t, struct tnode *region, const char *name)
+{
+	struct tnode *n;
+
+	pthread_rwlock_wrlock(&t->lock);
+	n = find_child(t, region, name);
+	if (!n)
+		n = node_alloc(t, region, rg_spelling(t, name), N_RG);
+	pthread_rwlock_unlock(&t->lock);
+	return n;
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+/* Parse an ISO 8601 time as ARM gives it ("2026-11-25T10:00:00.1234567+00:00"). */
+int tree_parse_time(const char *iso, time_t *out)
+{
+	struct tm tm;
+	int y, mo, d, h, mi, s, n = 0;
+	const char *p;
+	long off = 0;
+
+	if (!iso || sscanf(iso, "%d-%d-%dT%d:%d:%d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6)
+		return -EINVAL;
+	p = iso + n;
+	if (*p == '.')
+		for (p++; isdigit((unsigned char)*p); p++)
+			;
+	if (*p == '+' || *p == '-') {
+		int oh = 0, om = 0;
+
+		if (sscanf(p + 1, "%d:%d", &oh, &om) < 1)
+			return -EINVAL;
+		off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = s;
+	*out = timegm(&tm) - off;
+	return 0;
+}
+
+/* malloc'ed printf. */
+static char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* "x\n" for a possibly NULL string. */
+static char *line(const char *s)
+{
+	return xasprintf("%s\n", s ? s : "");
+}
+
+/* Case-insensitive equality of two possibly NULL strings. */
+static int same(const char *a, const char *b)
+{
+	return a && b && !strcasecmp(a, b);
+}
+
+/* 1 when a physical location of the subscription has this name. */
+static int is_location(struct tree *t, const char *name)
+{
+	for (size_t i = 0; i < t->cfg.nlocations; i++)
+		if (same(t->cfg.locations[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* Where a collection id points in the list: its location, or NULL. */
+static const char *location_of_rpc(const struct cache_val *list, const char *rg,
+				   const char *name)
+{
+	const struct arm_rpc *r = cache_list_find(list, rg, name);
+
+	return r ? r->location : NULL;
+}
+
+/* ---- data behind a node ------------------------------------------------ */
+
+enum dmode { D_FETCH, D_CACHED };
+
+/* What a collection or point node stands for (references held). */
+struct dctx {
+	struct cache_val *list;     /* may be NULL */
+	struct cache_val *coll;     /* expanded collection, may be NULL */
+	const struct arm_rpc *rpc;  /* coll's, else the list's */
+	const struct arm_rp *rp;
+};
+
+/* Drop the references of a dctx. */
+static void dctx_done(struct dctx *d)
+{
+	cache_put(d->list);
+	cache_put(d->coll);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The ListAll answer: D_CACHED takes any cached one, else fetches. */
+static int get_list(struct tree *t, enum dmode m, struct cache_val **out)
+{
+	int rc = -EAGAIN;
+
+	if (m == D_CACHED)
+		rc = cache_list(t->c, CACHE_NOFETCH, out);
+	if (rc == -EAGAIN)
+		rc = cache_list(t->c, CACHE_FETCH, out);
+	return rc;
+}
+
+/* A collection with its points, same modes. */
+static int get_coll(struct tree *t, const char *rg, const char *name, enum dmode m,
+		    struct cache_val **out)
+{
+	int rc = -EAGAIN;
+
+	if (m == D_CACHED)
+		rc = cache_coll(t->c, rg, name, CACHE_NOFETCH, out);
+	if (rc == -EAGAIN)
+		rc = cache_coll(t->c, rg, name, CACHE_FETCH, out);
+	return rc;
+}
+
+/*
+ * Resolve a collection node: it must be in the ListAll answer under its
+ * region (that answer decides existence), and its points come from the
+ * expanded GET.  need_points = 0 accepts the list's data alone.
+ */
+static int rpc_data(struct tree *t, const struct tnode *n, enum dmode m, int need_points,
+		    struct dctx *d)
+{
+	const char *region = n->parent->parent->name, *rg = n->parent->name;
+	const struct arm_rpc *base;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	rc = get_list(t, m, &d->list);
+	if (rc < 0)
+		return rc;
+	base = cache_list_find(d->list, rg, n->name);
+	if (!base || !same(base->location, region)) {
+		dctx_done(d);
+		return -ENOENT;
+	}
+	d->rpc = base;
+	rc = get_coll(t, base->rg, base->name, need_points ? m : D_CACHED, &d->coll);
+	if (rc == 0 && d->coll->rpc && same(d->coll->rpc->location, region)) {
+		d->rpc = d->coll->rpc;
+	} else if (rc == -ENOENT) {
+		dctx_done(d);
+		return -ENOENT;
+	} else if (rc < 0 && need_points) {
+		dctx_done(d);
+		return rc;
+	}
+	return 0;
+}
+
+/* The point named name in a resolved collection (Deleting points are hidden). */
+static const struct arm_rp *find_point(const struct dctx *d, const char *name)
+{
+	if (!d->coll || !d->coll->rpc)
+		return NULL;
+	for (size_t i = 0; i < d->coll->rpc->npoints; i++) {
+		const struct arm_rp *p = &d->coll->rpc->points[i];
+
+		if (same(p->name, name) && !same(p->state, "Deleting"))
+			return p;
+	}
+	return NULL;
+}
+
+/* Resolve a point node. */
+static int rp_data(struct tree *t, const struct tnode *n, enum dmode m, struct dctx *d)
+{
+	int rc = rpc_data(t, n->parent, m, 1, d);
+
+	if (rc < 0)
+		return rc;
+	d->rp = find_point(d, n->name);
+	if (!d->rp) {
+		dctx_done(d);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* 1 when a collection is a copy (its source is another collection). */
+static int rpc_is_copy(const struct arm_rpc *r)
+{
+	return r->source_id && strcasestr(r->source_id, "/restorePointCollections/") != NULL;
+}
+
+/* Newest timeCreated of a collection's points, else the mount time. */
+static time_t rpc_mtime(struct tree *t, const struct dctx *d)
+{
+	time_t best = 0, x;
+
+	if (d->coll && d->coll->rpc)
+		for (size_t i = 0; i < d->coll->rpc->npoints; i++)
+			if (tree_parse_time(d->coll->rpc->points[i].time_created, &x) == 0 && x > best)
+				best = x;
+	return best ? best : t->mount_time;
+}
+
+/* A point's mtime: its timeCreated. */
+static time_t rp_mtime(struct tree *t, const struct arm_rp *p)
+{
+	time_t x;
+
+	return tree_parse_time(p->time_created, &x) == 0 ? x : t->mount_time;
+}
+
+/* 1 when a point's subtree changes often (non-terminal state). */
+static int rp_busy(const struct arm_rp *p)
+{
+	return cache_state_busy(p->state);
+}
+
+/* Relative symlink target from a collection to its source collection. */
+static char *origin_rpc(const struct dctx *d)
+{
+	struct arm_id *id = NULL;
+	const char *loc;
+	char *s = NULL;
+
+	if (!rpc_is_copy(d->rpc) || arm_id_parse(d->rpc->source_id, &id) < 0 || !id->rpc)
+		goto out;
+	loc = location_of_rpc(d->list, id->rg, id->rpc);
+	if (!loc)
+		loc = d->rpc->source_location;
+	if (loc)
+		s = xasprintf("../../../%s/%s/%s", loc, id->rg, id->rpc);
+out:
+	free(id);
+	return s;
+}
+
+/* Relative symlink target from a point to its source point. */
+static char *origin_rp(const struct dctx *d)
+{
+	struct arm_id *id = NULL;
+	const char *loc;
+	char *s = NULL;
+
+	if (!d->rp->source_rp_id || arm_id_parse(d->rp->source_rp_id, &id) < 0 || !id->rpc ||
+	    !id->rp)
+		goto out;
+	loc = location_of_rpc(d->list, id->rg, id->rpc);
+	if (!loc)
+		loc = d->rp->source_location ? d->rp->source_location : d->rpc->source_location;
+	if (loc)
+		s = xasprintf("../../../../%s/%s/%s/%s", loc, id->rg, id->rpc, id->rp);
+out:
+	free(id);
+	return s;
+}
+
+/* tags: key=value lines. */
+static char *render_tags(const struct arm_rpc *r)
+{
+	size_t len = 1;
+	char *s, *p;
+
+	for (size_t i = 0; i < r->ntags; i++)
+		len += strlen(r->tags[i].key ? r->tags[i].key : "") +
+		       strlen(r->tags[i].value ? r->tags[i].value : "") + 2;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	p = s;
+	*p = '\0';
+	for (size_t i = 0; i < r->ntags; i++)
+		p += sprintf(p, "%s=%s\n", r->tags[i].key ? r->tags[i].key : "",
+			     r->tags[i].value ? r->tags[i].value : "");
+	return s;
+}
+
+/* progress: one line per disk, then the total (minimum over disks). */
+static char *render_progress(const struct arm_rp *p)
+{
+	size_t len = 64;
+	int min = 100;
+	const char *st = NULL;
+	char *s, *q;
+
+	for (size_t i = 0; i < p->nprogress; i++)
+		len += strlen(p->progress[i].name ? p->progress[i].name : "") +
+		       strlen(p->progress[i].status ? p->progress[i].status : "") + 16;
+	s = malloc(len + 64);
+	if (!s)
+		return NULL;
+	q = s;
+	for (size_t i = 0; i < p->nprogress; i++) {
+		const struct arm_disk_progress *d = &p->progress[i];
+		const char *ds = d->status ? d->status : "Unknown";
+
+		q += sprintf(q, "%s %d %s\n", d->name ? d->name : "disk", d->percent, ds);
+		if (d->percent < min || !st || (d->percent == min && strcasecmp(ds, "Succeeded"))) {
+			if (d->percent <= min)
+				st = ds;
+			if (d->percent < min)
+				min = d->percent;
+		}
+		if (!strcasecmp(ds, "Failed"))
+			st = "Failed";
+	}
+	if (!p->nprogress)
+		min = 0;
+	sprintf(q, "total %d %s\n", min, st ? st : (p->state ? p->state : "Unknown"));
+	return s;
+}
+
+/* Render the file at slot of a collection. */
+static int render_coll_file(struct tree *t, const struct dctx *d, int slot, char **out)
+{
+	const struct arm_rpc *r = d->rpc;
+	char *s = NULL;
+
+	switch (slot) {
+	case S_C_JSON:
+		s = strdup(r->json ? r->json : "{}\n");
+		break;
+	case S_C_ID:
+		s = line(r->id);
+		break;
+	case S_C_STATE:
+		s = line(r->state);
+		break;
+	case S_C_SOURCE:
+		s = line(r->source_id);
+		break;
+	case S_C_ORIGIN:
+		s = origin_rpc(d);
+		if (!s)
+			return -ENOENT;
+		break;
+	case S_C_TAGS:
+		s = render_tags(r);
+		break;
+	default:
+		return -ENOENT;
+	}
+	(void)t;
+	if (!s)
+		return -ENOMEM;
+	*out = s;
+	return 0;
+}
+
+/* Render the file at slot of a point (progress excluded: it needs a request). */
+static int render_point_file(const struct dctx *d, int slot, char **out)
+{
+	const struct arm_rp *p = d->rp;
+	char *s = NULL;
+	int copy = p->source_rp_id != NULL;
+
+	switch (slot) {
+	case S_P_JSON:
+		s = strdup(p->json ? p->json : "{}\n");
+		break;
+	case S_P_ID:
+		s = line(p->id);
+		break;
+	case S_P_STATE:
+		s = line(p->state);
+		break;
+	case S_P_CONS:
+		s = line(p->consistency);
+		break;
+	case S_P_CREATED:
+		s = line(p->time_created);
+		break;
+	case S_P_SOURCE:
+		if (!copy)
+			return -ENOENT;
+		s = line(p->source_rp_id);
+		break;
+	case S_P_ORIGIN:
+		if (!copy)
+			return -ENOENT;
+		s = origin_rp(d);
+		if (!s)
+			return -ENOENT;
+		break;
+	case S_P_ERROR:
+		if (!same(p->state, "Failed"))
+			return -ENOENT;
+		s = xasprintf("ProvisioningFailed: restore point %s is in state Failed\n",
+			      p->name ? p->name : "");
+		break;
+	default:
+		if (slot >= S_P_DISK0 && (size_t)(slot - S_P_DISK0) < p->ndisks) {
+			const struct arm_disk *dk = &p->disks[slot - S_P_DISK0];
+
+			s = strdup(dk->json ? dk->json : "{}\n");
+			break;
+		}
+		return -ENOENT;
+	}
+	if (!s)
+		return -ENOMEM;
+	*out = s;
+	return 0;
+}
+
+/* Render a .rpfs file. */
+static int render_rpfs_file(struct tree *t, int slot, char **out)
+{
+	size_t len;
+	int rc;
+
+	switch (slot) {
+	case S_STATS: {
+		char *a = NULL, *s;
+
+		rc = cache_render_stats(t->c, &a, &len);
+		if (rc < 0)
+			return rc;
+		s = xasprintf("%stree_nodes %zu\n", a, tree_node_count(t));
+		free(a);
+		if (!s)
+			return -ENOMEM;
+		*out = s;
+		return 0;
+	}
+	case S_AUTH:
+		if (t->cfg.auth_text && t->cfg.auth_text(t->cfg.auth_arg, out) == 0)
+			return 0;
+		*out = strdup("source unknown\n");
+		break;
+	case S_CONFIG:
+		*out = strdup(t->config_text ? t->config_text : "");
+		break;
+	case S_ERRORS:
+		return cache_render_errors(t->c, out, &len);
+	case S_OPS:
+	case S_COPIES:
+	case S_FLUSH:
+		*out = strdup("");
+		break;
+	default:
+		return -ENOENT;
+	}
+	return *out ? 0 : -ENOMEM;
+}
+
+/* ---- attributes ------------------------------------------------------- */
+
+/* Attributes of a directory. */
+static void dir_attr(struct tree_attr *a, uint64_t ino, time_t mtime, double ttl)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = ino;
+	a->type = TREE_DIR;
+	a->perm = 0755;
+	a->nlink = 2;
+	a->size = 4096;
+	a->mtime = mtime;
+	a->attr_ttl = a->entry_ttl = ttl;
+}
+
+/* Attributes of a file whose content is s (freed here). */
+static void file_attr(struct tree_attr *a, uint64_t ino, char *s, time_t mtime, double ttl,
+		      enum tree_type type)
+{
+	memset(a, 0, sizeof(*a));
+	a->ino = ino;
+	a->type = type;
+	a->perm = type == TREE_LNK ? 0777 : 0644;
+	a->nlink = 1;
+	a->size = s ? strlen(s) : 0;
+	a->mtime = mtime;
+	a->attr_ttl = a->entry_ttl = ttl;
+	free(s);
+}
+
+/* Attributes of slot in a resolved collection. */
+static int coll_slot_attr(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
+			  struct tree_attr *a)
+{
+	char *s = NULL;
+	int rc = render_coll_file(t, d, slot, &s);
+
+	if (rc < 0)
+		return rc;
+	file_attr(a, mkino(n->idx, slot), s, rpc_mtime(t, d), t->cfg.ttl,
+		  slot == S_C_ORIGIN ? TREE_LNK : TREE_REG);
+	return 0;
+}
+
+/* Attributes of slot in a resolved point. */
+static int point_slot_attr(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
+			   struct tree_attr *a)
+{
+	double ttl = rp_busy(d->rp) ? t->cfg.busy_ttl : t->cfg.ttl;
+	time_t mt = rp_mtime(t, d->rp);
+	char *s = NULL;
+	int rc;
+
+	if (slot == S_P_DISKS) {
+		dir_attr(a, mkino(n->idx, slot), mt, ttl);
+		return 0;
+	}
+	if (slot == S_P_PROGRESS) {
+		if (!d->rp->source_rp_id)
+			return -ENOENT;
+		file_attr(a, mkino(n->idx, slot), NULL, mt, 0, TREE_REG);
+		pthread_rwlock_rdlock(&t->lock);
+		a->size = n->aux;
+		pthread_rwlock_unlock(&t->lock);
+		a->entry_ttl = ttl;
+		return 0;
+	}
+	rc = render_point_file(d, slot, &s);
+	if (rc < 0)
+		return rc;
+	file_attr(a, mkino(n->idx, slot), s, mt, ttl, slot == S_P_ORIGIN ? TREE_LNK : TREE_REG);
+	return 0;
+}
+
+/* Attributes of a .rpfs slot. */
+static int rpfs_slot_attr(struct tree *t, int slot, struct tree_attr *a)
+{
+	char *s = NULL;
+	int rc;
+
+	if (slot == S_RPFS) {
+		dir_attr(a, mkino(0, S_RPFS), t->mount_time, t->cfg.ttl);
+		return 0;
+	}
+	rc = render_rpfs_file(t, slot, &s);
+	if (rc < 0)
+		return rc;
+	file_attr(a, mkino(0, slot), s, time(NULL), 0, TREE_REG);
+	a->entry_ttl = t->cfg.ttl;
+	a->perm = slot == S_FLUSH ? 0200 : 0444;
+	return 0;
+}
+
+/* Attributes of any inode, using data resolved in mode m. */
+static int attr_of(struct tree *t, struct tnode *n, int slot, enum dmode m, struct tree_attr *a)
+{
+	struct dctx d;
+	int rc = 0;
+
+	switch (n->kind) {
+	case N_ROOT:
+		if (slot == S_DIR) {
+			dir_attr(a, TREE_ROOT_INO, t->mount_time, t->cfg.ttl);
+			return 0;
+		}
+		return rpfs_slot_attr(t, slot, a);
+	case N_REGION:
+	case N_RG:
+		if (slot != S_DIR)
+			return -ENOENT;
+		dir_attr(a, mkino(n->idx, 0), t->mount_time, t->cfg.ttl);
+		return 0;
+	case N_RPC:
+		rc = rpc_data(t, n, m, 1, &d);
+		if (rc < 0)
+			return rc;
+		if (slot == S_DIR)
+			dir_attr(a, mkino(n->idx, 0), rpc_mtime(t, &d), t->cfg.ttl);
+		else
+			rc = coll_slot_attr(t, n, &d, slot, a);
+		dctx_done(&d);
+		return rc;
+	case N_RP:
+		rc = rp_data(t, n, m, &d);
+		if (rc < 0)
+			return rc;
+		if (slot == S_DIR)
+			dir_attr(a, mkino(n->idx, 0), rp_mtime(t, d.rp),
+				 rp_busy(d.rp) ? t->cfg.busy_ttl : t->cfg.ttl);
+		else
+			rc = point_slot_attr(t, n, &d, slot, a);
+		dctx_done(&d);
+		return rc;
+	}
+	return -ENOENT;
+}
+
+/* Attributes of a known inode (cached data, fetched only when none). */
+int tree_getattr(struct tree *t, uint64_t ino, struct tree_attr *out)
+{
+	int slot;
+	struct tnode *n = node_of(t, ino, &slot);
+
+	if (!n)
+		return -ENOENT;
+	return attr_of(t, n, slot, D_CACHED, out);
+}
+
+/* ---- lookup ----------------------------------------------------------- */
+
+/* Slot of a fixed name in a table, or -1. */
+static int fixed_slot(const struct fixed_name *tab, const char *name)
+{
+	for (; tab->name; tab++)
+		if (!strcmp(tab->name, name))
+			return tab->slot;
+	return -1;
+}
+
+/* Look up a region under the root. */
+static int lookup_region(struct tree *t, const char *name, struct tree_attr *out)
+{
+	struct cache_val *list = NULL;
+	const char *spelled = NULL;
+	struct tnode *n;
+	int rc;
+
+	for (size_t i = 0; i < t->cfg.nlocations; i++)
+		if (same(t->cfg.locations[i].name, name))
+			spelled = t->cfg.locations[i].name;
+	if (!spelled) {
+		rc = get_list(t, D_FETCH, &list);
+		if (rc < 0)
+			return rc;
+		for (size_t i = 0; i < list->n && !spelled; i++)
+			if (same(list->v[i]->location, name))
+				spelled = list->v[i]->location;
+		if (!spelled) {
+			cache_put(list);
+			return -ENOENT;
+		}
+	}
+	n = node_get(t, t->root, spelled, N_REGION);
+	cache_put(list);
+	if (!n)
+		return -ENOMEM;
+	dir_attr(out, mkino(n->idx, 0), t->mount_time, t->cfg.ttl);
+	return 0;
+}
+
+/* Look up a resource group in a region: listed ones, else the RG API. */
+static int lookup_rg(struct tree *t, struct tnode *region, const char *name,
+		     struct tree_attr *out)
+{
+	struct cache_val *list = NULL, *rgv = NULL;
+	const char *spelled = NULL;
+	struct tnode *n;
+	int rc;
+
+	rc = get_list(t, D_FETCH, &list);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < list->n && !spelled; i++)
+		if (same(list->v[i]->location, region->name) && same(list->v[i]->rg, name))
+			spelled = list->v[i]->rg;
+	if (!spelled) {
+		/* Held nothing here: exists in the subscription? */
+		for (size_t i = 0; i < list->n && !spelled; i++)
+			if (same(list->v[i]->rg, name))
+				spelled = list->v[i]->rg;
+	}
+	if (!spelled) {
+		if (arm_rg_name_check(name) < 0) {
+			rc = -ENOENT;
+			goto out;
+		}
+		rc = cache_rg(t->c, name, CACHE_FETCH, &rgv);
+		if (rc < 0)
+			goto out;
+		spelled = rgv->name ? rgv->name : name;
+	}
+	n = rg_node_get(t, region, spelled);
+	if (!n) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	dir_attr(out, mkino(n->idx, 0), t->mount_time, t->cfg.ttl);
+	rc = 0;
+out:
+	cache_put(list);
+	cache_put(rgv);
+	return rc;
+}
+
+/* Look up a collection in a resource group of a region. */
+static int lookup_rpc(struct tree *t, struct tnode *rgn, const char *name,
+		      struct tree_attr *out)
+{
+	struct cache_val *list = NULL;
+	const struct arm_rpc *r;
+	struct tnode *n;
+	int rc;
+
+	rc = get_list(t, D_FETCH, &list);
+	if (rc < 0)
+		return rc;
+	r = cache_list_find(list, rgn->name, name);
+	if (!r || !same(r->location, rgn->parent->name)) {
+		cache_put(list);
+		return -ENOENT;
+	}
+	n = node_get(t, rgn, r->name, N_RPC);
+	cache_put(list);
+	if (!n)
+		return -ENOMEM;
+	return attr_of(t, n, S_DIR, D_FETCH, out);
+}
+
+/* Resolve name in directory parent (may fetch). */
+int tree_lookup(struct tree *t, uint64_t parent, const char *name, struct tree_attr *out)
+{
+	int slot, rc, s;
+	struct tnode *n = node_of(t, parent, &slot), *child;
+	struct dctx d;
+
+	memset(out, 0, sizeof(*out));
+	out->entry_ttl = t->cfg.neg_ttl;
+	if (!n)
+		return -ENOENT;
+	switch (n->kind) {
+	case N_ROOT:
+		if (slot == S_RPFS) {
+			s = fixed_slot(rpfs_files, name);
+			return s < 0 ? -ENOENT : rpfs_slot_attr(t, s, out);
+		}
+		if (slot != S_DIR)
+			return -ENOTDIR;
+		if (!strcmp(name, ".rpfs"))
+			return rpfs_slot_attr(t, S_RPFS, out);
+		rc = lookup_region(t, name, out);
+		break;
+	case N_REGION:
+		if (slot != S_DIR)
+			return -ENOTDIR;
+		rc = lookup_rg(t, n, name, out);
+		break;
+	case N_RG:
+		if (slot != S_DIR)
+			return -ENOTDIR;
+		rc = lookup_rpc(t, n, name, out);
+		break;
+	case N_RPC:
+		if (slot != S_DIR)
+			return -ENOTDIR;
+		rc = rpc_data(t, n, D_FETCH, 1, &d);
+		if (rc < 0)
+			break;
+		s = fixed_slot(coll_files, name);
+		if (s >= 0) {
+			rc = coll_slot_attr(t, n, &d, s, out);
+		} else {
+			const struct arm_rp *p = find_point(&d, name);
+
+			rc = -ENOENT;
+			if (p) {
+				child = node_get(t, n, p->name, N_RP);
+				if (!child) {
+					rc = -ENOMEM;
+				} else {
+					dir_attr(out, mkino(child->idx, 0), rp_mtime(t, p),
+						 rp_busy(p) ? t->cfg.busy_ttl : t->cfg.ttl);
+					rc = 0;
+				}
+			}
+		}
+		dctx_done(&d);
+		break;
+	case N_RP:
+		rc = rp_data(t, n, D_FETCH, &d);
+		if (rc < 0)
+			break;
+		if (slot == S_DIR) {
+			s = fixed_slot(point_files, name);
+			rc = s < 0 ? -ENOENT : point_slot_attr(t, n, &d, s, out);
+		} else if (slot == S_P_DISKS) {
+			rc = -ENOENT;
+			for (size_t i = 0; i < d.rp->ndisks && i < S_MAX - S_P_DISK0; i++) {
+				char fn[300];
+
+				snprintf(fn, sizeof(fn), "%s.json",
+					 d.rp->disks[i].name ? d.rp->disks[i].name : "disk");
+				if (!strcasecmp(fn, name)) {
+					rc = point_slot_attr(t, n, &d, S_P_DISK0 + (int)i, out);
+					break;
+				}
+			}
+		} else {
+			rc = -ENOTDIR;
+		}
+		dctx_done(&d);
+		break;
+	default:
+		rc = -ENOENT;
+	}
+	if (rc == -ENOENT) {
+		memset(out, 0, sizeof(*out));
+		out->entry_ttl = t->cfg.neg_ttl;
+	}
+	return rc;
+}
+
+/* ---- listings --------------------------------------------------------- */
+
+struct dlist {
+	struct tree_dirent *v;
+	size_t n, cap;
+	int err;
+};
+
+/* Append an entry (name copied). */
+static void dl_add(struct dlist *l, const char *name, const struct tree_attr *a)
+{
+	if (l->err)
+		return;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 16;
+		struct tree_dirent *v = realloc(l->v, nc * sizeof(*v));
+
+		if (!v) {
+			l->err = -ENOMEM;
+			return;
+		}
+		l->v = v;
+		l->cap = nc;
+	}
+	l->v[l->n].name = strdup(name);
+	if (!l->v[l->n].name) {
+		l->err = -ENOMEM;
+		return;
+	}
+	l->v[l->n].attr = *a;
+	l->n++;
+}
+
+/* Order entries by name. */
+static int cmp_dirent(const void *a, const void *b)
+{
+	return strcmp(((const struct tree_dirent *)a)->name, ((const struct tree_dirent *)b)->name);
+}
+
+/* Free a listing. */
+void tree_dirents_free(struct tree_dirent *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/* Root: .rpfs and the regions (locations plus collections' locations). */
+static int list_root(struct tree *t, enum dmode m, struct dlist *l)
+{
+	struct cache_val *list = NULL;
+	struct tree_attr a;
+	struct tnode *n;
+	int rc;
+
+	rpfs_slot_attr(t, S_RPFS, &a);
+	dl_add(l, ".rpfs", &a);
+	for (size_t i = 0; i < t->cfg.nlocations; i++) {
+		n = node_get(t, t->root, t->cfg.locations[i].name, N_REGION);
+		if (!n)
+			return -ENOMEM;
+		dir_attr(&a, mkino(n->idx, 0), t->mount_time, t->cfg.ttl);
+		dl_add(l, n->name, &a);
+	}
+	rc = get_list(t, m, &list);
+	if (rc < 0)
+		return 0; /* the physical locations are still worth showing */
+	for (size_t i = 0; i < list->n; i++) {
+		const char *loc = list->v[i]->location;
+		int dup = 0;
+
+		if (!loc || is_location(t, loc))
+			continue;
+		for (size_t j = 0; j < l->n && !dup; j++)
+			dup = same(l->v[j].name, loc);
+		if (dup)
+			continue;
+		n = node_get(t, t->root, loc, N_REGION);
+		if (!n)
+			break;
+		dir_attr(&a, mkino(n->idx, 0), t->mount_time, t->cfg.ttl);
+		dl_add(l, n->name, &a);
+	}
+	cache_put(list);
+	return 0;
+}
+
+/* Region: its resource groups; starts fetching its collections. */
+static int list_region(struct tree *t, struct tnode *region, enum dmode m, struct dlist *l)
+{
+	struct cache_val *list = NULL;
+	struct tree_attr a;
+	int rc = get_list(t, m, &list);
+
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < list->n; i++) {
+		const struct arm_rpc *r = list->v[i];
+		struct tnode *n;
+		int dup = 0;
+
+		if (!same(r->location, region->name) || !r->rg)
+			continue;
+		if (m == D_FETCH)
+			cache_prefetch(t->c, r->rg, r->name);
+		for (size_t j = 0; j < l->n && !dup; j++)
+			dup = same(l->v[j].name, r->rg);
+		if (dup)
+			continue;
+		n = rg_node_get(t, region, r->rg);
+		if (!n)
+			break;
+		dir_attr(&a, mkino(n->idx, 0), t->mount_time, t->cfg.ttl);
+		dl_add(l, n->name, &a);
+	}
+	cache_put(list);
+	return 0;
+}
+
+/* Resource group: its collections in this region, with their points' mtimes. */
+static int list_rg(struct tree *t, struct tnode *rgn, enum dmode m, struct dlist *l)
+{
+	struct cache_val *list = NULL;
+	struct tree_attr a;
+	int rc = get_list(t, m, &list);
+
+	if (rc < 0)
+		return rc;
+	if (m == D_FETCH)
+		for (size_t i = 0; i < list->n; i++)
+			if (same(list->v[i]->location, rgn->parent->name) &&
+			    same(list->v[i]->rg, rgn->name))
+				cache_prefetch(t->c, list->v[i]->rg, list->v[i]->name);
+	for (size_t i = 0; i < list->n; i++) {
+		const struct arm_rpc *r = list->v[i];
+		struct tnode *n;
+		struct dctx d;
+
+		if (!same(r->location, rgn->parent->name) || !same(r->rg, rgn->name))
+			continue;
+		n = node_get(t, rgn, r->name, N_RPC);
+		if (!n)
+			break;
+		if (rpc_data(t, n, m, 1, &d) == 0) {
+			dir_attr(&a, mkino(n->idx, 0), rpc_mtime(t, &d), t->cfg.ttl);
+			dctx_done(&d);
+		} else {
+			dir_attr(&a, mkino(n->idx, 0), t->mount_time, t->cfg.neg_ttl);
+		}
+		dl_add(l, n->name, &a);
+	}
+	cache_put(list);
+	return 0;
+}
+
+/* Collection: its view files and its points. */
+static int list_rpc(struct tree *t, struct tnode *n, enum dmode m, struct dlist *l)
+{
+	struct tree_attr a;
+	struct dctx d;
+	int rc = rpc_data(t, n, m, 1, &d);
+
+	if (rc < 0)
+		return rc;
+	for (const struct fixed_name *f = coll_files; f->name; f++)
+		if (coll_slot_attr(t, n, &d, f->slot, &a) == 0)
+			dl_add(l, f->name, &a);
+	for (size_t i = 0; d.coll && d.coll->rpc && i < d.coll->rpc->npoints; i++) {
+		const struct arm_rp *p = &d.coll->rpc->points[i];
+		struct tnode *c;
+
+		if (!p->name || same(p->state, "Deleting"))
+			continue;
+		c = node_get(t, n, p->name, N_RP);
+		if (!c)
+			break;
+		dir_attr(&a, mkino(c->idx, 0), rp_mtime(t, p),
+			 rp_busy(p) ? t->cfg.busy_ttl : t->cfg.ttl);
+		dl_add(l, c->name, &a);
+	}
+	dctx_done(&d);
+	return 0;
+}
+
+/* Point (slot 0) or its disks/ (slot S_P_DISKS). */
+static int list_rp(struct tree *t, struct tnode *n, int slot, enum dmode m, struct dlist *l)
+{
+	struct tree_attr a;
+	struct dctx d;
+	int rc = rp_data(t, n, m, &d);
+
+	if (rc < 0)
+		return rc;
+	if (slot == S_DIR) {
+		for (const struct fixed_name *f = point_files; f->name; f++)
+			if (point_slot_attr(t, n, &d, f->slot, &a) == 0)
+				dl_add(l, f->name, &a);
+	} else {
+		for (size_t i = 0; i < d.rp->ndisks && i < S_MAX - S_P_DISK0; i++) {
+			char fn[300];
+
+			snprintf(fn, sizeof(fn), "%s.json",
+				 d.rp->disks[i].name ? d.rp->disks[i].name : "disk");
+			if (point_slot_attr(t, n, &d, S_P_DISK0 + (int)i, &a) == 0)
+				dl_add(l, fn, &a);
+		}
+	}
+	dctx_done(&d);
+	return 0;
+}
+
+/* A directory's entries. */
+int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent **out, size_t *n)
+{
+	int slot, rc;
+	struct tnode *node = node_of(t, ino, &slot);
+	struct dlist l = { 0 };
+	enum dmode m = refresh ? D_FETCH : D_CACHED;
+	struct tree_attr a;
+
+	if (!node)
+		return -ENOENT;
+	switch (node->kind) {
+	case N_ROOT:
+		if (slot == S_DIR) {
+			rc = list_root(t, m, &l);
+		} else if (slot == S_RPFS) {
+			rc = 0;
+			for (const struct fixed_name *f = rpfs_files; f->name; f++)
+				if (rpfs_slot_attr(t, f->slot, &a) == 0)
+					dl_add(&l, f->name, &a);
+		} else {
+			rc = -ENOTDIR;
+		}
+		break;
+	case N_REGION:
+		rc = slot == S_DIR ? list_region(t, node, m, &l) : -ENOTDIR;
+		break;
+	case N_RG:
+		rc = slot == S_DIR ? list_rg(t, node, m, &l) : -ENOTDIR;
+		break;
+	case N_RPC:
+		rc = slot == S_DIR ? list_rpc(t, node, m, &l) : -ENOTDIR;
+		break;
+	case N_RP:
+		rc = (slot == S_DIR || slot == S_P_DISKS) ? list_rp(t, node, slot, m, &l) : -ENOTDIR;
+		break;
+	default:
+		rc = -ENOENT;
+	}
+	if (rc == 0 && l.err)
+		rc = l.err;
+	if (rc < 0) {
+		tree_dirents_free(l.v, l.n);
+		return rc;
+	}
+	qsort(l.v, l.n, sizeof(*l.v), cmp_dirent);
+	if (slot == S_DIR && node->kind != N_ROOT) {
+		pthread_rwlock_wrlock(&t->lock);
+		node->listed_at = mount_secs(t);
+		pthread_rwlock_unlock(&t->lock);
+	} else if (slot == S_DIR) {
+		pthread_rwlock_wrlock(&t->lock);
+		node->listed_at = mount_secs(t);
+		pthread_rwlock_unlock(&t->lock);
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+/* Target of a symlink (origin). */
+int tree_readlink(struct tree *t, uint64_t ino, char **out)
+{
+	int slot, rc;
+	struct tnode *n = node_of(t, ino, &slot);
+	struct dctx d;
+
+	if (!n)
+		return -ENOENT;
+	if (n->kind == N_RPC && slot == S_C_ORIGIN) {
+		rc = rpc_data(t, n, D_CACHED, 0, &d);
+		if (rc < 0)
+			return rc;
+		rc = render_coll_file(t, &d, slot, out);
+	} else if (n->kind == N_RP && slot == S_P_ORIGIN) {
+		rc = rp_data(t, n, D_CACHED, &d);
+		if (rc < 0)
+			return rc;
+		rc = render_point_file(&d, slot, out);
+	} else {
+		return -EINVAL;
+	}
+	dctx_done(&d);
+	return rc;
+}
+
+/* progress: a fresh $expand=instanceView request. */
+static int open_progress(struct tree *t, struct tnode *n, struct tree_file *f)
+{
+	struct dctx d;
+	struct cache_val *v = NULL;
+	int rc = rp_data(t, n, D_CACHED, &d);
+
+	if (rc < 0)
+		return rc;
+	if (!d.rp->source_rp_id) {
+		dctx_done(&d);
+		return -ENOENT;
+	}
+	rc = cache_rp_view(t->c, d.rpc->rg, d.rpc->name, d.rp->name, &v);
+	dctx_done(&d);
+	if (rc < 0)
+		return rc;
+	f->buf = render_progress(v->rp);
+	cache_put(v);
+	if (!f->buf)
+		return -ENOMEM;
+	f->len = strlen(f->buf);
+	f->direct_io = 1;
+	pthread_rwlock_wrlock(&t->lock);
+	n->aux = (uint32_t)f->len;
+	pthread_rwlock_unlock(&t->lock);
+	return 0;
+}
+
+/* Open a file: render its content now. */
+int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
+{
+	int slot, rc;
+	struct tnode *n = node_of(t, ino, &slot);
+	struct tree_file *f;
+	struct dctx d;
+
+	if (!n)
+		return -ENOENT;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	if (write && !(n->kind == N_ROOT && slot == S_FLUSH)) {
+		rc = tree_mutation_errno(t);
+		goto out;
+	}
+	switch (n->kind) {
+	case N_ROOT:
+		if (slot == S_DIR || slot == S_RPFS) {
+			rc = -EISDIR;
+			break;
+		}
+		rc = render_rpfs_file(t, slot, &f->buf);
+		f->direct_io = 1;
+		f->control = slot == S_FLUSH;
+		break;
+	case N_RPC:
+		if (slot == S_DIR) {
+			rc = -EISDIR;
+			break;
+		}
+		rc = rpc_data(t, n, D_CACHED, 1, &d);
+		if (rc < 0)
+			break;
+		rc = render_coll_file(t, &d, slot, &f->buf);
+		dctx_done(&d);
+		break;
+	case N_RP:
+		if (slot == S_DIR || slot == S_P_DISKS) {
+			rc = -EISDIR;
+			break;
+		}
+		if (slot == S_P_PROGRESS) {
+			rc = open_progress(t, n, f);
+			break;
+		}
+		rc = rp_data(t, n, D_CACHED, &d);
+		if (rc < 0)
+			break;
+		rc = render_point_file(&d, slot, &f->buf);
+		dctx_done(&d);
+		break;
+	default:
+		rc = -EISDIR;
+	}
+out:
+	if (rc < 0) {
+		tree_file_free(f);
+		return rc;
+	}
+	if (f->buf && !f->len)
+		f->len = strlen(f->buf);
+	*out = f;
+	return 0;
+}
+
+/* Free an opened file. */
+void tree_file_free(struct tree_file *f)
+{
+	if (!f)
+		return;
+	free(f->buf);
+	free(f);
+}
+
+/* The errno of a refused mutation. */
+int tree_mutation_errno(struct tree *t)
+{
+	return t->cfg.ro ? -EROFS : -EPERM;
+}
+
+/* A write: only .rpfs/flush acts. */
+int tree_write(struct tree *t, uint64_t ino, const char *buf, size_t len)
+{
+	int slot;
+	struct tnode *n = node_of(t, ino, &slot);
+
+	(void)buf;
+	(void)len;
+	if (!n || n->kind != N_ROOT || slot != S_FLUSH)
+		return n ? tree_mutation_errno(t) : -ENOENT;
+	tree_flush(t);
+	return 0;
+}
+
+/* Truncation: accepted on .rpfs/flush only. */
+int tree_truncate(struct tree *t, uint64_t ino, uint64_t size)
+{
+	int slot;
+	struct tnode *n = node_of(t, ino, &slot);
+
+	(void)size;
+	if (n && n->kind == N_ROOT && slot == S_FLUSH)
+		return 0;
+	return n ? tree_mutation_errno(t) : -ENOENT;
+}
+
+/* ---- invalidation ----------------------------------------------------- */
+
+/* Ask the kernel to forget every file of a node.  Lock held. */
+static void inval_node_files(struct tree *t, const struct tnode *n)
+{
+	int last = n->kind == N_RPC ? S_C_TAGS : n->kind == N_RP ? S_P_DISK0 + 8 : 0;
+
+	if (!t->nt.inval_inode)
+		return;
+	for (int s = 0; s <= last; s++)
+		t->nt.inval_inode(t->nt.arg, mkino(n->idx, s));
+}
+
+/* Drop every cached answer and everything the kernel keeps. */
+void tree_flush(struct tree *t)
+{
+	cache_flush(t->c);
+	pthread_rwlock_rdlock(&t->lock);
+	for (size_t i = 0; i < t->nnodes; i++) {
+		struct tnode *n = t->nodes[i];
+
+		n->listed_at = 0;
+		inval_node_files(t, n);
+		if (n->parent && t->nt.inval_entry)
+			t->nt.inval_entry(t->nt.arg, mkino(n->parent->idx, 0), n->name);
+	}
+	pthread_rwlock_unlock(&t->lock);
+}
+
+/* Drop kernel listings older than ttl. */
+void tree_expire(struct tree *t)
+{
+	uint32_t now = mount_secs(t);
+
+	if (!t->nt.inval_inode)
+		return;
+	pthread_rwlock_wrlock(&t->lock);
+	for (size_t i = 0; i < t->nnodes; i++) {
+		struct tnode *n = t->nodes[i];
+
+		if (n->listed_at && now - n->listed_at >= t->cfg.ttl) {
+			n->listed_at = 0;
+			t->nt.inval_inode(t->nt.arg, mkino(n->idx, 0));
+		}
+	}
+	pthread_rwlock_unlock(&t->lock);
+}
+
+/* The node for path region/rg/name if it exists.  Lock held. */
+static struct tnode *find_path(struct tree *t, const char *region, const char *rg,
+			       const char *name)
+{
+	struct tnode *n = t->root;
+
+	if (region)
+		n = find_child(t, n, region);
+	if (n && rg)
+		n = find_child(t, n, rg);
+	if (n && name)
+		n = find_child(t, n, name);
+	return n;
+}
+
+/* Invalidate what the kernel knows about one collection (and its group). */
+static void inval_coll(struct tree *t, const struct arm_rpc *r)
+{
+	struct tnode *region, *rgn, *n;
+
+	if (!r || !r->location || !r->rg || !r->name)
+		return;
+	region = find_path(t, r->location, NULL, NULL);
+	rgn = region ? find_child(t, region, r->rg) : NULL;
+	if (region) {
+		t->nt.inval_inode(t->nt.arg, mkino(region->idx, 0));
+		t->nt.inval_entry(t->nt.arg, mkino(region->idx, 0), r->rg);
+	}
+	if (rgn) {
+		t->nt.inval_inode(t->nt.arg, mkino(rgn->idx, 0));
+		t->nt.inval_entry(t->nt.arg, mkino(rgn->idx, 0), r->name);
+		n = find_child(t, rgn, r->name);
+		if (n)
+			inval_node_files(t, n);
+	}
+}
+
+/* Find a point by name in a collection, Deleting ones included. */
+static const struct arm_rp *point_named(const struct arm_rpc *r, const char *name)
+{
+	for (size_t i = 0; r && i < r->npoints; i++)
+		if (same(r->points[i].name, name))
+			return &r->points[i];
+	return NULL;
+}
+
+/* Compare two strings that may be NULL. */
+static int differ(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+/* One point changed, appeared or vanished in collection node n. */
+static void inval_point(struct tree *t, struct tnode *n, const char *name)
+{
+	struct tnode *p = find_child(t, n, name);
+
+	t->nt.inval_entry(t->nt.arg, mkino(n->idx, 0), name);
+	if (p) {
+		inval_node_files(t, p);
+		for (const struct fixed_name *f = point_files; f->name; f++)
+			t->nt.inval_entry(t->nt.arg, mkino(p->idx, 0), f->name);
+	}
+}
+
+/* Turn a refreshed collection into kernel invalidations. */
+static void changed_coll(struct tree *t, const struct arm_rpc *o, const struct arm_rpc *nw)
+{
+	const struct arm_rpc *any = nw ? nw : o;
+	struct tnode *n;
+	int dirty = 0;
+
+	if (!any)
+		return;
+	if (!nw || !o || differ(o->location, nw->location)) {
+		inval_coll(t, o);
+		inval_coll(t, nw);
+		return;
+	}
+	n = find_path(t, any->location, any->rg, any->name);
+	if (!n)
+		return;
+	if (differ(o->json, nw->json))
+		dirty = 1;
+	for (size_t i = 0; i < o->npoints; i++) {
+		const struct arm_rp *a = &o->points[i], *b = point_named(nw, a->name);
+
+		if (!b || differ(a->json, b->json) || differ(a->state, b->state)) {
+			inval_point(t, n, a->name);
+			dirty = 1;
+		}
+	}
+	for (size_t i = 0; i < nw->npoints; i++)
+		if (!point_named(o, nw->points[i].name)) {
+			inval_point(t, n, nw->points[i].name);
+			dirty = 1;
+		}
+	if (dirty)
+		inval_node_files(t, n);
+}
+
+/* Turn a refreshed ListAll answer into kernel invalidations. */
+static void changed_list(struct tree *t, const struct cache_val *o, const struct cache_val *nw)
+{
+	int any = 0;
+
+	for (size_t i = 0; o && i < o->n; i++) {
+		const struct arm_rpc *a = o->v[i], *b = cache_list_find(nw, a->rg, a->name);
+
+		if (!b || differ(a->location, b->location)) {
+			inval_coll(t, a);
+			any = 1;
+		}
+	}
+	for (size_t i = 0; nw && i < nw->n; i++) {
+		const struct arm_rpc *b = nw->v[i], *a = cache_list_find(o, b->rg, b->name);
+
+		if (!a || differ(a->location, b->location)) {
+			inval_coll(t, b);
+			any = 1;
+		}
+	}
+	if (any)
+		t->nt.inval_inode(t->nt.arg, TREE_ROOT_INO);
+}
+
+/* Cache listener: what changed in ARM becomes kernel invalidations. */
+static void on_change(void *arg, const struct cache_val *o, const struct cache_val *nw)
+{
+	struct tree *t = arg;
+	const struct cache_val *k = nw ? nw : o;
+
+	if (!k || !t->nt.inval_inode || !t->nt.inval_entry)
+		return;
+	pthread_rwlock_rdlock(&t->lock);
+	if (k->kind == CV_LIST && o)
+		changed_list(t, o, nw);
+	else if (k->kind == CV_COLL && o)
+		changed_coll(t, o->rpc, nw ? nw->rpc : NULL);
+	pthread_rwlock_unlock(&t->lock);
+}
+
+/* ---- life cycle ------------------------------------------------------- */
+
+/* Register the FUSE layer's invalidation functions. */
+void tree_set_notify(struct tree *t, const struct tree_notify *n)
+{
+	pthread_rwlock_wrlock(&t->lock);
+	t->nt = *n;
+	pthread_rwlock_unlock(&t->lock);
+}
+
+/* The text of .rpfs/stats. */
+int tree_render_stats(struct tree *t, char **out)
+{
+	return render_rpfs_file(t, S_STATS, out);
+}
+
+/* Number of nodes. */
+size_t tree_node_count(struct tree *t)
+{
+	size_t n;
+
+	pthread_rwlock_rdlock(&t->lock);
+	n = t->nnodes;
+	pthread_rwlock_unlock(&t->lock);
+	return n;
+}
+
+/* Create the tree over a cache (takes cfg->locations). */
+int tree_new(struct cache *c, struct tree_cfg *cfg, struct tree **out)
+{
+	struct tree *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	t->c = c;
+	t->cfg = *cfg;
+	cfg->locations = NULL;
+	cfg->nlocations = 0;
+	if (!t->cfg.ttl)
+		t->cfg.ttl = 1;
+	t->config_text = strdup(cfg->config_text ? cfg->config_text : "");
+	t->mount_time = time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t->t0);
+	t->nhash = 1024;
+	t->hash = calloc(t->nhash, sizeof(*t->hash));
+	pthread_rwlock_init(&t->lock, NULL);
+	if (t->config_text && t->hash)
+		t->root = node_alloc(t, NULL, "", N_ROOT);
+	if (!t->root) {
+		tree_free(t);
+		return -ENOMEM;
+	}
+	cache_set_listener(c, on_change, t);
+	*out = t;
+	return 0;
+}
+
+/* Free the tree (the cache is not freed). */
+void tree_free(struct tree *t)
+{
+	if (!t)
+		return;
+	if (t->c)
+		cache_set_listener(t->c, NULL, NULL);
+	for (size_t i = 0; i < t->nnodes; i++)
+		free(t->nodes[i]);
+	free(t->nodes);
+	free(t->hash);
+	if (t->cfg.locations)
+		arm_locations_free(t->cfg.locations, t->cfg.nlocations);
+	free(t->config_text);
+	pthread_rwlock_destroy(&t->lock);
+	free(t);
+}

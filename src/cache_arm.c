@@ -1,0 +1,52 @@
+/*
+ * cache_arm.c - the ARM client as the cache's backend.  Kept apart from
+ * cache.c so that unit tests of the cache and the tree can run on a fake
+ * backend without linking a network client.
+ */
+#include "config.h"
+
+#include "cache.h"
+
+/* ListAll, every page. */
+static int be_list(void *arg, struct arm_rpc ***out, size_t *n, unsigned *pages,
+		   struct arm_err *err)
+{
+	return arm_list_collections(arg, out, n, pages, err);
+}
+
+/* One collection with $expand=restorePoints. */
+static int be_coll(void *arg, const char *rg, const char *name, struct arm_rpc **out,
+		   struct arm_err *err)
+{
+	return arm_get_collection(arg, rg, name, 1, out, err);
+}
+
+/* One point with $expand=instanceView. */
+static int be_rp(void *arg, const char *rg, const char *rpc, const char *rp, struct arm_rp **out,
+		 struct arm_err *err)
+{
+	return arm_get_rp(arg, rg, rpc, rp, 1, out, err);
+}
+
+/* A resource group. */
+static int be_rg(void *arg, const char *rg, char **name_out, struct arm_err *err)
+{
+	return arm_get_resource_group(arg, rg, name_out, err);
+}
+
+/* Request counters. */
+static void be_stats(void *arg, struct arm_stats *out)
+{
+	arm_stats_get(arg, out);
+}
+
+/* Fill a backend that forwards to the ARM client c. */
+void cache_backend_arm(struct arm_client *c, struct cache_backend *out)
+{
+	out->arg = c;
+	out->list_collections = be_list;
+	out->get_collection = be_coll;
+	out->get_rp_view = be_rp;
+	out->get_rg = be_rg;
+	out->stats = be_stats;
+}
