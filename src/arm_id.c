@@ -33,7 +33,11 @@ int arm_id_parse(const char *id, struct arm_id **out)
 	a = calloc(1, sizeof(*a) + len + 1);
 	if (!a)
 		return -ENOMEM;
-	memcpy(a->buf, id[0] == '/' ? id + 1 : id, len + 1);
+	if (id[0] == '/') {
+		id++;
+		len--;
+	}
+	memcpy(a->buf, id, len + 1);
 	p = a->buf;
 	while (p) {
 		char *slash = strchr(p, '/');

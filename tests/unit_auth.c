@@ -1,0 +1,272 @@
+/*
+ * unit_auth.c - credential selection and the local sources, without a
+ * network: the token file (re-read when rewritten), the Azure CLI through a
+ * fake `az` on PATH, the auto order and its skip reasons, forced refresh,
+ * and .rpfs/auth never showing a token.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "auth_int.h"
+#include "opts.h"
+
+static int failures;
+
+#define CHECK(cond) do { \
+		if (!(cond)) { \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+			failures++; \
+		} \
+	} while (0)
+
+static char dir[256];
+
+/* Write a file with content (atomically when atomic is set). */
+static void put(const char *path, const char *content, int atomic)
+{
+	char tmp[512];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(atomic ? tmp : path, "w");
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(content, f);
+	fclose(f);
+	if (atomic && rename(tmp, path))
+		exit(1);
+}
+
+/* Options with only what auth reads. */
+static void opts_for(struct rpfs_opts *o, const char *mode, const char *token_file)
+{
+	memset(o, 0, sizeof(*o));
+	o->auth = (char *)mode;
+	o->token_file = (char *)token_file;
+	o->endpoint = (char *)"https://management.azure.com";
+	o->imds_endpoint = (char *)"http://127.0.0.1:9"; /* discard port: refused at once */
+	o->op_timeout = 5;
+}
+
+static void clear_env(void)
+{
+	unsetenv("AZURE_TENANT_ID");
+	unsetenv("AZURE_CLIENT_ID");
+	unsetenv("AZURE_CLIENT_SECRET");
+	unsetenv("AZURE_FEDERATED_TOKEN_FILE");
+}
+
+/* token_file: read, cached, re-read after a rewrite, never shown. */
+static void test_token_file(void)
+{
+	struct rpfs_opts o;
+	struct auth *a = NULL;
+	char path[512], tok[256], err[256], *desc = NULL;
+
+	snprintf(path, sizeof(path), "%s/token", dir);
+	put(path, "first-token\n", 1);
+	opts_for(&o, "auto", path);
+	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
+	if (!a)
+		return;
+	CHECK(!strcmp(auth_source_name(a), "token_file"));
+	CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == 0);
+	CHECK(!strcmp(tok, "first-token"));
+	put(path, "second-token\n", 1);
+	CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == 0);
+	CHECK(!strcmp(tok, "second-token"));
+	/* Rewritten in place with the same size: mtime tells. */
+	usleep(20000);
+	put(path, "third--token\n", 0);
+	CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == 0);
+	CHECK(!strcmp(tok, "third--token"));
+	CHECK(auth_token(a, 1, tok, sizeof(tok), err, sizeof(err)) == 0);
+	CHECK(!strcmp(tok, "third--token"));
+	CHECK(auth_token(a, 0, tok, 4, err, sizeof(err)) == -ENOSPC);
+	CHECK(auth_describe(a, &desc) == 0);
+	CHECK(desc && strstr(desc, "source: token_file"));
+	CHECK(desc && !strstr(desc, "token\n") && !strstr(desc, "third--token"));
+	free(desc);
+	/* An empty rewrite keeps the valid old token. */
+	put(path, "", 1);
+	CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == 0);
+	CHECK(!strcmp(tok, "third--token"));
+	auth_free(a);
+
+	/* Explicit token_file without a file name is refused at start. */
+	opts_for(&o, "token_file", NULL);
+	a = NULL;
+	CHECK(auth_new(&o, &a, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "token_file") != NULL);
+	/* A missing file: EACCES with a reason naming the file. */
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	opts_for(&o, "token_file", path);
+	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
+	if (a) {
+		CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == -EACCES);
+		CHECK(strstr(err, "missing") != NULL);
+		auth_free(a);
+	}
+}
+
+/* The auto order and the skip reasons. */
+static void test_auto(void)
+{
+	struct rpfs_opts o;
+	struct auth *a = NULL;
+	char err[512], tok[256], *desc = NULL;
+
+	clear_env();
+	setenv("PATH", "/nonexistent", 1);
+	opts_for(&o, "auto", NULL);
+	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
+	if (a) {
+		/* Only managed identity is left (an explicit, refused endpoint). */
+		CHECK(!strcmp(auth_source_name(a), "msi"));
+		CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == -EHOSTUNREACH);
+		CHECK(auth_describe(a, &desc) == 0);
+		CHECK(desc && strstr(desc, "skipped: token_file"));
+		CHECK(desc && strstr(desc, "skipped: env: AZURE_TENANT_ID not set"));
+		CHECK(desc && strstr(desc, "skipped: workload: AZURE_FEDERATED_TOKEN_FILE not set"));
+		free(desc);
+		auth_free(a);
+	}
+	/* env explicitly chosen without its variables. */
+	opts_for(&o, "env", NULL);
+	CHECK(auth_new(&o, &a, err, sizeof(err)) == -EINVAL);
+	CHECK(strstr(err, "AZURE_TENANT_ID") != NULL);
+	opts_for(&o, "bogus", NULL);
+	CHECK(auth_new(&o, &a, err, sizeof(err)) == -EINVAL);
+	/* env present: chosen ahead of everything but token_file. */
+	setenv("AZURE_TENANT_ID", "t1", 1);
+	setenv("AZURE_CLIENT_ID", "c1", 1);
+	setenv("AZURE_CLIENT_SECRET", "very-secret-value", 1);
+	opts_for(&o, "auto", NULL);
+	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
+	if (a) {
+		CHECK(!strcmp(auth_source_name(a), "env"));
+		CHECK(auth_tenant(a) && !strcmp(auth_tenant(a), "t1"));
+		CHECK(auth_describe(a, &desc) == 0);
+		CHECK(desc && !strstr(desc, "very-secret-value"));
+		free(desc);
+		auth_free(a);
+	}
+	clear_env();
+}
+
+/* The Azure CLI through a fake az: expires_on, tenant, failures. */
+static void test_cli(void)
+{
+	struct rpfs_opts o;
+	struct auth *a = NULL;
+	char az[512], argsf[512], script[2048], err[512], tok[256], path[600];
+	long long exp = (long long)time(NULL) + 3600;
+	FILE *f;
+
+	snprintf(az, sizeof(az), "%s/az", dir);
+	snprintf(argsf, sizeof(argsf), "%s/az.args", dir);
+	snprintf(script, sizeof(script),
+		 "#!/bin/sh\n"
+		 "printf '%%s\\n' \"$@\" > '%s'\n"
+		 "if [ -e '%s/az.fail' ]; then echo 'ERROR: Please run az login to setup account.' >&2; exit 1; fi\n"
+		 "cat <<EOT\n{\"accessToken\": \"cli-token\", \"expiresOn\": \"x\", \"expires_on\": %lld,\n"
+		 " \"tenant\": \"tenant-from-cli\", \"tokenType\": \"Bearer\"}\nEOT\n",
+		 argsf, dir, exp);
+	put(az, script, 0);
+	chmod(az, 0755);
+	snprintf(path, sizeof(path), "%s:/usr/bin:/bin", dir);
+	setenv("PATH", path, 1);
+	clear_env();
+
+	/* Explicit: auto would probe the real IMDS address first. */
+	opts_for(&o, "cli", NULL);
+	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
+	if (a) {
+		char *desc = NULL;
+		CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == 0);
+		CHECK(!strcmp(tok, "cli-token"));
+		CHECK(!strcmp(auth_source_name(a), "cli"));
+		CHECK(auth_tenant(a) && !strcmp(auth_tenant(a), "tenant-from-cli"));
+		CHECK(auth_describe(a, &desc) == 0);
+		CHECK(desc && strstr(desc, "tenant: tenant-from-cli") && !strstr(desc, "cli-token"));
+		free(desc);
+		auth_free(a);
+	}
+	f = fopen(argsf, "r");
+	CHECK(f != NULL);
+	if (f) {
+		char line[256], all[1024] = "";
+		while (fgets(line, sizeof(line), f))
+			strncat(all, line, sizeof(all) - strlen(all) - 1);
+		fclose(f);
+		CHECK(!strcmp(all, "account\nget-access-token\n--resource\nhttps://management.azure.com/\n-o\njson\n"));
+	}
+
+	/* az failing: EACCES with its first stderr line. */
+	snprintf(path, sizeof(path), "%s/az.fail", dir);
+	put(path, "", 0);
+	opts_for(&o, "cli", NULL);
+	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
+	if (a) {
+		CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == -EACCES);
+		CHECK(strstr(err, "az login") != NULL);
+		auth_free(a);
+	}
+	unlink(path);
+}
+
+/* Answers of token endpoints. */
+static void test_answers(void)
+{
+	char tok[64], err[256], tenant[64] = "";
+	time_t exp;
+	const char *ok = "{\"access_token\":\"abc\",\"expires_in\":\"60\"}";
+	const char *bad = "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret.\"}";
+
+	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", tok, sizeof(tok), &exp, tenant, sizeof(tenant), err,
+			       sizeof(err)) == 0);
+	CHECK(!strcmp(tok, "abc") && exp >= time(NULL) + 59);
+	CHECK(auth_take_answer(0, 401, bad, strlen(bad), "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
+	      -EACCES);
+	CHECK(strstr(err, "invalid_client") && strstr(err, "401"));
+	CHECK(auth_take_answer(0, 503, NULL, 0, "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
+	CHECK(auth_take_answer(0, 200, "nope", 4, "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
+	CHECK(auth_take_answer(-EHOSTUNREACH, 0, NULL, 0, "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
+	      -EHOSTUNREACH);
+	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", tok, 3, &exp, NULL, 0, err, sizeof(err)) == -ENOSPC);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "%s/unit_auth.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_answers();
+	test_token_file();
+	test_auto();
+	test_cli();
+	{
+		char cmd[600];
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			fprintf(stderr, "cleanup of %s failed\n", dir);
+	}
+	if (failures) {
+		fprintf(stderr, "unit_auth: %d failures\n", failures);
+		return 1;
+	}
+	printf("unit_auth: all passed\n");
+	return 0;
+}
