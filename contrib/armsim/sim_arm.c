@@ -1,0 +1,760 @@
+/* sim_arm.c - the ARM operations: subscriptions, locations, resource
+ * groups, restore point collections and restore points, the Compute
+ * operation-status URLs, paging and the documented limits (NOTES §12).
+ *
+ * Every handler runs with sim_g.lock held, after authentication, the
+ * api-version check, throttling and fault injection (sim_http.c).  A
+ * handler fills a struct sim_resp and saves the state when it changed the
+ * model.  Error codes follow the NOTES where they name one; where Azure
+ * does not document a code the choice is written next to the check.
+ */
+#include "sim.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define jadd json_object_object_add
+
+static const char *NOT_FOUND_FIX = "For more details please go to https://aka.ms/ARMResourceNotFoundFix";
+
+static const char *qarg(struct sim_req *q, const char *name);
+
+/* "YYYY-MM-DD" with an optional -preview style suffix, not older than min. */
+static int version_ok(const char *v, const char *min)
+{
+	int y, mo, d, n = 0;
+	if (!v || sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
+		return 0;
+	if (!isdigit((unsigned char)v[0]) || mo < 1 || mo > 12 || d < 1 || d > 31 || y > 2099)
+		return 0;
+	const char *suf = v + 10;
+	if (*suf && strcmp(suf, "-preview") && strcmp(suf, "-alpha") && strcmp(suf, "-beta") &&
+	    strcmp(suf, "-rc") && strcmp(suf, "-privatepreview"))
+		return 0;
+	return strncmp(v, min, 10) >= 0;
+}
+
+/* Whether an api-version is accepted on this route. */
+int sim_api_version_ok(enum sim_route route, const char *v)
+{
+	switch (route) {
+	case R_SUBS: case R_SUB: case R_LOCS: case R_RGS: case R_RG:
+		return version_ok(v, "2014-04-01");
+	default:
+		return version_ok(v, "2021-03-01");
+	}
+}
+
+static void lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op)
+{
+	char url[2048], ra[16];
+	snprintf(url, sizeof url, "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/operations/%s?api-version=%s",
+		 q->base, sim_g.m.sub, op->location, op->id, q->api_version);
+	sim_resp_header(r, "Azure-AsyncOperation", url);
+	strncat(url, "&monitor=true", sizeof url - strlen(url) - 1);
+	sim_resp_header(r, "Location", url);
+	snprintf(ra, sizeof ra, "%d", sim_g.o.retry_after);
+	sim_resp_header(r, "Retry-After", ra);
+}
+
+static void not_found(struct sim_resp *r, const char *type, const char *name, const char *rg)
+{
+	sim_resp_error(r, 404, "ResourceNotFound",
+		       "The Resource 'Microsoft.Compute/%s/%s' under resource group '%s' was not found. %s", type, name,
+		       rg, NOT_FOUND_FIX);
+}
+
+static void rg_not_found(struct sim_resp *r, const char *rg)
+{
+	sim_resp_error(r, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.", rg);
+}
+
+/* One page of a list: items[] are already rendered; takes them. */
+static void page_out(struct sim_req *q, struct sim_resp *r, json_object **items, int n)
+{
+	const char *tok = qarg(q, "$skipToken");
+	long off = 0;
+	int empty = 0;
+	if (tok) {
+		char *end;
+		if ((tok[0] != 'p' && tok[0] != 'e') || !tok[1] || (off = strtol(tok + 1, &end, 16), *end) || off < 0) {
+			for (int i = 0; i < n; i++)
+				json_object_put(items[i]);
+			sim_resp_error(r, 400, "InvalidSkipToken", "The $skipToken '%s' is not valid.", tok);
+			return;
+		}
+		empty = tok[0] == 'e';
+	} else if (sim_g.o.empty_pages) {
+		empty = 1;
+	}
+	int ps = sim_g.o.page_size > 0 ? sim_g.o.page_size : 50;
+	json_object *o = json_object_new_object();
+	json_object *val = json_object_new_array();
+	long next = -1;
+	char ntok[32] = "";
+	if (empty) {
+		next = off;
+		snprintf(ntok, sizeof ntok, "p%lx", off);
+	} else {
+		for (long i = off; i < n && i < off + ps; i++) {
+			json_object_array_add(val, items[i]);
+			items[i] = NULL;
+		}
+		if (off + ps < n) {
+			next = off + ps;
+			snprintf(ntok, sizeof ntok, "%c%lx", sim_g.o.empty_pages ? 'e' : 'p', next);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		json_object_put(items[i]);
+	jadd(o, "value", val);
+	if (next >= 0) {
+		char url[4096];
+		snprintf(url, sizeof url, "%s%s?api-version=%s&$skipToken=%s", q->base, q->path, q->api_version, ntok);
+		jadd(o, "nextLink", json_object_new_string(url));
+	}
+	sim_resp_json(r, 200, o);
+}
+
+static const char *qarg(struct sim_req *q, const char *name)
+{
+	extern const char *sim_http_arg(void *conn, const char *name);
+	return sim_http_arg(q->conn, name);
+}
+
+static int body_object(struct sim_req *q, struct sim_resp *r)
+{
+	if (q->body_bad || (q->jbody && !json_object_is_type(q->jbody, json_type_object))) {
+		sim_resp_error(r, 400, "InvalidRequestContent",
+			       "The request content was invalid and could not be deserialized.");
+		return -22;
+	}
+	return 0;
+}
+
+static const char *jpath_str(json_object *o, const char *a, const char *b, const char *c)
+{
+	json_object *x = o;
+	const char *keys[3] = {a, b, c};
+	for (int i = 0; i < 3 && keys[i]; i++)
+		if (!x || !json_object_object_get_ex(x, keys[i], &x))
+			return NULL;
+	return x && json_object_is_type(x, json_type_string) ? json_object_get_string(x) : NULL;
+}
+
+static json_object *tags_from(json_object *body, int *bad)
+{
+	json_object *t;
+	*bad = 0;
+	if (!body || !json_object_object_get_ex(body, "tags", &t) || !t)
+		return NULL;
+	if (!json_object_is_type(t, json_type_object)) {
+		*bad = 1;
+		return NULL;
+	}
+	json_object *copy = json_object_new_object();
+	json_object_object_foreach(t, k, v) {
+		if (!json_object_is_type(v, json_type_string)) {
+			*bad = 1;
+			json_object_put(copy);
+			return NULL;
+		}
+		jadd(copy, k, json_object_new_string(json_object_get_string(v)));
+	}
+	return copy;
+}
+
+static void coll_list(struct sim_req *q, struct sim_resp *r, const char *rg)
+{
+	struct sim_model *m = &sim_g.m;
+	json_object **items = calloc((size_t)m->ncolls + 1, sizeof *items);
+	int n = 0;
+	if (!items)
+		abort();
+	for (int i = 0; i < m->ncolls; i++)
+		if (!rg || !strcasecmp(m->colls[i]->rg, rg))
+			items[n++] = NULL;
+	/* render only the page that is sent */
+	const char *tok = qarg(q, "$skipToken");
+	long off = tok && tok[0] == 'p' ? strtol(tok + 1, NULL, 16) : 0;
+	int ps = sim_g.o.page_size > 0 ? sim_g.o.page_size : 50;
+	int k = 0;
+	for (int i = 0; i < m->ncolls; i++) {
+		if (rg && strcasecmp(m->colls[i]->rg, rg))
+			continue;
+		if (k >= off && k < off + ps)
+			items[k] = sim_json_coll(m, m->colls[i], 0);
+		k++;
+	}
+	page_out(q, r, items, n);
+	free(items);
+}
+
+static void coll_put(struct sim_req *q, struct sim_resp *r)
+{
+	struct sim_model *m = &sim_g.m;
+	if (!sim_name_valid(q->coll)) {
+		sim_resp_error(r, 400, "InvalidResourceName",
+			       "Resource name %s is invalid. The name can be up to 260 characters in length and cannot contain <>%%&:\\?/ or control characters.",
+			       q->coll);
+		return;
+	}
+	if (!sim_model_find_rg(m, q->rg))
+		return rg_not_found(r, q->rg);
+	if (body_object(q, r))
+		return;
+	const char *loc_in = jpath_str(q->jbody, "location", NULL, NULL);
+	if (!loc_in || !*loc_in) {
+		sim_resp_error(r, 400, "LocationRequired", "The location property is required for this definition.");
+		return;
+	}
+	char loc[64];
+	sim_lower_loc(loc_in, loc, sizeof loc);
+	if (!sim_model_has_loc(m, loc)) {
+		sim_resp_error(r, 400, "LocationNotAvailableForResourceType",
+			       "The provided location '%s' is not available for resource type 'Microsoft.Compute/restorePointCollections'.",
+			       loc_in);
+		return;
+	}
+	const char *src = jpath_str(q->jbody, "properties", "source", "id");
+	int badtags;
+	json_object *tags = tags_from(q->jbody, &badtags);
+	if (badtags) {
+		sim_resp_error(r, 400, "InvalidRequestContent", "The tags must be an object of strings.");
+		return;
+	}
+	json_object *ia = NULL;
+	json_object *props = NULL;
+	if (json_object_object_get_ex(q->jbody, "properties", &props) && props)
+		json_object_object_get_ex(props, "instantAccess", &ia);
+	struct sim_coll *c = sim_model_find_coll(m, q->rg, q->coll, NULL);
+	if (c) {
+		if (c->deleting) {
+			json_object_put(tags);
+			sim_resp_error(r, 409, "OperationNotAllowed", "The collection '%s' is being deleted.", c->name);
+			return;
+		}
+		/* NOTES §3: only tags may change; the code is not documented. */
+		const char *what = strcasecmp(c->location, loc) ? "location"
+				   : src && strcasecmp(src, c->source_id) ? "properties.source.id" : NULL;
+		if (what) {
+			json_object_put(tags);
+			sim_resp_error(r, 409, "PropertyChangeNotAllowed",
+				       "Changing property '%s' is not allowed. Only tags can be updated on a restore point collection.",
+				       what);
+			return;
+		}
+		json_object_put(c->tags);
+		c->tags = tags ? tags : json_object_new_object();
+		if (ia)
+			c->instant_access = json_object_get_boolean(ia);
+		sim_state_save();
+		sim_resp_json(r, 200, sim_json_coll(m, c, 0));
+		return;
+	}
+	if (!src || !*src) {
+		json_object_put(tags);
+		sim_resp_error(r, 400, "InvalidParameter", "Required parameter 'source' is missing (null).");
+		return;
+	}
+	if (strcasestr(src, "/providers/Microsoft.Compute/restorePointCollections/")) {
+		struct sim_coll *sc = sim_model_find_coll_id(m, src);
+		const char *why = NULL;
+		int status = 400;
+		const char *code = "InvalidParameter";
+		if (!sc || sc->deleting) {
+			json_object_put(tags);
+			char rg[300], cn[300], pt[300];
+			if (sim_id_split(src, rg, sizeof rg, cn, sizeof cn, pt, sizeof pt))
+				snprintf(cn, sizeof cn, "%s", src), snprintf(rg, sizeof rg, "?");
+			return not_found(r, "restorePointCollections", cn, rg);
+		}
+		if (sc->is_copy) {
+			why = "The source collection is itself a cross-region copy; a copy of a copy is not allowed.";
+			code = "OperationNotAllowed";
+		} else if (!strcasecmp(sc->location, loc)) {
+			why = "The source restore point collection must be in a different region than the target collection.";
+		}
+		if (why) {
+			json_object_put(tags);
+			sim_resp_error(r, status, code, "%s", why);
+			return;
+		}
+	} else if (strcasestr(src, "/providers/Microsoft.Compute/virtualMachines/")) {
+		int vi = sim_model_find_vm(m, src);
+		if (vi < 0) {
+			json_object_put(tags);
+			const char *nm = strrchr(src, '/');
+			sim_resp_error(r, 404, "ResourceNotFound",
+				       "The Resource 'Microsoft.Compute/virtualMachines/%s' was not found. %s", nm ? nm + 1 : src,
+				       NOT_FOUND_FIX);
+			return;
+		}
+		if (strcasecmp(m->vms[vi].location, loc)) {
+			json_object_put(tags);
+			sim_resp_error(r, 400, "InvalidParameter",
+				       "The restore point collection must be in the region of its source VM ('%s'); use a cross-region copy for another region.",
+				       m->vms[vi].location);
+			return;
+		}
+	} else {
+		json_object_put(tags);
+		sim_resp_error(r, 400, "InvalidParameter",
+			       "The source '%s' is neither a virtual machine nor a restore point collection.", src);
+		return;
+	}
+	c = sim_model_add_coll(m, q->rg, q->coll, loc, src);
+	if (tags) {
+		json_object_put(c->tags);
+		c->tags = tags;
+	}
+	if (ia)
+		c->instant_access = json_object_get_boolean(ia);
+	sim_state_save();
+	sim_resp_json(r, 201, sim_json_coll(m, c, 0));
+}
+
+static void coll_patch(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
+{
+	if (body_object(q, r))
+		return;
+	const char *src = jpath_str(q->jbody, "properties", "source", "id");
+	const char *loc = jpath_str(q->jbody, "location", NULL, NULL);
+	char l[64] = "";
+	if (loc)
+		sim_lower_loc(loc, l, sizeof l);
+	if ((src && strcasecmp(src, c->source_id)) || (loc && strcasecmp(l, c->location))) {
+		sim_resp_error(r, 409, "PropertyChangeNotAllowed",
+			       "Changing property '%s' is not allowed. Only tags can be updated on a restore point collection.",
+			       src && strcasecmp(src, c->source_id) ? "properties.source.id" : "location");
+		return;
+	}
+	int badtags;
+	json_object *tags = tags_from(q->jbody, &badtags);
+	if (badtags) {
+		sim_resp_error(r, 400, "InvalidRequestContent", "The tags must be an object of strings.");
+		return;
+	}
+	if (tags) { /* ARM: a PATCH of tags replaces the whole map */
+		json_object_put(c->tags);
+		c->tags = tags;
+	}
+	json_object *props, *ia;
+	if (q->jbody && json_object_object_get_ex(q->jbody, "properties", &props) && props &&
+	    json_object_object_get_ex(props, "instantAccess", &ia))
+		c->instant_access = json_object_get_boolean(ia);
+	sim_state_save();
+	sim_resp_json(r, 200, sim_json_coll(&sim_g.m, c, 0));
+}
+
+static void coll_delete(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
+{
+	if (!c) {
+		r->status = 204;
+		return;
+	}
+	double now = sim_now();
+	if (!c->deleting) {
+		c->deleting = 1;
+		c->del_at = now + sim_g.o.delete_seconds;
+		sim_model_note_event(&sim_g.m, c->del_at);
+	}
+	char *id = sim_coll_id(&sim_g.m, c);
+	struct sim_op *op = sim_op_new(OP_COLL_DELETE, c->location, id);
+	free(id);
+	lro_headers(q, r, op);
+	r->status = 202;
+	sim_state_save();
+}
+
+static int vm_points(struct sim_model *m, int vi, int *creating)
+{
+	int n = 0;
+	*creating = 0;
+	for (int i = 0; i < m->ncolls; i++)
+		for (int k = 0; k < m->colls[i]->npoints; k++) {
+			struct sim_point *p = m->colls[i]->points[k];
+			if (p->vm != vi || p->source_rp || p->state == PS_DELETING)
+				continue;
+			n++;
+			if (p->state == PS_CREATING)
+				*creating = 1;
+		}
+	return n;
+}
+
+static int same_source(const char *a, const char *b)
+{
+	if (!a || !b)
+		return !a && !b;
+	return !strcasecmp(a, b);
+}
+
+/* Copy rules of NOTES §12; 0 when the copy may start. */
+static int copy_check(struct sim_resp *r, struct sim_coll *c, const char *src_id, struct sim_point **srcp)
+{
+	struct sim_model *m = &sim_g.m;
+	struct sim_coll *sc = NULL;
+	if (!c->is_copy) {
+		sim_resp_error(r, 400, "InvalidParameter",
+			       "sourceRestorePoint can only be given in a collection whose source is a restore point collection in another region.");
+		return -22;
+	}
+	struct sim_point *sp = sim_model_find_point_id(m, src_id, &sc);
+	if (!sp || sp->state == PS_DELETING) {
+		char rg[300], cn[300], pt[300];
+		if (sim_id_split(src_id, rg, sizeof rg, cn, sizeof cn, pt, sizeof pt))
+			snprintf(pt, sizeof pt, "%s", src_id), snprintf(rg, sizeof rg, "?"), snprintf(cn, sizeof cn, "?");
+		sim_resp_error(r, 404, "ResourceNotFound",
+			       "The Resource 'Microsoft.Compute/restorePointCollections/%s/restorePoints/%s' under resource group '%s' was not found. %s",
+			       cn, pt, rg, NOT_FOUND_FIX);
+		return -2;
+	}
+	if (sp->source_rp) {
+		sim_resp_error(r, 400, "OperationNotAllowed",
+			       "The source restore point is itself a copy; a copy of a copy is not allowed.");
+		return -22;
+	}
+	if (sim_model_find_coll_id(m, c->source_id) != sc) {
+		sim_resp_error(r, 400, "InvalidParameter",
+			       "The source restore point must belong to the collection's source collection '%s'.", c->source_id);
+		return -22;
+	}
+	if (sp->state != PS_SUCCEEDED) {
+		sim_resp_error(r, 409, "OperationNotAllowed",
+			       "The source restore point is in state '%s'; only a Succeeded restore point can be copied.",
+			       sim_pstate_name(sp->state));
+		return -16;
+	}
+	for (int i = 0; i < m->ncolls; i++) {
+		struct sim_coll *tc = m->colls[i];
+		if (strcasecmp(tc->location, c->location))
+			continue;
+		for (int k = 0; k < tc->npoints; k++) {
+			struct sim_point *p = tc->points[k];
+			if (!p->source_rp || p->state == PS_DELETING)
+				continue;
+			if (!strcasecmp(p->source_rp, src_id)) {
+				sim_resp_error(r, 409, "OperationNotAllowed",
+					       "The source restore point has already been copied to region '%s'; it can be copied only once per target region.",
+					       c->location);
+				return -17;
+			}
+			struct sim_coll *oc = NULL;
+			struct sim_point *op = sim_model_find_point_id(m, p->source_rp, &oc);
+			if (op && oc == sc && op->created > sp->created) {
+				sim_resp_error(r, 409, "OperationNotAllowed",
+					       "A later restore point ('%s') of the source collection has already been copied to region '%s'; copies must be made in order.",
+					       op->name, c->location);
+				return -16;
+			}
+		}
+	}
+	*srcp = sp;
+	return 0;
+}
+
+static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
+{
+	struct sim_model *m = &sim_g.m;
+	if (!sim_name_valid(q->point)) {
+		sim_resp_error(r, 400, "InvalidResourceName",
+			       "Resource name %s is invalid. The name can be up to 260 characters in length and cannot contain <>%%&:\\?/ or control characters.",
+			       q->point);
+		return;
+	}
+	if (body_object(q, r))
+		return;
+	if (c->deleting) {
+		sim_resp_error(r, 409, "OperationNotAllowed", "The collection '%s' is being deleted.", c->name);
+		return;
+	}
+	const char *src = jpath_str(q->jbody, "properties", "sourceRestorePoint", "id");
+	struct sim_point *p = sim_coll_find_point(c, q->point, NULL);
+	if (p) {
+		/* An idempotent retry gets the point; anything else is an update. */
+		if (p->state != PS_DELETING && same_source(p->source_rp, src)) {
+			sim_resp_json(r, 200, sim_json_point(m, c, p, 0));
+			return;
+		}
+		sim_resp_error(r, 409, "OperationNotAllowed",
+			       "Restore point '%s' already exists; updating a restore point is not allowed.", p->name);
+		return;
+	}
+	double now = sim_now();
+	json_object *props = NULL, *x;
+	if (q->jbody)
+		json_object_object_get_ex(q->jbody, "properties", &props);
+	int ia = 0;
+	if (props && json_object_object_get_ex(props, "instantAccessDurationMinutes", &x) && x) {
+		ia = json_object_get_int(x);
+		if (!json_object_is_type(x, json_type_int) || ia < 60 || ia > 300) {
+			sim_resp_error(r, 400, "InvalidParameter",
+				       "instantAccessDurationMinutes must be an integer from 60 to 300.");
+			return;
+		}
+	}
+	if (src) {
+		struct sim_point *sp = NULL;
+		if (copy_check(r, c, src, &sp))
+			return;
+		p = sim_coll_add_point(c, q->point);
+		struct sim_coll *sc = NULL;
+		sim_model_find_point_id(m, src, &sc);
+		p->source_rp = sim_point_id(m, sc, sp);
+		p->vm = sp->vm;
+		p->exclude = sp->exclude;
+		p->consistency = sim_xstrdup(sp->consistency);
+		const struct sim_vm *v = p->vm >= 0 ? &m->vms[p->vm] : NULL;
+		for (int i = 0; v && i < v->ndisks; i++)
+			if (v->disks[i].des && !(p->exclude & (1u << i)))
+				p->pmk = 1; /* NOTES §12: a CMK source becomes a PMK copy */
+		p->instant_access_min = ia;
+	} else {
+		if (c->is_copy) {
+			sim_resp_error(r, 400, "InvalidParameter",
+				       "Restore points in a cross-region collection can only be created as copies (properties.sourceRestorePoint).");
+			return;
+		}
+		int vi = sim_coll_vm(m, c);
+		if (vi < 0) {
+			sim_resp_error(r, 404, "ResourceNotFound", "The source VM '%s' of the collection was not found. %s",
+				       c->source_id, NOT_FOUND_FIX);
+			return;
+		}
+		int creating, n = vm_points(m, vi, &creating);
+		if (n >= SIM_MAX_POINTS_PER_VM) {
+			sim_resp_error(r, 409, "VMRestorePointClientError",
+				       "The VM has reached the maximum allowed snapshot limit of %d restore points. Delete existing restore points before creating new ones.",
+				       SIM_MAX_POINTS_PER_VM);
+			return;
+		}
+		if (creating) {
+			sim_resp_error(r, 409, "VMRestorePointClientError",
+				       "Another restore point operation is in progress on this VM. Only one restore point can be created at a time; retry when it completes.");
+			return;
+		}
+		const char *cm = jpath_str(q->jbody, "properties", "consistencyMode", NULL);
+		if (cm && strcmp(cm, "CrashConsistent")) {
+			sim_resp_error(r, 400, "InvalidParameter",
+				       "consistencyMode '%s' is not accepted; only 'CrashConsistent' may be requested.", cm);
+			return;
+		}
+		const struct sim_vm *v = &m->vms[vi];
+		unsigned ex = 0;
+		json_object *exd;
+		if (props && json_object_object_get_ex(props, "excludeDisks", &exd) && exd) {
+			int ok = json_object_is_type(exd, json_type_array);
+			for (size_t i = 0; ok && i < json_object_array_length(exd); i++) {
+				const char *did = jpath_str(json_object_array_get_idx(exd, i), "id", NULL, NULL);
+				int found = 0;
+				for (int d = 0; did && d < v->ndisks; d++)
+					if (!strcasecmp(v->disks[d].id, did)) {
+						ex |= 1u << d;
+						found = 1;
+					}
+				if (!found) {
+					sim_resp_error(r, 400, "InvalidParameter",
+						       "excludeDisks: '%s' is not a disk of the VM '%s'.", did ? did : "(null)",
+						       v->name);
+					return;
+				}
+			}
+			if (!ok) {
+				sim_resp_error(r, 400, "InvalidRequestContent", "excludeDisks must be an array.");
+				return;
+			}
+		}
+		p = sim_coll_add_point(c, q->point);
+		p->vm = vi;
+		p->exclude = ex;
+		p->consistency = sim_xstrdup(cm ? cm : !strcmp(v->os_type, "Windows") ? "ApplicationConsistent"
+										       : "FileSystemConsistent");
+		p->instant_access_min = ia;
+	}
+	p->state = PS_CREATING;
+	p->created = now;
+	p->ready_at = now + sim_g.o.create_seconds;
+	if (p->source_rp)
+		sim_point_start_copy(p, &m->vms[p->vm], p->ready_at, sim_g.o.copy_seconds);
+	sim_model_note_event(m, p->ready_at);
+	char *pid = sim_point_id(m, c, p);
+	struct sim_op *op = sim_op_new(OP_RP_CREATE, c->location, pid);
+	free(pid);
+	lro_headers(q, r, op);
+	sim_state_save();
+	sim_resp_json(r, 201, sim_json_point(m, c, p, 0));
+}
+
+static void point_delete(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
+{
+	struct sim_point *p = c ? sim_coll_find_point(c, q->point, NULL) : NULL;
+	if (!p) {
+		r->status = 204;
+		return;
+	}
+	if (p->state != PS_DELETING) {
+		p->state = PS_DELETING;
+		p->del_at = sim_now() + sim_g.o.delete_seconds;
+		sim_model_note_event(&sim_g.m, p->del_at);
+	}
+	char *pid = sim_point_id(&sim_g.m, c, p);
+	struct sim_op *op = sim_op_new(OP_RP_DELETE, c->location, pid);
+	free(pid);
+	lro_headers(q, r, op);
+	r->status = 202;
+	sim_state_save();
+}
+
+static void op_get(struct sim_req *q, struct sim_resp *r)
+{
+	struct sim_op *op = sim_op_find(q->opname);
+	if (!op || strcasecmp(op->location, q->loc)) {
+		sim_resp_error(r, 404, "NotFound", "The operation '%s' was not found.", q->opname);
+		return;
+	}
+	const char *code = NULL, *msg = NULL;
+	int st = sim_op_status(op, &code, &msg);
+	if (q->monitor) {
+		if (st == 0) {
+			char url[8192], ra[16];
+			snprintf(url, sizeof url, "%s%s?%s", q->base, q->path, q->query);
+			sim_resp_header(r, "Location", url);
+			snprintf(ra, sizeof ra, "%d", sim_g.o.retry_after);
+			sim_resp_header(r, "Retry-After", ra);
+			r->status = 202;
+			return;
+		}
+		if (op->kind == OP_RP_CREATE) {
+			struct sim_coll *c = NULL;
+			struct sim_point *p = sim_model_find_point_id(&sim_g.m, op->target, &c);
+			if (p) {
+				sim_resp_json(r, 200, sim_json_point(&sim_g.m, c, p, 0));
+				return;
+			}
+		}
+		r->status = 204;
+		return;
+	}
+	json_object *o = json_object_new_object();
+	char t[64];
+	sim_fmt_time(op->start, t, sizeof t);
+	jadd(o, "startTime", json_object_new_string(t));
+	if (st) {
+		sim_fmt_time(sim_now(), t, sizeof t);
+		jadd(o, "endTime", json_object_new_string(t));
+	}
+	jadd(o, "status", json_object_new_string(st == 0 ? "InProgress" : st == 1 ? "Succeeded" : "Failed"));
+	if (st == 2) {
+		json_object *e = json_object_new_object();
+		jadd(e, "code", json_object_new_string(code));
+		jadd(e, "message", json_object_new_string(msg));
+		jadd(o, "error", e);
+	}
+	jadd(o, "name", json_object_new_string(op->id));
+	if (st == 0)
+		sim_resp_header(r, "Retry-After", "1");
+	sim_resp_json(r, 200, o);
+}
+
+/* Answer one ARM request (authenticated, version checked). */
+void sim_arm_handle(struct sim_req *q, struct sim_resp *r)
+{
+	struct sim_model *m = &sim_g.m;
+	if (q->route != R_SUBS && strcasecmp(q->sub, m->sub)) {
+		sim_resp_error(r, 404, "SubscriptionNotFound", "The subscription '%s' could not be found.", q->sub);
+		return;
+	}
+	switch (q->route) {
+	case R_SUBS: {
+		json_object *o = json_object_new_object(), *cnt = json_object_new_object();
+		json_object *a = json_object_new_array();
+		json_object_array_add(a, sim_json_subscription(m));
+		jadd(cnt, "type", json_object_new_string("Total"));
+		jadd(cnt, "value", json_object_new_int(1));
+		jadd(o, "count", cnt);
+		jadd(o, "value", a);
+		sim_resp_json(r, 200, o);
+		return;
+	}
+	case R_SUB:
+		sim_resp_json(r, 200, sim_json_subscription(m));
+		return;
+	case R_LOCS: {
+		json_object *o = json_object_new_object(), *a = json_object_new_array();
+		for (int i = 0; i < m->nlocs; i++)
+			json_object_array_add(a, sim_json_location(m, &m->locs[i]));
+		jadd(o, "value", a);
+		sim_resp_json(r, 200, o);
+		return;
+	}
+	case R_RGS: {
+		json_object **items = calloc((size_t)m->nrgs + 1, sizeof *items);
+		if (!items)
+			abort();
+		for (int i = 0; i < m->nrgs; i++)
+			items[i] = sim_json_rg(m, &m->rgs[i]);
+		page_out(q, r, items, m->nrgs);
+		free(items);
+		return;
+	}
+	case R_RG: {
+		struct sim_rg *g = sim_model_find_rg(m, q->rg);
+		if (!g)
+			return rg_not_found(r, q->rg);
+		sim_resp_json(r, 200, sim_json_rg(m, g));
+		return;
+	}
+	case R_LISTALL:
+		coll_list(q, r, NULL);
+		return;
+	case R_LIST:
+		if (!sim_model_find_rg(m, q->rg))
+			return rg_not_found(r, q->rg);
+		coll_list(q, r, q->rg);
+		return;
+	case R_OP:
+		op_get(q, r);
+		return;
+	default:
+		break;
+	}
+	if (!sim_model_find_rg(m, q->rg) && strcmp(q->method, "DELETE")) {
+		/* a collection whose id spells the group in another case still counts */
+		if (!sim_model_find_coll(m, q->rg, q->coll, NULL))
+			return rg_not_found(r, q->rg);
+	}
+	struct sim_coll *c = sim_model_find_coll(m, q->rg, q->coll, NULL);
+	if (q->route == R_COLL) {
+		if (!strcmp(q->method, "PUT"))
+			return coll_put(q, r);
+		if (!strcmp(q->method, "DELETE"))
+			return coll_delete(q, r, c);
+		if (!c)
+			return not_found(r, "restorePointCollections", q->coll, q->rg);
+		if (!strcmp(q->method, "PATCH"))
+			return coll_patch(q, r, c);
+		const char *ex = qarg(q, "$expand");
+		sim_resp_json(r, 200, sim_json_coll(m, c, ex && !strcasecmp(ex, "restorePoints")));
+		return;
+	}
+	/* R_POINT */
+	if (!strcmp(q->method, "DELETE"))
+		return point_delete(q, r, c);
+	if (!c)
+		return not_found(r, "restorePointCollections", q->coll, q->rg);
+	if (!strcmp(q->method, "PUT"))
+		return point_put(q, r, c);
+	struct sim_point *p = sim_coll_find_point(c, q->point, NULL);
+	if (!p) {
+		sim_resp_error(r, 404, "ResourceNotFound",
+			       "The Resource 'Microsoft.Compute/restorePointCollections/%s/restorePoints/%s' under resource group '%s' was not found. %s",
+			       q->coll, q->point, q->rg, NOT_FOUND_FIX);
+		return;
+	}
+	const char *ex = qarg(q, "$expand");
+	sim_resp_json(r, 200, sim_json_point(m, c, p, ex && !strcasecmp(ex, "instanceView")));
+}

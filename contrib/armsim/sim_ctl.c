@@ -1,0 +1,319 @@
+/* sim_ctl.c - the control API under /_armsim/ (stats, log, faults, clock,
+ * mutate, state, reset) and the request log and counters it reports.
+ * Loopback only, no authentication.  Caller holds sim_g.lock. */
+#include "sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define jadd json_object_object_add
+
+static FILE *log_file;
+
+/* Also append the request log to FILE (--log). */
+int sim_ctl_open_log(const char *path)
+{
+	log_file = fopen(path, "a");
+	return log_file ? 0 : -1;
+}
+
+static void stats_clear(void)
+{
+	json_object_put(sim_g.by_op);
+	json_object_put(sim_g.by_op_status);
+	sim_g.by_op = json_object_new_object();
+	sim_g.by_op_status = json_object_new_object();
+	sim_g.total = 0;
+}
+
+static void log_clear(void)
+{
+	for (int i = 0; i < sim_g.nlog; i++)
+		free(sim_g.log[i]);
+	sim_g.nlog = 0;
+}
+
+static void bump(json_object *o, const char *key)
+{
+	json_object *v;
+	if (json_object_object_get_ex(o, key, &v))
+		json_object_set_int64(v, json_object_get_int64(v) + 1);
+	else
+		jadd(o, key, json_object_new_int64(1));
+}
+
+/* Count an ARM request and append its log line. */
+void sim_ctl_record(struct sim_req *q, struct sim_resp *r)
+{
+	if (!sim_g.by_op)
+		stats_clear();
+	if (!sim_g.log) {
+		sim_g.log = calloc(SIM_MAX_LOG, sizeof *sim_g.log);
+		if (!sim_g.log)
+			abort();
+	}
+	const char *op = q->opid ? q->opid : "Unknown";
+	char key[128];
+	sim_g.total++;
+	bump(sim_g.by_op, op);
+	snprintf(key, sizeof key, "%s %d", op, r->reset ? 0 : r->status);
+	bump(sim_g.by_op_status, key);
+	double now = sim_real_now();
+	char t[64];
+	sim_fmt_time_ms(now, t, sizeof t);
+	json_object *o = json_object_new_object();
+	jadd(o, "seq", json_object_new_int64(++sim_g.log_seq));
+	jadd(o, "time", json_object_new_string(t));
+	jadd(o, "t_ms", json_object_new_int64((int64_t)llround((now - sim_g.t0) * 1000)));
+	jadd(o, "method", json_object_new_string(q->method));
+	jadd(o, "path", json_object_new_string(q->path));
+	jadd(o, "query", json_object_new_string(q->query));
+	jadd(o, "status", json_object_new_int(r->reset ? 0 : r->status));
+	jadd(o, "operationId", q->opid ? json_object_new_string(q->opid) : NULL);
+	jadd(o, "requestId", json_object_new_string(q->request_id));
+	jadd(o, "body", q->jbody ? json_object_get(q->jbody) : NULL);
+	jadd(o, "auth", json_object_new_string(q->auth ? q->auth : "missing"));
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (sim_g.nlog == SIM_MAX_LOG) {
+		free(sim_g.log[0]);
+		memmove(&sim_g.log[0], &sim_g.log[1], (SIM_MAX_LOG - 1) * sizeof *sim_g.log);
+		sim_g.nlog--;
+	}
+	sim_g.log[sim_g.nlog++] = sim_xstrdup(s);
+	if (log_file) {
+		fprintf(log_file, "%s\n", s);
+		fflush(log_file);
+	}
+	json_object_put(o);
+}
+
+static const char *jstr_of(json_object *o, const char *k)
+{
+	json_object *v;
+	if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void ok(struct sim_resp *r, const char *k, json_object *v)
+{
+	json_object *o = json_object_new_object();
+	jadd(o, "ok", json_object_new_boolean(1));
+	if (k)
+		jadd(o, k, v);
+	sim_resp_json(r, 200, o);
+}
+
+static void mutate(struct sim_req *q, struct sim_resp *r)
+{
+	struct sim_model *m = &sim_g.m;
+	const char *op = jstr_of(q->jbody, "op");
+	const char *id = jstr_of(q->jbody, "id");
+	if (!op) {
+		sim_resp_error(r, 400, "BadRequest", "op is required");
+		return;
+	}
+	if (!strcmp(op, "add_point")) {
+		const char *cid = jstr_of(q->jbody, "collection"), *name = jstr_of(q->jbody, "name");
+		struct sim_coll *c = sim_model_find_coll_id(m, cid);
+		if (!c || !name || !sim_name_valid(name)) {
+			sim_resp_error(r, 400, "BadRequest", "add_point needs an existing collection id and a valid name");
+			return;
+		}
+		if (sim_coll_find_point(c, name, NULL)) {
+			sim_resp_error(r, 409, "Conflict", "the point exists");
+			return;
+		}
+		int vi = sim_coll_vm(m, c);
+		struct sim_point *p = sim_coll_add_point(c, name);
+		p->vm = vi;
+		p->created = sim_now();
+		p->consistency = sim_xstrdup(vi >= 0 && !strcmp(m->vms[vi].os_type, "Windows") ? "ApplicationConsistent"
+											    : "FileSystemConsistent");
+		const char *st = jstr_of(q->jbody, "provisioningState");
+		if (st && !strcmp(st, "Failed"))
+			p->state = PS_FAILED;
+		char *pid = sim_point_id(m, c, p);
+		sim_state_save();
+		ok(r, "id", json_object_new_string(pid));
+		free(pid);
+		return;
+	}
+	if (!strcmp(op, "remove_point") || !strcmp(op, "fail_copy")) {
+		struct sim_coll *c = NULL;
+		struct sim_point *p = sim_model_find_point_id(m, id, &c);
+		if (!p) {
+			sim_resp_error(r, 404, "NotFound", "no restore point %s", id ? id : "(null)");
+			return;
+		}
+		if (!strcmp(op, "remove_point")) {
+			int idx;
+			sim_coll_find_point(c, p->name, &idx);
+			sim_coll_remove_point(c, idx);
+		} else if (p->copy) {
+			double now = sim_now();
+			int pct[SIM_MAX_DISKS], n = 0;
+			sim_point_progress(p, p->vm >= 0 ? &m->vms[p->vm] : NULL, now, pct, &n);
+			for (int i = 0; i < n; i++)
+				p->copy->pct0[i] = (unsigned char)pct[i];
+			p->copy->base = now;
+			p->copy->dur = INFINITY;
+			p->copy->failed = 1;
+			if (p->state == PS_CREATING)
+				p->state = PS_SUCCEEDED;
+		} else {
+			p->state = PS_FAILED;
+		}
+		sim_state_save();
+		ok(r, NULL, NULL);
+		return;
+	}
+	if (!strcmp(op, "add_collection")) {
+		const char *rg = jstr_of(q->jbody, "resourceGroup"), *name = jstr_of(q->jbody, "name");
+		const char *loc = jstr_of(q->jbody, "location"), *vm = jstr_of(q->jbody, "vm");
+		const char *src = jstr_of(q->jbody, "source");
+		if (!src)
+			src = vm;
+		if (!rg || !name || !loc || !src || !sim_name_valid(name)) {
+			sim_resp_error(r, 400, "BadRequest", "add_collection needs resourceGroup, name, location and vm (or source)");
+			return;
+		}
+		if (sim_model_find_vm(m, src) < 0 && !sim_model_find_coll_id(m, src)) {
+			sim_resp_error(r, 400, "BadRequest", "unknown vm or source collection %s", src);
+			return;
+		}
+		if (sim_model_find_coll(m, rg, name, NULL)) {
+			sim_resp_error(r, 409, "Conflict", "the collection exists");
+			return;
+		}
+		if (!sim_model_find_rg(m, rg))
+			sim_model_add_rg(m, rg, loc);
+		struct sim_coll *c = sim_model_add_coll(m, rg, name, loc, src);
+		char *cid = sim_coll_id(m, c);
+		sim_state_save();
+		ok(r, "id", json_object_new_string(cid));
+		free(cid);
+		return;
+	}
+	if (!strcmp(op, "remove_collection")) {
+		char rg[300], cn[300], pt[300];
+		int idx;
+		if (sim_id_split(id, rg, sizeof rg, cn, sizeof cn, pt, sizeof pt) || *pt ||
+		    !sim_model_find_coll(m, rg, cn, &idx)) {
+			sim_resp_error(r, 404, "NotFound", "no collection %s", id ? id : "(null)");
+			return;
+		}
+		sim_model_remove_coll(m, idx);
+		sim_state_save();
+		ok(r, NULL, NULL);
+		return;
+	}
+	sim_resp_error(r, 400, "BadRequest",
+		       "unknown op '%s' (add_point, remove_point, add_collection, remove_collection, fail_copy)", op);
+}
+
+static void now_json(struct sim_resp *r)
+{
+	char t[64];
+	sim_fmt_time(sim_now(), t, sizeof t);
+	json_object *o = json_object_new_object();
+	jadd(o, "now", json_object_new_string(t));
+	jadd(o, "offset", json_object_new_double(sim_g.clock_offset));
+	sim_resp_json(r, 200, o);
+}
+
+/* Answer a /_armsim/ request. */
+void sim_ctl_handle(struct sim_req *q, struct sim_resp *r)
+{
+	const char *what = q->path + strlen("/_armsim/");
+	const char *meth = q->method;
+	if (q->body_bad) {
+		sim_resp_error(r, 400, "BadRequest", "the body is not valid JSON");
+		return;
+	}
+	if (!sim_g.by_op)
+		stats_clear();
+	if (!strcmp(what, "stats") && !strcmp(meth, "GET")) {
+		json_object *o = json_object_new_object();
+		jadd(o, "total", json_object_new_int64(sim_g.total));
+		jadd(o, "by_op", json_object_get(sim_g.by_op));
+		jadd(o, "by_op_status", json_object_get(sim_g.by_op_status));
+		sim_resp_json(r, 200, o);
+	} else if (!strcmp(what, "log") && !strcmp(meth, "GET")) {
+		size_t len = 0;
+		for (int i = 0; i < sim_g.nlog; i++)
+			len += strlen(sim_g.log[i]) + 1;
+		char *b = malloc(len + 1), *p = b;
+		if (!b)
+			abort();
+		for (int i = 0; i < sim_g.nlog; i++) {
+			size_t l = strlen(sim_g.log[i]);
+			memcpy(p, sim_g.log[i], l);
+			p[l] = '\n';
+			p += l + 1;
+		}
+		*p = 0;
+		r->status = 200;
+		r->body = b;
+		r->len = len;
+		sim_resp_header(r, "Content-Type", "application/x-ndjson");
+	} else if (!strcmp(what, "log") && !strcmp(meth, "DELETE")) {
+		log_clear();
+		stats_clear();
+		ok(r, NULL, NULL);
+	} else if (!strcmp(what, "faults") && !strcmp(meth, "POST")) {
+		char err[256];
+		int id = sim_fault_add(q->jbody, err, sizeof err);
+		if (id < 0) {
+			sim_resp_error(r, 400, "BadRequest", "%s", err);
+			return;
+		}
+		json_object *o = json_object_new_object();
+		jadd(o, "id", json_object_new_int(id));
+		sim_resp_json(r, 200, o);
+	} else if (!strcmp(what, "faults") && !strcmp(meth, "GET")) {
+		sim_resp_json(r, 200, sim_fault_list());
+	} else if (!strcmp(what, "faults") && !strcmp(meth, "DELETE")) {
+		sim_fault_clear();
+		ok(r, NULL, NULL);
+	} else if (!strcmp(what, "clock") && (!strcmp(meth, "POST") || !strcmp(meth, "GET"))) {
+		json_object *a;
+		if (!strcmp(meth, "POST")) {
+			if (!q->jbody || !json_object_object_get_ex(q->jbody, "advance", &a) ||
+			    (!json_object_is_type(a, json_type_int) && !json_object_is_type(a, json_type_double)) ||
+			    json_object_get_double(a) < 0) {
+				sim_resp_error(r, 400, "BadRequest", "advance (seconds, >= 0) is required");
+				return;
+			}
+			sim_g.clock_offset += json_object_get_double(a);
+			if (sim_model_tick(&sim_g.m, sim_now()))
+				sim_state_save();
+		}
+		now_json(r);
+	} else if (!strcmp(what, "mutate") && !strcmp(meth, "POST")) {
+		mutate(q, r);
+	} else if (!strcmp(what, "state") && !strcmp(meth, "GET")) {
+		sim_resp_json(r, 200, sim_json_state(&sim_g.m));
+	} else if (!strcmp(what, "reset") && !strcmp(meth, "POST")) {
+		char err[1024];
+		sim_g.clock_offset = 0;
+		struct sim_model nm = {0};
+		if (sim_model_load_initial(&nm, 0, err, sizeof err)) {
+			sim_model_clear(&nm);
+			sim_resp_error(r, 500, "InternalError", "reset failed: %s", err);
+			return;
+		}
+		sim_model_clear(&sim_g.m);
+		sim_g.m = nm;
+		log_clear();
+		stats_clear();
+		sim_fault_clear();
+		sim_state_save();
+		ok(r, NULL, NULL);
+	} else {
+		sim_resp_error(r, 404, "NotFound", "no control route %s %s", meth, q->path);
+	}
+}

@@ -1,0 +1,225 @@
+/* sim_fault.c - injected faults (the /_armsim/faults rules) and ARM's
+ * per-subscription throttling buckets.
+ *
+ * A fault rule matches by operationId, path prefix and method; it applies
+ * to the next `count` matching requests, or at random with `probability`
+ * drawn from its own seeded generator, so a test run is reproducible.
+ * Caller holds sim_g.lock.
+ */
+#include "sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *kinds[] = {"status", "reset", "truncate", "malformed", "latency", "throttle"};
+
+static const char *jget_str(json_object *o, const char *k)
+{
+	json_object *v;
+	if (!o || !json_object_object_get_ex(o, k, &v) || !v || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int jget_num(json_object *o, const char *k, double *out)
+{
+	json_object *v;
+	if (!o || !json_object_object_get_ex(o, k, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return -1;
+	*out = json_object_get_double(v);
+	return 1;
+}
+
+static const char *default_code(int status)
+{
+	switch (status) {
+	case 400: return "BadRequest";
+	case 404: return "ResourceNotFound";
+	case 409: return "Conflict";
+	case 429: return "TooManyRequests";
+	case 500: return "InternalServerError";
+	case 502: return "BadGateway";
+	case 503: return "ServerBusy";
+	case 504: return "GatewayTimeout";
+	default: return "InternalError";
+	}
+}
+
+/* Add a rule from its JSON; returns its id, or -22 with err set. */
+int sim_fault_add(json_object *spec, char *err, size_t errn)
+{
+	if (!spec || !json_object_is_type(spec, json_type_object)) {
+		snprintf(err, errn, "the body must be a JSON object");
+		return -22;
+	}
+	if (sim_g.nfaults >= SIM_MAX_FAULTS) {
+		snprintf(err, errn, "too many fault rules (at most %d)", SIM_MAX_FAULTS);
+		return -28;
+	}
+	const char *kind = jget_str(spec, "kind");
+	int ok = 0;
+	for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
+		ok |= !strcmp(kind, kinds[i]);
+	if (!ok) {
+		snprintf(err, errn, "kind must be one of status, reset, truncate, malformed, latency, throttle");
+		return -22;
+	}
+	json_object *match = NULL;
+	json_object_object_get_ex(spec, "match", &match);
+	if (match && !json_object_is_type(match, json_type_object)) {
+		snprintf(err, errn, "match must be an object");
+		return -22;
+	}
+	double status = 503, retry = 2, lat = 0, count = -1, prob = 1, seed = 1;
+	if (jget_num(spec, "status", &status) < 0 || jget_num(spec, "retry_after", &retry) < 0 ||
+	    jget_num(spec, "latency_ms", &lat) < 0 || jget_num(spec, "count", &count) < 0 ||
+	    jget_num(spec, "probability", &prob) < 0 || jget_num(spec, "seed", &seed) < 0) {
+		snprintf(err, errn, "status, retry_after, latency_ms, count, probability and seed must be numbers");
+		return -22;
+	}
+	if (!strcmp(kind, "throttle") && !jget_str(spec, "code"))
+		status = 429;
+	if (status < 100 || status > 599 || prob < 0 || prob > 1 || lat < 0 || lat > 600000 || retry < 0) {
+		snprintf(err, errn, "a number is out of range");
+		return -22;
+	}
+	struct sim_fault *f = &sim_g.faults[sim_g.nfaults++];
+	memset(f, 0, sizeof *f);
+	f->id = ++sim_g.fault_seq;
+	f->op = sim_xstrdup(jget_str(match, "operationId"));
+	f->prefix = sim_xstrdup(jget_str(match, "path_prefix"));
+	f->method = sim_xstrdup(jget_str(match, "method"));
+	snprintf(f->kind, sizeof f->kind, "%s", kind);
+	f->status = !strcmp(kind, "throttle") ? 429 : (int)status;
+	const char *code = jget_str(spec, "code");
+	f->code = sim_xstrdup(code ? code : default_code(f->status));
+	f->retry_after = (int)retry;
+	f->latency_ms = (int)lat;
+	f->count = (long)count;
+	f->probability = prob;
+	f->rng = (uint64_t)seed * 0x9e3779b97f4a7c15ULL + 1;
+	return f->id;
+}
+
+/* The rules, as JSON. */
+json_object *sim_fault_list(void)
+{
+	json_object *a = json_object_new_array();
+	for (int i = 0; i < sim_g.nfaults; i++) {
+		struct sim_fault *f = &sim_g.faults[i];
+		json_object *o = json_object_new_object(), *m = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int(f->id));
+		if (f->op)
+			json_object_object_add(m, "operationId", json_object_new_string(f->op));
+		if (f->prefix)
+			json_object_object_add(m, "path_prefix", json_object_new_string(f->prefix));
+		if (f->method)
+			json_object_object_add(m, "method", json_object_new_string(f->method));
+		json_object_object_add(o, "match", m);
+		json_object_object_add(o, "kind", json_object_new_string(f->kind));
+		json_object_object_add(o, "status", json_object_new_int(f->status));
+		json_object_object_add(o, "code", json_object_new_string(f->code));
+		json_object_object_add(o, "retry_after", json_object_new_int(f->retry_after));
+		json_object_object_add(o, "latency_ms", json_object_new_int(f->latency_ms));
+		json_object_object_add(o, "count", json_object_new_int64(f->count));
+		json_object_object_add(o, "probability", json_object_new_double(f->probability));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+/* Drop every rule. */
+void sim_fault_clear(void)
+{
+	for (int i = 0; i < sim_g.nfaults; i++) {
+		free(sim_g.faults[i].op);
+		free(sim_g.faults[i].prefix);
+		free(sim_g.faults[i].method);
+		free(sim_g.faults[i].code);
+	}
+	sim_g.nfaults = 0;
+}
+
+/* The rules that fire for this request (each consumes one of its count). */
+void sim_fault_match(const struct sim_req *q, struct sim_fault_hit *hits, int *nhits, int max)
+{
+	*nhits = 0;
+	for (int i = 0; i < sim_g.nfaults && *nhits < max; i++) {
+		struct sim_fault *f = &sim_g.faults[i];
+		if (f->count == 0)
+			continue;
+		if (f->op && (!q->opid || strcasecmp(f->op, q->opid)))
+			continue;
+		if (!f->op && (q->route == R_TOKEN || q->route == R_IMDS))
+			continue;
+		if (f->prefix && strncasecmp(q->path, f->prefix, strlen(f->prefix)))
+			continue;
+		if (f->method && strcasecmp(f->method, q->method))
+			continue;
+		if (f->probability < 1) {
+			double x = (double)(sim_rand(&f->rng) >> 11) / 9007199254740992.0;
+			if (x >= f->probability)
+				continue;
+		}
+		if (f->count > 0)
+			f->count--;
+		struct sim_fault_hit *h = &hits[(*nhits)++];
+		memset(h, 0, sizeof *h);
+		h->any = 1;
+		snprintf(h->kind, sizeof h->kind, "%s", f->kind);
+		h->status = f->status;
+		snprintf(h->code, sizeof h->code, "%s", f->code);
+		h->retry_after = f->retry_after;
+		h->latency_ms = f->latency_ms;
+	}
+}
+
+/* Take a token from the bucket of this kind of request; adds the
+ * x-ms-ratelimit-remaining-* headers; -11 (and a 429) when throttled. */
+int sim_throttle_take(const char *method, struct sim_resp *r)
+{
+	struct sim_bucket *b;
+	const char *kind;
+	if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+		b = &sim_g.reads, kind = "reads";
+	else if (!strcmp(method, "DELETE"))
+		b = &sim_g.deletes, kind = "deletes";
+	else
+		b = &sim_g.writes, kind = "writes";
+	double now = sim_real_now();
+	int refused = 0;
+	if (sim_g.o.throttle) {
+		b->tokens += (now - b->last) * b->refill;
+		if (b->tokens > b->cap)
+			b->tokens = b->cap;
+		b->last = now;
+		if (b->tokens >= 1)
+			b->tokens -= 1;
+		else
+			refused = 1;
+	} else {
+		b->tokens = b->cap - 1;
+	}
+	char name[96], val[32];
+	long left = (long)floor(b->tokens);
+	snprintf(name, sizeof name, "x-ms-ratelimit-remaining-subscription-%s", kind);
+	snprintf(val, sizeof val, "%ld", left);
+	sim_resp_header(r, name, val);
+	snprintf(name, sizeof name, "x-ms-ratelimit-remaining-subscription-global-%s", kind);
+	snprintf(val, sizeof val, "%ld", left * 15 + 14);
+	sim_resp_header(r, name, val);
+	if (!refused)
+		return 0;
+	int ra = (int)ceil((1 - b->tokens) / b->refill);
+	snprintf(val, sizeof val, "%d", ra < 1 ? 1 : ra);
+	sim_resp_header(r, "Retry-After", val);
+	sim_resp_error(r, 429, "TooManyRequests",
+		       "The request is being throttled as the limit has been reached for operation type - %s. For more information, see - https://aka.ms/armthrottle",
+		       !strcmp(kind, "reads") ? "Read" : !strcmp(kind, "deletes") ? "Delete" : "Write");
+	return -11;
+}
