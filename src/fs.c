@@ -15,8 +15,8 @@
  * tree's.  Mutations are refused (EROFS with -o ro, else EPERM), except a
  * write to .rpfs/flush.
  *
- * Lock order: f->lock (the invalidation queue) only; taken after the
- * tree's lock when the tree reports changes.
+ * Locks: f->lock (the invalidation queue), taken after the tree's lock when
+ * the tree reports changes; f->fh_lock (open-file reference counts), alone.
  */
 #define FUSE_USE_VERSION 35
 #include "config.h"
@@ -44,8 +44,18 @@ struct inval {
 	char *name;      /* NULL: inode invalidation */
 };
 
+/* An open file.  A read's reply can still be in writev when the kernel,
+ * having copied the data, lets the process close the file: the release
+ * frees the content only when no read holds it. */
+struct fh {
+	struct tree_file *tf;
+	int refs;
+	int released;
+};
+
 struct fs {
 	struct tree *t;
+	pthread_mutex_t fh_lock;
 	struct fs_cfg cfg;
 	struct fuse_session *se;
 	int no_opendir;
@@ -453,6 +463,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct fs *f = fuse_req_userdata(req);
 	struct tree_file *tf = NULL;
+	struct fh *h;
 	int write = (fi->flags & O_ACCMODE) != O_RDONLY;
 	int rc = tree_open(f->t, ino, write, &tf);
 
@@ -460,18 +471,30 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	fi->fh = (uint64_t)(uintptr_t)tf;
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		tree_file_free(tf);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->tf = tf;
+	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = tf->direct_io;
 	fi->keep_cache = 0;
-	if (fuse_reply_open(req, fi) != 0)
+	if (fuse_reply_open(req, fi) != 0) {
 		tree_file_free(tf);
+		free(h);
+	}
 }
 
 /* Read from the content rendered at open. */
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		    struct fuse_file_info *fi)
 {
-	struct tree_file *tf = (struct tree_file *)(uintptr_t)fi->fh;
+	struct fs *f = fuse_req_userdata(req);
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	struct tree_file *tf = h ? h->tf : NULL;
+	int last;
 
 	(void)ino;
 	if (!tf || off < 0 || (size_t)off >= tf->len) {
@@ -480,7 +503,17 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (size > tf->len - (size_t)off)
 		size = tf->len - (size_t)off;
+	pthread_mutex_lock(&f->fh_lock);
+	h->refs++;
+	pthread_mutex_unlock(&f->fh_lock);
 	fuse_reply_buf(req, tf->buf + off, size);
+	pthread_mutex_lock(&f->fh_lock);
+	last = --h->refs == 0 && h->released;
+	pthread_mutex_unlock(&f->fh_lock);
+	if (last) {
+		tree_file_free(h->tf);
+		free(h);
+	}
 }
 
 /* Writes: .rpfs/flush acts, the kernel has forgotten everything before
@@ -489,7 +522,8 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		     struct fuse_file_info *fi)
 {
 	struct fs *f = fuse_req_userdata(req);
-	struct tree_file *tf = (struct tree_file *)(uintptr_t)fi->fh;
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	struct tree_file *tf = h ? h->tf : NULL;
 	int rc;
 
 	(void)off;
@@ -509,8 +543,21 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 /* Close. */
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct fs *f = fuse_req_userdata(req);
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	int last = 0;
+
 	(void)ino;
-	tree_file_free((struct tree_file *)(uintptr_t)fi->fh);
+	if (h) {
+		pthread_mutex_lock(&f->fh_lock);
+		h->released = 1;
+		last = h->refs == 0;
+		pthread_mutex_unlock(&f->fh_lock);
+		if (last) {
+			tree_file_free(h->tf);
+			free(h);
+		}
+	}
 	fuse_reply_err(req, 0);
 }
 
@@ -649,6 +696,7 @@ int fs_new(struct tree *t, const struct fs_cfg *cfg, struct fs **out)
 	f->t = t;
 	f->cfg = *cfg;
 	pthread_mutex_init(&f->lock, NULL);
+	pthread_mutex_init(&f->fh_lock, NULL);
 	pthread_cond_init(&f->cond, NULL);
 	pthread_cond_init(&f->idle, NULL);
 	nt.inval_inode = nt_inode;
@@ -704,5 +752,6 @@ void fs_free(struct fs *f)
 	pthread_cond_destroy(&f->idle);
 	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
+	pthread_mutex_destroy(&f->fh_lock);
 	free(f);
 }

@@ -1320,12 +1320,9 @@ int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent *
 		tree_dirents_free(l.v, l.n);
 		return rc;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cmp_dirent);
-	if (slot == S_DIR && node->kind != N_ROOT) {
-		pthread_rwlock_wrlock(&t->lock);
-		node->listed_at = mount_secs(t);
-		pthread_rwlock_unlock(&t->lock);
-	} else if (slot == S_DIR) {
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), cmp_dirent);
+	if (slot == S_DIR) {
 		pthread_rwlock_wrlock(&t->lock);
 		node->listed_at = mount_secs(t);
 		pthread_rwlock_unlock(&t->lock);
