@@ -225,3 +225,67 @@ umount_rpfs() {
 	for i in $(seq 50); do kill -0 "$RPFS_PID" 2>/dev/null || break; sleep 0.1; done
 	RPFS_PID=
 }
+
+# ---------------------------------------------------------------------------
+# armsim test helpers (used by tests/armsim_*.sh)
+# ---------------------------------------------------------------------------
+
+# arm_req METHOD PATH-OR-URL [BODY [CURL-ARGS...]]: an ARM call with the test
+# token (ARM_TOKEN overrides it; ARM_TOKEN= sends none).  Sets ARM_STATUS
+# (000 when the connection failed; curl's exit code in ARM_CURL_RC),
+# ARM_BODY, and ARM_HDRS (a file holding the response headers).
+arm_req() {
+	local method=$1 url=$2 body=${3:-}
+	shift 2
+	[ $# -gt 0 ] && shift
+	case $url in http*) ;; *) url=$ARMSIM_URL$url ;; esac
+	ARM_HDRS=$WORKDIR/arm.hdrs
+	: >"$ARM_HDRS"
+	rm -f "$WORKDIR/arm.body"
+	local tok=${ARM_TOKEN-rpfs-test-token}
+	set -- -sS -X "$method" -D "$ARM_HDRS" -o "$WORKDIR/arm.body" -w '%{http_code}' "$@"
+	[ -n "$tok" ] && set -- -H "Authorization: Bearer $tok" "$@"
+	[ -n "$body" ] && set -- -H 'Content-Type: application/json' --data "$body" "$@"
+	ARM_CURL_RC=0
+	ARM_STATUS=$(curl "$@" "$url" 2>/dev/null) || ARM_CURL_RC=$?
+	[ -n "$ARM_STATUS" ] || ARM_STATUS=000
+	ARM_BODY=$(cat "$WORKDIR/arm.body" 2>/dev/null || true)
+}
+
+# arm_hdr NAME: the value of response header NAME of the last arm_req.
+arm_hdr() {
+	tr -d '\r' <"$ARM_HDRS" | awk -v n="$1" 'BEGIN{n=tolower(n)} { i=index($0,":"); if (i && tolower(substr($0,1,i-1))==n) v=substr($0,i+2) } END{print v}'
+}
+
+# jpy EXPR: evaluate a Python expression over the JSON on stdin (as d);
+# strings print bare, anything else as JSON.
+jpy() {
+	python3 -c 'import json,sys
+d=json.loads(sys.stdin.read() or "null")
+v=eval(sys.argv[1])
+print(v if isinstance(v,str) else json.dumps(v))' "$1"
+}
+
+# expect_status DESCRIPTION CODE: the last arm_req answered CODE.
+expect_status() {
+	[ "$ARM_STATUS" = "$2" ] || fail "$1: expected HTTP $2, got $ARM_STATUS: $ARM_BODY"
+}
+
+# expect_code DESCRIPTION HTTP ARM-CODE: the last arm_req failed with this CloudError.
+expect_code() {
+	expect_status "$1" "$2"
+	local c
+	c=$(printf '%s' "$ARM_BODY" | jpy 'd["error"]["code"]')
+	[ "$c" = "$3" ] || fail "$1: expected error code $3, got $c: $ARM_BODY"
+}
+
+# sim_advance SECONDS: fast-forward armsim's clock.
+sim_advance() {
+	sim POST /_armsim/clock "{\"advance\":$1}" >/dev/null
+}
+
+# rpc_path RG [NAME]: the path of the collections of RG (or of collection NAME).
+rpc_path() {
+	printf '/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/restorePointCollections%s' \
+		"$DEMO_SUB" "$1" "${2:+/$2}"
+}

@@ -8,6 +8,7 @@
  * on them. */
 #include "sim.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -153,6 +154,7 @@ void sim_demo_build(struct sim_model *m)
 			if (i == 8 && k == d->npoints - 1) { /* a failed copy */
 				p->copy->pct0[1] = 40;
 				p->copy->failed = 1;
+				p->copy->dur = INFINITY; /* a failed copy stops moving */
 			}
 		}
 	}

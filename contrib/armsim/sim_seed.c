@@ -339,6 +339,8 @@ static int finish_point(struct ld *l, struct sim_model *m, struct sim_coll *c, s
 			memset(p->copy->pct0, 100, sizeof p->copy->pct0);
 		json_object *f = get(o, "copyFailed");
 		p->copy->failed = f ? json_object_get_boolean(f) : 0;
+		if (p->copy->failed)
+			p->copy->dur = INFINITY; /* a failed copy stops moving */
 	}
 	return 0;
 }
