@@ -78,7 +78,7 @@ static void route(struct sim_req *q)
 	if (strlen(q->path) >= sizeof buf)
 		return;
 	strcpy(buf, q->path);
-	for (char *s = strtok(buf, "/"); s; s = strtok(NULL, "/")) {
+	for (char *sv = NULL, *s = strtok_r(buf, "/", &sv); s; s = strtok_r(NULL, "/", &sv)) {
 		if (n == 16)
 			return;
 		seg[n++] = s;

@@ -229,7 +229,7 @@ int sim_id_split(const char *id, char *rg, size_t rgn, char *coll, size_t cn, ch
 	if (!id || strlen(id) >= sizeof buf)
 		return -22;
 	strcpy(buf, id);
-	for (char *s = strtok(buf, "/"); s && n < 16; s = strtok(NULL, "/"))
+	for (char *sv = NULL, *s = strtok_r(buf, "/", &sv); s && n < 16; s = strtok_r(NULL, "/", &sv))
 		seg[n++] = s;
 	if (n != 8 && n != 10)
 		return -22;
