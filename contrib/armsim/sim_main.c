@@ -166,6 +166,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sim_g.t0 = sim_real_now();
+	sim_g.by_op = json_object_new_object();
+	sim_g.by_op_status = json_object_new_object();
 	sim_g.m.next_event = 1e300;
 	double cap[3] = {250, 200, 200}, refill[3] = {25, 10, 10};
 	struct sim_bucket *b[3] = {&sim_g.reads, &sim_g.writes, &sim_g.deletes};
