@@ -195,6 +195,24 @@ const char *arm_lro_resource(const struct arm_lro *lro)
 	return lro ? lro->resource_id : NULL;
 }
 
+/* Keep only one way of polling. */
+int arm_lro_restrict(struct arm_lro *lro, enum arm_lro_style style)
+{
+	if (!lro)
+		return -EINVAL;
+	if ((style == ARM_LRO_ASYNC && !lro->async_url) || (style == ARM_LRO_LOCATION && !lro->location_url))
+		return -ENOENT;
+	if (style != ARM_LRO_ASYNC) {
+		free(lro->async_url);
+		lro->async_url = NULL;
+	}
+	if (style != ARM_LRO_LOCATION) {
+		free(lro->location_url);
+		lro->location_url = NULL;
+	}
+	return 0;
+}
+
 /* Render request bodies. */
 char *arm_body_put_collection(const char *location, const char *source_id,
 			      const struct arm_tag *tags, size_t ntags)
@@ -503,10 +521,17 @@ static int arm_do(struct arm_client *c, enum arm_op op, const char *method, cons
 		if (rc == -ENOMEM)
 			goto out;
 		if (!rc && resp->status >= 200 && resp->status < 300) {
-			if (err)
-				arm_fill_err(err, resp, NULL, NULL);
-			rc = 0;
-			goto out;
+			/* A broken body is as bad as no answer: retry it too. */
+			if (!resp->len || armj_valid(resp->body, resp->len) == 0) {
+				if (err)
+					arm_fill_err(err, resp, NULL, NULL);
+				rc = 0;
+				goto out;
+			}
+			rc = -EIO;
+			resp->transport = transport = HTTP_EBROKEN;
+			snprintf(resp->errmsg, sizeof(resp->errmsg), "malformed JSON in a %ld answer",
+				 resp->status);
 		}
 		if (rc) {
 			snprintf(msg, sizeof(msg), "%s", resp->errmsg);
@@ -1233,7 +1258,7 @@ int arm_lro_wait(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s, 
 		rc = arm_do(c, ARM_OP_OPERATION, "GET", url, NULL, pd, &r, &e);
 		if (err)
 			*err = e;
-		if (rc == -ENOENT && lro->is_delete && url == lro->resource_url)
+		if (rc == -ENOENT && lro->is_delete && url != lro->async_url)
 			return 0;
 		if (rc)
 			return rc;

@@ -241,5 +241,11 @@ char *arm_url_path_rg(const char *sub, const char *rg);
 /* The ARM id of the resource an operation is about (NULL when none);
  * owned by lro. */
 const char *arm_lro_resource(const struct arm_lro *lro);
+/* Poll only one way: ARM_LRO_ASYNC (Azure-AsyncOperation), ARM_LRO_LOCATION
+ * (Location) or ARM_LRO_STATE (the resource's provisioningState), dropping
+ * the URLs of the other ways.  For tests and diagnostics; -ENOENT when the
+ * answer did not offer that way. */
+enum arm_lro_style { ARM_LRO_ASYNC, ARM_LRO_LOCATION, ARM_LRO_STATE };
+int arm_lro_restrict(struct arm_lro *lro, enum arm_lro_style style);
 
 #endif

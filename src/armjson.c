@@ -57,6 +57,16 @@ out:
 	return rc;
 }
 
+/* 0 when body is well-formed JSON. */
+int armj_valid(const char *body, size_t len)
+{
+	json_object *o;
+	int rc = armj_load(body, len, &o);
+
+	json_object_put(o);
+	return rc;
+}
+
 /* Child object of o named key, or NULL when absent or not an object. */
 static json_object *armj_obj(json_object *o, const char *key)
 {

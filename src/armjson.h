@@ -19,6 +19,10 @@
 /* Bound on list elements accepted from one page. */
 #define ARMJ_MAX_ITEMS 100000
 
+/* 0 when body is one well-formed JSON document (within the depth bound),
+ * else -EIO. */
+int armj_valid(const char *body, size_t len);
+
 /* A restore point collection (GET, PUT, PATCH answer).  Required: id (a
  * collection id), name, location.  Points are parsed when present. */
 int armj_parse_rpc(const char *body, size_t len, struct arm_rpc *out);

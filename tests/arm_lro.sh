@@ -1,0 +1,53 @@
+#!/bin/sh
+# Long-running operations: a restore point create polled through
+# Azure-AsyncOperation, through Location, and through the resource's
+# provisioningState; a delete polled through Location; Retry-After obeyed
+# between polls.
+. "$TESTS_SRCDIR/arm_lib.sh"
+
+start_armsim --demo --retry-after 1 --create-seconds 3 --delete-seconds 2
+RG=rg-prod
+C=rpc-vm-sql-01
+
+fresh
+drv_ok "create polled via Azure-AsyncOperation" -P async -w 30 putrp $RG $C rp-async
+case $OUT in *"status 201 state Creating"*"operation done"*) ;; *) fail "async: $OUT" ;; esac
+polls=$(simlog 'select(.operationId=="Operations_Get" and (.query|test("monitor")|not))' | wc -l)
+[ "$polls" -ge 2 ] || fail "async: $polls polls of the operation status"
+mon=$(simlog 'select(.operationId=="Operations_Get" and (.query|test("monitor")))' | wc -l)
+expect_eq "async: Location polls" 0 "$mon"
+# Retry-After: 1 between polls (and after the PUT).
+gaps=$(sim GET /_armsim/log | jq -s '[.[] | .t_ms] | [range(1; length) as $i | .[$i] - .[$i-1]] | min')
+[ "$gaps" -ge 1000 ] || fail "async: a poll came $gaps ms after the previous request (Retry-After 1)"
+drv_ok "state after async" getrp $RG $C rp-async
+case $OUT in *"state Succeeded"*) ;; *) fail "async: point not Succeeded: $OUT" ;; esac
+
+fresh
+drv_ok "create polled via Location" -P location -w 30 putrp $RG $C rp-location
+case $OUT in *"operation done"*) ;; *) fail "location: $OUT" ;; esac
+mon=$(simlog 'select(.operationId=="Operations_Get" and (.query|test("monitor")))' | wc -l)
+[ "$mon" -ge 2 ] || fail "location: $mon polls of the Location URL"
+s202=$(simlog 'select(.operationId=="Operations_Get" and .status==202)' | wc -l)
+[ "$s202" -ge 1 ] || fail "location: never saw 202 while running"
+async=$(simlog 'select(.operationId=="Operations_Get" and (.query|test("monitor")|not))' | wc -l)
+expect_eq "location: async polls" 0 "$async"
+gaps=$(sim GET /_armsim/log | jq -s '[.[] | .t_ms] | [range(1; length) as $i | .[$i] - .[$i-1]] | min')
+[ "$gaps" -ge 1000 ] || fail "location: a poll came $gaps ms after the previous request"
+
+fresh
+drv_ok "create polled via provisioningState" -P state -w 30 putrp $RG $C rp-state
+gets=$(simlog 'select(.operationId=="RestorePoints_Get")' | wc -l)
+[ "$gets" -ge 2 ] || fail "state: $gets GETs of the point"
+ops=$(simlog 'select(.operationId=="Operations_Get")' | wc -l)
+expect_eq "state: operation polls" 0 "$ops"
+
+fresh
+drv_ok "delete polled via Location" -P location -w 30 delrp $RG $C rp-location
+case $OUT in *"status 202"*"operation done"*) ;; *) fail "delete: $OUT" ;; esac
+drv_errno ENOENT "deleted point" getrp $RG $C rp-location
+drv_ok "delete polled via Azure-AsyncOperation" -P async -w 30 delrp $RG $C rp-async
+drv_errno ENOENT "deleted point" getrp $RG $C rp-async
+
+# A wait shorter than the operation: ETIMEDOUT, and the operation goes on.
+drv_errno ETIMEDOUT "short wait" -w 1 putrp $RG $C rp-slow
+pass
