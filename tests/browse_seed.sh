@@ -1,0 +1,28 @@
+#!/bin/sh
+# 1,000 collections across ten ListAll pages, with a resource group that
+# ARM spells two ways in the same region: the mount lists exactly armsim's
+# model, a cold `ls -lR` costs 1 + pages + collections and a warm one none.
+. "$TESTS_SRCDIR/lib.sh"
+. "$TESTS_SRCDIR/fs_lib.sh"
+
+python3 "$TESTS_SRCDIR/gen_seed.py" 1000 "$WORKDIR/seed.json" || fail "cannot write the seed"
+start_armsim --seed "$WORKDIR/seed.json" --page-size 100
+fs_state "$WORKDIR/state.json"
+expect_eq "collections in the seed" 1000 "$(fs_ncoll "$WORKDIR/state.json")"
+sim DELETE /_armsim/log >/dev/null
+mount_rpfs -o read_rate=10000  # the default 20/s would make 1,000 GETs take 45 s
+
+ls -lR "$MNT" >/dev/null || fail "cold ls -lR failed"
+fs_expect_cold_economy 1000
+before=$(fs_total)
+ls -lR "$MNT" >/dev/null || fail "warm ls -lR failed"
+expect_eq "requests of a warm ls -lR" "$before" "$(fs_total)"
+
+# One directory for rg-bulk-0 / RG-Bulk-0 in each region.
+for r in eastus westus2 northeurope japaneast; do
+	n=$(ls "$MNT/$r" | grep -ci '^rg-bulk-0$')
+	expect_eq "directories for rg-bulk-0 in $r" 1 "$n"
+	test -d "$MNT/$r/RG-BULK-0" || fail "case-insensitive lookup of RG-BULK-0 in $r"
+done
+fs_check tree "$WORKDIR/state.json" "$MNT" || fail "the mount differs from armsim's model"
+pass
