@@ -139,6 +139,7 @@ async function main() {
   const client = new ComputeManagementClient(credential, o.subscription, {
     endpoint: o.endpoint,
     credentials: { scopes: [scope] },
+    allowInsecureConnection: o.endpoint.startsWith("http://"),
   });
   const token = (await credential.getToken(scope)).token; // outside the timing
   if (o.endpoint.startsWith("http://")) {

@@ -79,8 +79,14 @@ mkdir -p "$TLS"
 		-extfile server.ext -out server.pem
 ) >"$WORKDIR/openssl.log" 2>&1 || { cat "$WORKDIR/openssl.log" >&2; fail "openssl could not make the test certificates"; }
 
+# Small pages with empty ones between them exercise the SDK's pager; a long
+# copy lets the SDK read progress below 100% before the clock ends it; a
+# short Retry-After keeps the SDK's pollers (which obey it) quick.
+CREATE_SECONDS=5
+COPY_SECONDS=600
 start_armsim --demo --tls-cert "$TLS/server.pem" --tls-key "$TLS/server.key" \
-	--client "$CLIENT_ID:$CLIENT_SECRET"
+	--client "$CLIENT_ID:$CLIENT_SECRET" --tenant "$TENANT" --retry-after 1 \
+	--page-size 4 --empty-pages --create-seconds "$CREATE_SECONDS" --copy-seconds "$COPY_SECONDS"
 ARMSIM_URL=https://127.0.0.1:$ARMSIM_PORT
 CURL_CA_BUNDLE=$TLS/ca.pem
 export ARMSIM_URL CURL_CA_BUNDLE
@@ -94,6 +100,7 @@ cp "$SDK_SRC/sdk-accept.js" "$WORKDIR/sdk-accept.js"
 ln -s "$MODULES" "$WORKDIR/node_modules"
 NODE_EXTRA_CA_CERTS=$TLS/ca.pem timeout 180 node "$WORKDIR/sdk-accept.js" --endpoint "$ARMSIM_URL" \
 	--subscription "$DEMO_SUB" --tenant "$TENANT" \
-	--client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" ||
+	--client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
+	--create-seconds "$CREATE_SECONDS" --copy-seconds "$COPY_SECONDS" ||
 	fail "the Azure SDK for JavaScript does not accept armsim (see above)"
 pass

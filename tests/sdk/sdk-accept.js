@@ -42,6 +42,8 @@ function parseArgs(argv) {
     "client-id": "",
     "client-secret": "",
     credential: "auto", // auto | identity | simple
+    "create-seconds": "", // armsim --create-seconds: how far to fast-forward a create
+    "copy-seconds": "", // armsim --copy-seconds: when given, progress must be seen below 100
     verbose: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -353,11 +355,14 @@ async function main() {
   // 4. Copy the point with the SDK's own poller.  The clock is fast-forwarded
   // once armsim has seen the PUT, so the poller's next poll finds the copy
   // started (a copy is Succeeded when it starts; data moves afterwards).
-  let polls = await countOp("Operations_Get");
+  const createSeconds = opts["create-seconds"] ? Number(opts["create-seconds"]) : 120;
+  const copySeconds = opts["copy-seconds"] ? Number(opts["copy-seconds"]) : 0;
+  const step = copySeconds ? Math.max(1, Math.ceil(copySeconds / 4)) : 600;
+  const polls = await countOp("Operations_Get");
   const creates = await countOp("RestorePoints_Create");
   const [copy] = await Promise.all([
     rps.beginCreateAndWait(rg, copyName, srcPoint.name, { sourceRestorePoint: { id: srcRp.id } }),
-    advanceAfter("RestorePoints_Create", creates, 120),
+    advanceAfter("RestorePoints_Create", creates, createSeconds + 1),
   ]);
   check(copy.name === srcPoint.name, `beginCreateAndWait: name ${copy.name}`);
   check(copy.provisioningState === "Succeeded", `beginCreateAndWait: provisioningState ${copy.provisioningState}`);
@@ -376,6 +381,8 @@ async function main() {
   const nDisks = disks(srcRp).length;
   let last = null;
   let first = null;
+  let reads = 0;
+  let sawInProgress = false;
   for (let round = 0; round < 40; round++) {
     const v = await rps.get(rg, copyName, srcPoint.name, { expand: "instanceView" });
     const iv = v.instanceView;
@@ -389,25 +396,34 @@ async function main() {
       check(rs.status && /^ReplicationState\//.test(rs.status.code || ""),
         `instanceView: status code ${rs.status && rs.status.code}`);
       check(typeof d.id === "string" && /\/diskRestorePoints\//i.test(d.id), `instanceView: disk id ${d.id}`);
+      if (rs.completionPercent < 100) {
+        check(rs.status.code !== "ReplicationState/succeeded", `instanceView: succeeded at ${rs.completionPercent}%`);
+        sawInProgress = true;
+      }
       return rs.completionPercent;
     });
     if (last) pct.forEach((x, i) => check(x >= last[i], `completionPercent went down: ${last} -> ${pct}`));
     if (!first) first = pct;
     last = pct;
+    reads++;
     if (pct.every((x) => x === 100)) {
       for (const d of iv.diskRestorePoints)
         check(d.replicationStatus.status.code === "ReplicationState/succeeded",
           `finished copy: status code ${d.replicationStatus.status.code}`);
       break;
     }
-    await advanceClock(600);
+    await advanceClock(step);
   }
   check(last.every((x) => x === 100), `copy never finished: completionPercent ${last}`);
+  if (copySeconds) {
+    check(sawInProgress, `copy of ${copySeconds}s was never seen in progress: [${first}] at first read`);
+    check(reads >= 3, `copy of ${copySeconds}s finished after ${reads} reads ${step}s apart`);
+  }
   for (const d of disks(copy)) {
     const enc = d.diskRestorePoint && d.diskRestorePoint.encryption;
     check(!enc || enc.type !== "EncryptionAtRestWithCustomerKey", `copy of disk ${d.name} kept a customer key`);
   }
-  note(`get expand=instanceView: completionPercent [${first}] at first read, [${last}] at the end`);
+  note(`get expand=instanceView: completionPercent [${first}] at first read, [${last}] after ${reads} reads`);
 
   // 6. Delete the copy, then the collection, with the SDK's poller.
   let deletes = await countOp("RestorePoints_Delete");
