@@ -542,6 +542,10 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
 	if (cc != CURLE_OK) {
 		rc = http_classify(cc, x.too_large || cc == CURLE_FILESIZE_EXCEEDED, resp);
+		if (!resp->errmsg[0] && (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE))
+			snprintf(resp->errmsg, sizeof(resp->errmsg),
+				 "TLS: the server's certificate is not trusted (%.120s); give its CA with -o cafile=FILE",
+				 errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		if (!resp->errmsg[0])
 			snprintf(resp->errmsg, sizeof(resp->errmsg), "%s",
 				 errbuf[0] ? errbuf : curl_easy_strerror(cc));
