@@ -17,11 +17,57 @@
 // certificate.  Over plain http (armsim on loopback) the SDK refuses to send
 // a bearer token, so the script swaps the SDK's token policy for one that
 // sets the same Authorization header; everything else is the SDK's.
-// Install the pinned SDK first: `npm ci` in this directory.
+// The SDK is the version pinned in package-lock.json here.  When node cannot
+// find it (NODE_PATH or a node_modules above this file), the script installs
+// it once with `npm ci` into a cache keyed by the lock file's hash
+// (RPFS_SDK_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/rpfs-sdk), never into
+// the source tree, which `make dist` ships whole.
 
 "use strict";
 
-const { ComputeManagementClient } = require("@azure/arm-compute");
+const childProcess = require("child_process");
+const crypto = require("crypto");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { createRequire } = require("module");
+
+// loadSdk returns @azure/arm-compute, installing the pinned version into the
+// cache first when node cannot find it.
+function loadSdk() {
+  try {
+    return require("@azure/arm-compute");
+  } catch (e) {
+    if (e.code !== "MODULE_NOT_FOUND") throw e;
+  }
+  const lock = path.join(__dirname, "package-lock.json");
+  const hash = crypto.createHash("sha256").update(fs.readFileSync(lock)).digest("hex").slice(0, 16);
+  const base = process.env.RPFS_SDK_CACHE ||
+    path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "rpfs-sdk");
+  const dir = path.join(base, `walk-${hash}`);
+  if (!fs.existsSync(path.join(dir, ".complete"))) {
+    fs.mkdirSync(base, { recursive: true });
+    const tmp = fs.mkdtempSync(path.join(base, "install."));
+    fs.copyFileSync(path.join(__dirname, "package.json"), path.join(tmp, "package.json"));
+    fs.copyFileSync(lock, path.join(tmp, "package-lock.json"));
+    console.error(`sdk-walk: installing the pinned Azure SDK into ${dir}`);
+    try {
+      childProcess.execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"], {
+        cwd: tmp,
+        stdio: ["ignore", 2, 2],
+        env: { ...process.env, npm_config_cache: path.join(base, "npm-cache") },
+      });
+      fs.writeFileSync(path.join(tmp, ".complete"), "");
+      fs.renameSync(tmp, dir);
+    } catch (e) {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      if (!fs.existsSync(path.join(dir, ".complete"))) throw new Error(`npm ci failed: ${e.message}`);
+    }
+  }
+  return createRequire(path.join(dir, "package.json"))("@azure/arm-compute");
+}
+
+const { ComputeManagementClient } = loadSdk();
 
 // parseArgs turns --name value pairs into an object, with defaults.
 function parseArgs(argv) {

@@ -333,6 +333,23 @@ async function main() {
   check(one.instanceView === undefined, "restorePoints.get: instanceView without $expand");
   await expectRestError(rps.get(rg, src.name, "sdk-accept-no-such-point"), 404, "get of a missing point");
 
+  // Throttling and a busy server: the SDK's retry policies must recognise
+  // armsim's 429 and 503 (with Retry-After) and retry them transparently.
+  await sim("POST", "/_armsim/faults", {
+    match: { operationId: "RestorePointCollections_Get" }, kind: "throttle", retry_after: 1, count: 1,
+  });
+  await sim("POST", "/_armsim/faults", {
+    match: { operationId: "RestorePoints_Get" }, kind: "status", status: 503, code: "ServerBusy", retry_after: 1, count: 1,
+  });
+  const again = await rpc.get(rg, src.name);
+  check(eqi(again.id, src.id) && again.restorePoints === undefined, "get after a 429: wrong collection");
+  const oneAgain = await rps.get(rg, src.name, srcPoint.name);
+  check(eqi(oneAgain.id, srcRp.id), "restorePoints.get after a 503: wrong point");
+  await sim("DELETE", "/_armsim/faults");
+  const retried = (await simLog()).filter((l) => l.status === 429 || l.status === 503);
+  check(retried.length === 2, `expected one 429 and one 503 in armsim's log, found ${retried.length}`);
+  note("a 429 and a 503 with Retry-After: the SDK retried both");
+
   // 3. Create a collection in another region whose source is the collection
   // (synchronous PUT), then change its tags (PATCH replaces the map).
   const copyName = `sdk-accept-${target}`;
@@ -462,7 +479,7 @@ async function main() {
     "RestorePointCollections_Update", "RestorePointCollections_Delete", "RestorePoints_Get", "RestorePoints_Create",
     "RestorePoints_Delete", "Operations_Get"])
     check(byOp[op] > 0, `armsim never saw ${op}`);
-  const unexpected = arm.filter((l) => l.status >= 400 && l.status !== 404);
+  const unexpected = arm.filter((l) => l.status >= 400 && l.status !== 404 && l.status !== 429 && l.status !== 503);
   check(unexpected.length === 0, `armsim answered errors: ${unexpected.map((l) => `${l.method} ${l.path} ${l.status}`).join("; ")}`);
   note(`armsim saw ${arm.length} ARM requests: ${JSON.stringify(byOp)}`);
   note(`PASS: ${checks} checks in ${Date.now() - t0} ms`);
