@@ -184,8 +184,8 @@ struct sim {
 	int ntokens;
 	struct sim_fault faults[SIM_MAX_FAULTS];
 	int nfaults, fault_seq;
-	char **log;
-	int nlog;
+	char **log; /* ring of SIM_MAX_LOG lines */
+	int nlog, log_start;
 	long log_seq;
 	json_object *by_op, *by_op_status;
 	long total;

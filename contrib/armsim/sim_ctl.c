@@ -29,11 +29,20 @@ static void stats_clear(void)
 	sim_g.total = 0;
 }
 
+/* The log is a ring of SIM_MAX_LOG lines; i counts from the oldest. */
+static char **log_at(int i)
+{
+	return &sim_g.log[(sim_g.log_start + i) % SIM_MAX_LOG];
+}
+
 static void log_clear(void)
 {
-	for (int i = 0; i < sim_g.nlog; i++)
-		free(sim_g.log[i]);
+	for (int i = 0; i < sim_g.nlog; i++) {
+		free(*log_at(i));
+		*log_at(i) = NULL;
+	}
 	sim_g.nlog = 0;
+	sim_g.log_start = 0;
 }
 
 static void bump(json_object *o, const char *key)
@@ -78,11 +87,12 @@ void sim_ctl_record(struct sim_req *q, struct sim_resp *r)
 	jadd(o, "auth", json_object_new_string(q->auth ? q->auth : "missing"));
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (sim_g.nlog == SIM_MAX_LOG) {
-		free(sim_g.log[0]);
-		memmove(&sim_g.log[0], &sim_g.log[1], (SIM_MAX_LOG - 1) * sizeof *sim_g.log);
+		free(*log_at(0));
+		*log_at(0) = NULL;
+		sim_g.log_start = (sim_g.log_start + 1) % SIM_MAX_LOG;
 		sim_g.nlog--;
 	}
-	sim_g.log[sim_g.nlog++] = sim_xstrdup(s);
+	*log_at(sim_g.nlog++) = sim_xstrdup(s);
 	if (log_file) {
 		fprintf(log_file, "%s\n", s);
 		fflush(log_file);
@@ -245,13 +255,13 @@ void sim_ctl_handle(struct sim_req *q, struct sim_resp *r)
 	} else if (!strcmp(what, "log") && !strcmp(meth, "GET")) {
 		size_t len = 0;
 		for (int i = 0; i < sim_g.nlog; i++)
-			len += strlen(sim_g.log[i]) + 1;
+			len += strlen(*log_at(i)) + 1;
 		char *b = malloc(len + 1), *p = b;
 		if (!b)
 			abort();
 		for (int i = 0; i < sim_g.nlog; i++) {
-			size_t l = strlen(sim_g.log[i]);
-			memcpy(p, sim_g.log[i], l);
+			size_t l = strlen(*log_at(i));
+			memcpy(p, *log_at(i), l);
 			p[l] = '\n';
 			p += l + 1;
 		}

@@ -213,7 +213,7 @@ int main(int argc, char **argv)
 	sim_auth_clear();
 	sim_fault_clear();
 	free(sim_g.tokens);
-	for (int i = 0; i < sim_g.nlog; i++)
+	for (int i = 0; sim_g.log && i < SIM_MAX_LOG; i++)
 		free(sim_g.log[i]);
 	free(sim_g.log);
 	for (int i = 0; sim_g.ops && i < SIM_MAX_OPS; i++) {

@@ -292,8 +292,8 @@ static int load_point(struct ld *l, struct sim_model *m, struct sim_coll *c, jso
 }
 
 /* Second pass over a point: its VM, excluded disks and copy progress. */
-static int finish_point(struct ld *l, struct sim_model *m, struct sim_coll *c, struct sim_point *p,
-			json_object *o, const char *path)
+static int finish_point(struct ld *l, struct sim_model *m, int coll_vm, struct sim_point *p, json_object *o,
+			const char *path)
 {
 	if (p->vm < 0 && p->source_rp) {
 		struct sim_point *sp = sim_model_find_point_id(m, p->source_rp, NULL);
@@ -301,7 +301,7 @@ static int finish_point(struct ld *l, struct sim_model *m, struct sim_coll *c, s
 			p->vm = sp->vm;
 	}
 	if (p->vm < 0)
-		p->vm = sim_coll_vm(m, c);
+		p->vm = coll_vm;
 	if (p->vm < 0)
 		return bad(l, path, "the VM of this restore point is unknown (give \"vm\", or a collection whose source is a VM)");
 	struct sim_vm *v = &m->vms[p->vm];
@@ -541,10 +541,11 @@ int sim_seed_load_json(struct sim_model *m, json_object *root, char *err, size_t
 			if (c->is_copy != pass)
 				continue;
 			json_object *pts = get(json_object_array_get_idx(cols, (size_t)i), "points");
+			int cvm = sim_coll_vm(m, c);
 			for (int k = 0; k < c->npoints; k++) {
 				char p[96];
 				PATHF(p, "$.collections[%d].points[%d]", i, k);
-				if (finish_point(&l, m, c, c->points[k], json_object_array_get_idx(pts, (size_t)k), p))
+				if (finish_point(&l, m, cvm, c->points[k], json_object_array_get_idx(pts, (size_t)k), p))
 					return -22;
 			}
 		}
