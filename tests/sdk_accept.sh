@@ -6,7 +6,9 @@
 # a service principal, and runs tests/sdk/sdk-accept.js: token by client
 # credentials, list all collections, get one with its points, create a
 # cross-region collection, copy a point with the SDK's poller, follow the
-# copy's progress, delete the copy and the collection.
+# copy's progress, delete the copy and the collection; once with
+# @azure/arm-compute 24.x and once with 22.x, the two code generations of the
+# SDK in use.
 #
 # The SDK comes from npm at the versions pinned in tests/sdk/package-lock.json.
 # It is installed once into a cache keyed by the lock file's hash
@@ -98,9 +100,15 @@ check "armsim over HTTPS" sim GET /_armsim/stats >/dev/null
 # node_modules left in the source tree cannot change what is tested.
 cp "$SDK_SRC/sdk-accept.js" "$WORKDIR/sdk-accept.js"
 ln -s "$MODULES" "$WORKDIR/node_modules"
-NODE_EXTRA_CA_CERTS=$TLS/ca.pem timeout 180 node "$WORKDIR/sdk-accept.js" --endpoint "$ARMSIM_URL" \
-	--subscription "$DEMO_SUB" --tenant "$TENANT" \
-	--client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
-	--create-seconds "$CREATE_SECONDS" --copy-seconds "$COPY_SECONDS" ||
-	fail "the Azure SDK for JavaScript does not accept armsim (see above)"
+
+# Both generations of the SDK: 24.x (TypeSpec, core-lro 3) and 22.x
+# (AutoRest, core-lro 2), each against a freshly reset armsim.
+for sdk in 24 22; do
+	check "armsim reset" sim POST /_armsim/reset >/dev/null
+	NODE_EXTRA_CA_CERTS=$TLS/ca.pem timeout 180 node "$WORKDIR/sdk-accept.js" --sdk "$sdk" \
+		--endpoint "$ARMSIM_URL" --subscription "$DEMO_SUB" --tenant "$TENANT" \
+		--client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
+		--create-seconds "$CREATE_SECONDS" --copy-seconds "$COPY_SECONDS" ||
+		fail "@azure/arm-compute $sdk.x does not accept armsim (see above)"
+done
 pass

@@ -25,12 +25,29 @@
 
 "use strict";
 
-const { ComputeManagementClient } = require("@azure/arm-compute");
-
-const API_VERSION = "2026-03-01"; // what @azure/arm-compute 24.x sends
 const DEADLINE_MS = 150000;
 
+// The two generations of the SDK in use: 24.x is generated from TypeSpec on
+// @azure-rest/core-client and core-lro 3; 22.x from OpenAPI by AutoRest on
+// @azure/core-client and core-lro 2.  They differ in options, api-version
+// and polling code, and both must accept armsim.
+const SDKS = {
+  24: {
+    module: "@azure/arm-compute",
+    apiVersion: "2026-03-01",
+    options: (endpoint) => ({ endpoint, credentials: { scopes: [endpoint + "/.default"] } }),
+  },
+  22: {
+    module: "arm-compute-22",
+    apiVersion: "2024-11-01",
+    options: (endpoint) => ({ endpoint, credentialScopes: [endpoint + "/.default"] }),
+  },
+};
+
 const opts = parseArgs(process.argv.slice(2));
+const SDK = SDKS[opts.sdk];
+const { ComputeManagementClient } = require(SDK.module);
+const API_VERSION = SDK.apiVersion;
 let checks = 0;
 
 // parseArgs turns --name value pairs into an object, with defaults.
@@ -42,6 +59,7 @@ function parseArgs(argv) {
     "client-id": "",
     "client-secret": "",
     credential: "auto", // auto | identity | simple
+    sdk: "24", // 24: @azure/arm-compute 24.x (TypeSpec); 22: 22.x (AutoRest), installed as arm-compute-22
     "create-seconds": "", // armsim --create-seconds: how far to fast-forward a create
     "copy-seconds": "", // armsim --copy-seconds: when given, progress must be seen below 100
     verbose: false,
@@ -63,6 +81,10 @@ function parseArgs(argv) {
     process.exit(2);
   }
   o.endpoint = o.endpoint.replace(/\/+$/, "");
+  if (!(o.sdk in SDKS)) {
+    console.error(`sdk-accept: --sdk must be one of ${Object.keys(SDKS).join(", ")}`);
+    process.exit(2);
+  }
   return o;
 }
 
@@ -257,10 +279,9 @@ async function main() {
   const t0 = Date.now();
   await checkTokenEndpoint();
   const credential = await makeCredential();
-  const client = new ComputeManagementClient(credential, opts.subscription, {
-    endpoint: opts.endpoint,
-    credentials: { scopes: [opts.endpoint + "/.default"] },
-  });
+  const client = new ComputeManagementClient(credential, opts.subscription, SDK.options(opts.endpoint));
+  const pkg = require(SDK.module + "/package.json");
+  note(`${pkg.name} ${pkg.version}, api-version ${API_VERSION}`);
   const rpc = client.restorePointCollections;
   const rps = client.restorePoints;
 
