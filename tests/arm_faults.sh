@@ -78,6 +78,13 @@ drv_errno EAGAIN "429 with a Retry-After past op_timeout" -T 2 locations
 OUT=$("$ARMDRV" -e http://127.0.0.1:9 -s "$DEMO_SUB" -t "$WORKDIR/token" -r 1 locations 2>/dev/null)
 case $OUT in *"errno=EHOSTUNREACH "*) ;; *) fail "closed port: $OUT" ;; esac
 
+# Client-side read bucket: burst 100, then read_rate per second.
+fresh
+drv_ok "rate-limited workload" -R 10 loop 3 4
+n=$(simlog 'select(.method=="GET")' | wc -l)
+[ "$n" -le 140 ] || fail "read_rate 10 let $n requests through in 3 s (burst 100 + 30)"
+[ "$n" -ge 100 ] || fail "only $n requests in 3 s: the burst of 100 was not allowed"
+
 # The ratelimit headers are recorded.
 fresh
 drv_ok "locations" locations
