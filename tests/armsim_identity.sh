@@ -3,7 +3,7 @@
 # assertion, AADSTS errors), IMDS, tokens that expire, and throttling.
 . "$TESTS_SRCDIR/lib.sh"
 
-start_armsim --demo --client app-1:s3cret --token-lifetime 1
+start_armsim --demo --client app-1:s3cret --token-lifetime 30
 V=api-version=2025-04-01
 A=$(rpc_path rg-prod rpc-vm-web-01)
 T=$ARMSIM_URL/72f988bf-86f1-41af-91ab-2d7cd011db47/oauth2/v2.0/token
@@ -18,7 +18,7 @@ tok() { # tok FORM [CURL-ARGS]: POST the form; sets ARM_STATUS and ARM_BODY
 tok "client_id=app-1&client_secret=s3cret&grant_type=client_credentials&$SCOPE"
 expect_status "client secret" 200
 expect_eq "token_type" Bearer "$(printf '%s' "$ARM_BODY" | jpy 'd["token_type"]')"
-expect_eq "expires_in is a number" 1 "$(printf '%s' "$ARM_BODY" | jpy 'd["expires_in"]')"
+expect_eq "expires_in is a number" 30 "$(printf '%s' "$ARM_BODY" | jpy 'd["expires_in"]')"
 access=$(printf '%s' "$ARM_BODY" | jpy 'd["access_token"]')
 ARM_TOKEN=$access arm_req GET "$A?$V"
 expect_status "issued token works" 200
@@ -47,8 +47,16 @@ expect_status "client assertion" 200
 tok "client_id=app-1&grant_type=client_credentials&$SCOPE&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=notajwt"
 expect_status "malformed assertion" 401
 
-# tokens expire (--token-lifetime 1)
-sleep 1.5
+# the OpenID discovery document MSAL reads first
+ARM_TOKEN= arm_req GET "/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0/.well-known/openid-configuration"
+expect_status "openid-configuration" 200
+expect_eq "token_endpoint" "$T" "$(printf '%s' "$ARM_BODY" | jpy 'd["token_endpoint"]')"
+for k in authorization_endpoint issuer jwks_uri; do
+	printf '%s' "$ARM_BODY" | jpy "d['$k']" >/dev/null || fail "openid-configuration lacks $k"
+done
+
+# tokens expire on armsim's clock
+sim_advance 31
 ARM_TOKEN=$access arm_req GET "$A?$V"
 expect_code "expired token" 401 ExpiredAuthenticationToken
 case $(arm_hdr WWW-Authenticate) in *'error="invalid_token"'*) ;; *) fail "WWW-Authenticate: $(arm_hdr WWW-Authenticate)" ;; esac
@@ -68,18 +76,20 @@ ARM_TOKEN=$(printf '%s' "$ARM_BODY" | jpy 'd["access_token"]') arm_req GET "$A?$
 expect_status "IMDS token works" 200
 ARM_TOKEN= arm_req GET "/metadata/identity/oauth2/token?api-version=2018-02-01" "" -H 'Metadata: true'
 expect_status "IMDS without resource" 400
-# expiry follows armsim's clock too
-sim_advance 5
-ARM_TOKEN=$(ARM_TOKEN= arm_req GET "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x" "" -H 'Metadata: true'; printf '%s' "$ARM_BODY" | jpy 'd["access_token"]')
-sim_advance 2
-ARM_TOKEN=$ARM_TOKEN arm_req GET "$A?$V"
-expect_code "expired by the clock" 401 ExpiredAuthenticationToken
-unset ARM_TOKEN
 
 # token routes are counted but not logged
 sim GET /_armsim/log | grep -q oauth2 && fail "token requests in the log"
 sim GET /_armsim/stats | jpy 'd["by_op"]["Token"]' | grep -qx 9 || fail "Token count: $(sim GET /_armsim/stats)"
-sim GET /_armsim/stats | jpy 'd["by_op"]["IMDS"]' | grep -qx 4 || fail "IMDS count"
+sim GET /_armsim/stats | jpy 'd["by_op"]["IMDS"]' | grep -qx 3 || fail "IMDS count"
+
+# --token-lifetime 1: a token is refused once a real second has passed
+start_armsim --demo --token-lifetime 1
+ARM_TOKEN=$(ARM_TOKEN= arm_req GET "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x" "" -H 'Metadata: true'; printf '%s' "$ARM_BODY" | jpy 'd["access_token"]')
+expect_eq "lifetime in IMDS" 1 "$(ARM_TOKEN= arm_req GET "/metadata/identity/oauth2/token?api-version=2018-02-01&resource=x" "" -H 'Metadata: true'; printf '%s' "$ARM_BODY" | jpy 'd["expires_in"]')"
+sleep 1.2
+ARM_TOKEN=$ARM_TOKEN arm_req GET "$A?$V"
+expect_code "expired after --token-lifetime" 401 ExpiredAuthenticationToken
+unset ARM_TOKEN
 
 # throttling: 250 reads, refilled at 25/s
 start_armsim --demo --throttle

@@ -210,7 +210,7 @@ struct sim_resp {
 /* One parsed request. */
 enum sim_route {
 	R_NONE, R_SUBS, R_SUB, R_LOCS, R_RGS, R_RG, R_LISTALL, R_LIST, R_COLL,
-	R_POINT, R_OP, R_TOKEN, R_IMDS, R_CTL
+	R_POINT, R_OP, R_TOKEN, R_IMDS, R_OIDC, R_CTL
 };
 
 struct sim_req {
@@ -311,6 +311,7 @@ int sim_api_version_ok(enum sim_route route, const char *v);
 const char *sim_auth_check(const char *authz);
 void sim_auth_token(struct sim_req *q, struct sim_resp *r, const char *basic_user, const char *basic_pass);
 void sim_auth_imds(struct sim_req *q, struct sim_resp *r, const char *metadata_hdr);
+void sim_auth_openid(struct sim_req *q, struct sim_resp *r);
 void sim_auth_add_fixed(const char *token);
 void sim_auth_clear(void);
 

@@ -298,3 +298,32 @@ void sim_auth_imds(struct sim_req *q, struct sim_resp *r, const char *metadata_h
 	free(tok);
 	sim_resp_json(r, 200, o);
 }
+
+/* GET /{tenant}/v2.0/.well-known/openid-configuration: what MSAL reads
+ * before it asks the token endpoint. */
+void sim_auth_openid(struct sim_req *q, struct sim_resp *r)
+{
+	char buf[1024];
+	json_object *o = json_object_new_object();
+	snprintf(buf, sizeof buf, "%s/%s/oauth2/v2.0/token", q->base, q->tenant);
+	jadd(o, "token_endpoint", json_object_new_string(buf));
+	json_object *am = json_object_new_array();
+	json_object_array_add(am, json_object_new_string("client_secret_post"));
+	json_object_array_add(am, json_object_new_string("private_key_jwt"));
+	json_object_array_add(am, json_object_new_string("client_secret_basic"));
+	jadd(o, "token_endpoint_auth_methods_supported", am);
+	snprintf(buf, sizeof buf, "%s/%s/discovery/v2.0/keys", q->base, q->tenant);
+	jadd(o, "jwks_uri", json_object_new_string(buf));
+	snprintf(buf, sizeof buf, "%s/%s/oauth2/v2.0/authorize", q->base, q->tenant);
+	jadd(o, "authorization_endpoint", json_object_new_string(buf));
+	snprintf(buf, sizeof buf, "%s/%s/oauth2/v2.0/logout", q->base, q->tenant);
+	jadd(o, "end_session_endpoint", json_object_new_string(buf));
+	snprintf(buf, sizeof buf, "https://login.microsoftonline.com/%s/v2.0", sim_g.m.tenant);
+	jadd(o, "issuer", json_object_new_string(buf));
+	json_object *gt = json_object_new_array();
+	json_object_array_add(gt, json_object_new_string("client_credentials"));
+	jadd(o, "grant_types_supported", gt);
+	jadd(o, "tenant_region_scope", json_object_new_string("WW"));
+	jadd(o, "cloud_instance_name", json_object_new_string("microsoftonline.com"));
+	sim_resp_json(r, 200, o);
+}

@@ -155,7 +155,7 @@ void sim_fault_match(const struct sim_req *q, struct sim_fault_hit *hits, int *n
 			continue;
 		if (f->op && (!q->opid || strcasecmp(f->op, q->opid)))
 			continue;
-		if (!f->op && (q->route == R_TOKEN || q->route == R_IMDS))
+		if (!f->op && (q->route == R_TOKEN || q->route == R_IMDS || q->route == R_OIDC))
 			continue;
 		if (f->prefix && strncasecmp(q->path, f->prefix, strlen(f->prefix)))
 			continue;

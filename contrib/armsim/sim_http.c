@@ -94,6 +94,12 @@ static void route(struct sim_req *q)
 		q->route = R_TOKEN;
 		return;
 	}
+	if (n == 4 && seg_is(seg[1], "v2.0") && seg_is(seg[2], ".well-known") &&
+	    seg_is(seg[3], "openid-configuration")) {
+		snprintf(q->tenant, sizeof q->tenant, "%s", seg[0]);
+		q->route = R_OIDC;
+		return;
+	}
 	if (n < 1 || !seg_is(seg[0], "subscriptions"))
 		return;
 	if (n == 1) {
@@ -156,6 +162,7 @@ static const char *opid_of(enum sim_route r, const char *m)
 			: !strcmp(m, "DELETE") ? "RestorePoints_Delete" : NULL;
 	case R_TOKEN: return "Token";
 	case R_IMDS: return "IMDS";
+	case R_OIDC: return "OpenIdConfiguration";
 	default: return NULL;
 	}
 }
@@ -263,7 +270,7 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 		sim_state_save();
 	sim_fault_match(q, hits, &nh, 8);
 	pthread_mutex_unlock(&sim_g.lock);
-	if (q->route != R_TOKEN && q->route != R_IMDS)
+	if (q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC)
 		lat = sim_g.o.latency_ms;
 	const struct sim_fault_hit *pre = NULL;
 	for (int i = 0; i < nh; i++) {
@@ -276,7 +283,7 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 	}
 	sleep_ms(lat);
 	pthread_mutex_lock(&sim_g.lock);
-	if (q->route != R_TOKEN && q->route != R_IMDS)
+	if (q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC)
 		q->auth = sim_auth_check(hdr(q->conn, "Authorization"));
 	if (pre && !strcmp(pre->kind, "reset")) {
 		r->reset = 1;
@@ -294,6 +301,8 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 		sim_auth_token(q, r, user, pass);
 		MHD_free(user);
 		MHD_free(pass);
+	} else if (q->route == R_OIDC) {
+		sim_auth_openid(q, r);
 	} else if (q->route == R_IMDS) {
 		sim_auth_imds(q, r, hdr(q->conn, "Metadata"));
 	} else if (strcmp(q->auth, "ok")) {
@@ -314,7 +323,7 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 	} else if (!sim_throttle_take(q->method, r)) {
 		sim_arm_handle(q, r);
 	}
-	if (q->route != R_TOKEN && q->route != R_IMDS) {
+	if (q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC) {
 		arm_headers(q, r);
 		sim_ctl_record(q, r);
 	} else {
