@@ -9,6 +9,11 @@ S=/subscriptions/$DEMO_SUB
 
 "$ARMSIM" --help | grep -q -- '--empty-pages' || fail "--help does not list --empty-pages"
 "$ARMSIM" --no-such-option >/dev/null 2>&1 && fail "a bad option was accepted"
+# every option of --help is described in the man page
+for o in $("$ARMSIM" --help | sed -n 's/^ *--\([a-z-]*\).*/\1/p'); do
+	pat=$(printf '%s' "--$o" | sed 's/-/\\-/g')
+	grep -qF -- "$pat" "$TESTS_SRCDIR/../doc/armsim.1" || fail "doc/armsim.1 does not describe --$o"
+done
 
 # subscriptions
 arm_req GET "/subscriptions?api-version=2022-12-01"
