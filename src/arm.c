@@ -547,16 +547,17 @@ static int arm_do(struct arm_client *c, enum arm_op op, const char *method, cons
 			log_info("arm: %s %s: 401 %s, refreshing the token", arm_op_name(op), lpath, code);
 			continue;
 		}
-		if (!arm_retryable((int)resp->status, code, transport) || attempt >= c->retries)
-			break;
 		delay = arm_backoff_ms(attempt, rc ? -1 : resp->retry_after, arm_rand(c));
 		now = arm_now_ms();
 		if (is429) {
+			/* ARM's buckets are per subscription: everyone waits. */
 			pthread_mutex_lock(&c->lock);
 			if (c->pause_until < now + delay)
 				c->pause_until = now + delay;
 			pthread_mutex_unlock(&c->lock);
 		}
+		if (!arm_retryable((int)resp->status, code, transport) || attempt >= c->retries)
+			break;
 		if (now + delay >= deadline) {
 			log_warn("arm: %s %s: %ld %s, no time left to retry (op_timeout)", arm_op_name(op),
 				 lpath, resp->status, code[0] ? code : msg);

@@ -428,23 +428,20 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 
 	pthread_mutex_lock(&a->lock);
 	gen0 = a->gen;
-	for (;;) {
-		while (a->refreshing)
-			pthread_cond_wait(&a->cond, &a->lock);
-		now = auth_now_ms();
-		changed = a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
-		if (a->token && !changed && !auth_stale(a, now) && (!force || a->gen != gen0)) {
-			if (strlen(a->token) + 1 > buflen) {
-				pthread_mutex_unlock(&a->lock);
-				snprintf(err, errlen, "token too long");
-				return -ENOSPC;
-			}
-			memcpy(buf, a->token, strlen(a->token) + 1);
+	while (a->refreshing)
+		pthread_cond_wait(&a->cond, &a->lock);
+	now = auth_now_ms();
+	changed = a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
+	/* Forced, but another thread got a new token meanwhile: use it. */
+	if (a->token && !changed && !auth_stale(a, now) && (!force || a->gen != gen0)) {
+		if (strlen(a->token) + 1 > buflen) {
 			pthread_mutex_unlock(&a->lock);
-			return 0;
+			snprintf(err, errlen, "token too long");
+			return -ENOSPC;
 		}
-		if (!a->refreshing)
-			break;
+		memcpy(buf, a->token, strlen(a->token) + 1);
+		pthread_mutex_unlock(&a->lock);
+		return 0;
 	}
 	a->refreshing = 1;
 	cur = a->cur;
