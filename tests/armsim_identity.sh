@@ -91,6 +91,14 @@ ARM_TOKEN=$ARM_TOKEN arm_req GET "$A?$V"
 expect_code "expired after --token-lifetime" 401 ExpiredAuthenticationToken
 unset ARM_TOKEN
 
+# --accept-token @FILE reads the token from a file
+printf 'from-a-file\n' >"$WORKDIR/tok"
+start_armsim --demo --accept-token "@$WORKDIR/tok"
+ARM_TOKEN=from-a-file arm_req GET "$A?$V"
+expect_status "token from a file" 200
+ARM_TOKEN="@$WORKDIR/tok" arm_req GET "$A?$V"
+expect_status "the file name is not the token" 401
+
 # throttling: 250 reads, refilled at 25/s
 start_armsim --demo --throttle
 urls=

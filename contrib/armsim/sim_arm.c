@@ -655,8 +655,11 @@ static void op_get(struct sim_req *q, struct sim_resp *r)
 		jadd(o, "error", e);
 	}
 	jadd(o, "name", json_object_new_string(op->id));
-	if (st == 0)
-		sim_resp_header(r, "Retry-After", "1");
+	if (st == 0) {
+		char ra_now[16];
+		snprintf(ra_now, sizeof ra_now, "%d", sim_g.o.retry_after);
+		sim_resp_header(r, "Retry-After", ra_now);
+	}
 	sim_resp_json(r, 200, o);
 }
 

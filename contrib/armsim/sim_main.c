@@ -37,7 +37,7 @@ static const struct {
 	[O_DELETE_S] = {"delete-seconds", "SEC", "time a delete stays in progress (default 1)"},
 	[O_RETRY_AFTER] = {"retry-after", "SEC", "Retry-After of long-running operations (default 10)"},
 	[O_THROTTLE] = {"throttle", NULL, "enforce ARM's per-subscription token buckets (429 when empty)"},
-	[O_ACCEPT_TOKEN] = {"accept-token", "TOKEN", "accept this bearer token as valid forever"},
+	[O_ACCEPT_TOKEN] = {"accept-token", "TOKEN", "accept this bearer token forever (@FILE: read it from FILE)"},
 	[O_CLIENT] = {"client", "ID:SECRET", "a client the token endpoint accepts (repeatable; none = any)"},
 	[O_TENANT] = {"tenant", "ID", "tenant id of the subscription"},
 	[O_LOG] = {"log", "FILE", "append the request log (JSON lines) to FILE"},
@@ -187,8 +187,25 @@ int main(int argc, char **argv)
 		npoints += sim_g.m.colls[i]->npoints;
 	fprintf(stderr, "armsim: loaded %d collections, %d restore points in %.3f s\n", sim_g.m.ncolls, npoints,
 		sim_real_now() - t);
-	if (sim_g.o.accept_token)
+	if (sim_g.o.accept_token && sim_g.o.accept_token[0] == '@') {
+		char tok[4096];
+		FILE *f = fopen(sim_g.o.accept_token + 1, "r");
+		if (!f || !fgets(tok, sizeof tok, f)) {
+			fprintf(stderr, "armsim: --accept-token: cannot read %s\n", sim_g.o.accept_token + 1);
+			if (f)
+				fclose(f);
+			return 2;
+		}
+		fclose(f);
+		tok[strcspn(tok, "\r\n")] = 0;
+		if (!*tok) {
+			fprintf(stderr, "armsim: --accept-token: %s is empty\n", sim_g.o.accept_token + 1);
+			return 2;
+		}
+		sim_auth_add_fixed(tok);
+	} else if (sim_g.o.accept_token) {
 		sim_auth_add_fixed(sim_g.o.accept_token);
+	}
 	if (sim_g.o.log_file && sim_ctl_open_log(sim_g.o.log_file)) {
 		fprintf(stderr, "armsim: cannot open %s: %s\n", sim_g.o.log_file, strerror(errno));
 		return 1;
