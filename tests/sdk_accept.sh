@@ -101,11 +101,16 @@ check "armsim over HTTPS" sim GET /_armsim/stats >/dev/null
 cp "$SDK_SRC/sdk-accept.js" "$WORKDIR/sdk-accept.js"
 ln -s "$MODULES" "$WORKDIR/node_modules"
 
-# Both generations of the SDK: 24.x (TypeSpec, core-lro 3) and 22.x
-# (AutoRest, core-lro 2), each against a freshly reset armsim.
-for sdk in 24 22; do
+# Both generations of the SDK: 24.x (TypeSpec, core-lro 3) with
+# @azure/identity's ClientSecretCredential (MSAL: OpenID discovery, then the
+# token endpoint), and 22.x (AutoRest, core-lro 2) with a minimal
+# TokenCredential posting the same client-credentials form; each against a
+# freshly reset armsim.
+for run in 24:identity 22:simple; do
+	sdk=${run%:*}
 	check "armsim reset" sim POST /_armsim/reset >/dev/null
 	NODE_EXTRA_CA_CERTS=$TLS/ca.pem timeout 180 node "$WORKDIR/sdk-accept.js" --sdk "$sdk" \
+		--credential "${run#*:}" \
 		--endpoint "$ARMSIM_URL" --subscription "$DEMO_SUB" --tenant "$TENANT" \
 		--client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \
 		--create-seconds "$CREATE_SECONDS" --copy-seconds "$COPY_SECONDS" ||

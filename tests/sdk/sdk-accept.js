@@ -9,17 +9,21 @@
 // the SDK's own code: its serializers and deserializers, its pager (nextLink),
 // its long-running-operation poller (Azure-AsyncOperation, Location,
 // Retry-After), its bearer-token policy (which refuses plain HTTP) and its
-// error mapping (CloudError -> RestError).  The token comes from armsim's
-// Entra v2 token endpoint by client credentials: through @azure/identity's
-// ClientSecretCredential when armsim serves the OpenID discovery document
-// that MSAL needs, and always through a minimal TokenCredential that posts
-// the same form, so the endpoint itself is checked either way.
+// error mapping (CloudError -> RestError), its retry policies (429, 503).
+// The token comes from armsim's Entra v2 token endpoint by client
+// credentials, through @azure/identity's ClientSecretCredential (MSAL reads
+// the OpenID discovery document first) with --credential identity, or
+// through a minimal TokenCredential that posts the same form with
+// --credential simple (auto: identity when the discovery document exists).
+// The endpoint itself is also checked raw: a wrong secret must be refused.
 //
 // armsim's control API (/_armsim/state, /clock, /log) is the oracle for what
 // the SDK should see, and the way to fast-forward time instead of sleeping.
 //
 // Usage: node sdk-accept.js --endpoint https://127.0.0.1:PORT
 //          --subscription SUB --tenant TENANT --client-id ID --client-secret S
+//          [--sdk 24|22] [--credential auto|identity|simple]
+//          [--create-seconds N] [--copy-seconds N]   (armsim's settings)
 // Environment: NODE_EXTRA_CA_CERTS must name the CA that signed armsim's
 // certificate.  Exit status 0 when every check passed, 1 otherwise.
 
@@ -247,6 +251,7 @@ async function makeCredential() {
     note("@azure/identity ClientSecretCredential got a token from armsim");
     return cred;
   }
+  note("minimal TokenCredential: client credentials posted to the token endpoint");
   return new SimpleSecretCredential();
 }
 
