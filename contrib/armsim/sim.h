@@ -57,13 +57,13 @@ struct sim_opts {
 };
 
 struct sim_disk {
-	char *name;  /* disk resource name */
-	char *id;    /* managed disk ARM id */
-	int lun;     /* -1 for the OS disk */
+	char *name; /* disk resource name */
+	char *id;   /* managed disk ARM id */
+	int lun;    /* -1 for the OS disk */
 	char *caching;
 	int size_gb;
-	char *sku;   /* storageAccountType */
-	char *des;   /* disk encryption set id (customer-managed key) or NULL */
+	char *sku; /* storageAccountType */
+	char *des; /* disk encryption set id (customer-managed key) or NULL */
 };
 
 struct sim_vm {
@@ -80,7 +80,7 @@ enum sim_pstate { PS_CREATING, PS_SUCCEEDED, PS_FAILED, PS_DELETING };
 /* Copy progress: percent of disk i = pct0[i] + (now - base) / dur_i * 100. */
 struct sim_copy {
 	double base;
-	double dur;           /* copy-seconds for the slowest disk */
+	double dur; /* copy-seconds for the slowest disk */
 	unsigned char pct0[SIM_MAX_DISKS];
 	int failed;
 };
@@ -89,25 +89,25 @@ struct sim_point {
 	char *name;
 	enum sim_pstate state;
 	char *consistency;
-	double created;   /* timeCreated, sim clock */
+	double created;	  /* timeCreated, sim clock */
 	double ready_at;  /* Creating -> Succeeded (or Failed) */
-	double del_at;    /* Deleting -> gone */
+	double del_at;	  /* Deleting -> gone */
 	int fail_create;  /* becomes Failed instead of Succeeded */
 	char *source_rp;  /* source point id for a copy */
-	int vm;           /* index into model.vms */
+	int vm;		  /* index into model.vms */
 	unsigned exclude; /* bit i: disk i of the VM excluded */
-	int pmk;          /* copy of a CMK source: platform keys */
+	int pmk;	  /* copy of a CMK source: platform keys */
 	int instant_access_min;
 	struct sim_copy *copy;
 };
 
 struct sim_coll {
-	char *rg;       /* casing as in the collection's id */
+	char *rg; /* casing as in the collection's id */
 	char *name;
 	char *location;
 	char *source_id;
 	char *source_loc;
-	int is_copy;    /* source is a collection */
+	int is_copy; /* source is a collection */
 	json_object *tags;
 	char guid[37];
 	int deleting;
@@ -203,14 +203,27 @@ struct sim_resp {
 	size_t len;
 	int nh;
 	char *hn[SIM_MAX_HDRS], *hv[SIM_MAX_HDRS];
-	int reset;     /* close the connection without an answer */
-	int truncate;  /* declare the full length, send half */
+	int reset;    /* close the connection without an answer */
+	int truncate; /* declare the full length, send half */
 };
 
 /* One parsed request. */
 enum sim_route {
-	R_NONE, R_SUBS, R_SUB, R_LOCS, R_RGS, R_RG, R_LISTALL, R_LIST, R_COLL,
-	R_POINT, R_OP, R_TOKEN, R_IMDS, R_OIDC, R_CTL
+	R_NONE,
+	R_SUBS,
+	R_SUB,
+	R_LOCS,
+	R_RGS,
+	R_RG,
+	R_LISTALL,
+	R_LIST,
+	R_COLL,
+	R_POINT,
+	R_OP,
+	R_TOKEN,
+	R_IMDS,
+	R_OIDC,
+	R_CTL
 };
 
 struct sim_req {
@@ -220,9 +233,9 @@ struct sim_req {
 	char *body;
 	size_t body_len;
 	json_object *jbody; /* parsed body or NULL */
-	int body_bad;       /* a body that is not JSON */
+	int body_bad;	    /* a body that is not JSON */
 	char query[4096];
-	char base[512];     /* scheme://host, for absolute links */
+	char base[512]; /* scheme://host, for absolute links */
 	enum sim_route route;
 	const char *opid;
 	char sub[128], rg[128], coll[300], point[300], loc[64], opname[64];
@@ -247,7 +260,7 @@ char *sim_xstrdup(const char *s);
 void sim_resp_header(struct sim_resp *r, const char *name, const char *value);
 void sim_resp_json(struct sim_resp *r, int status, json_object *o);
 void sim_resp_error(struct sim_resp *r, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 void sim_resp_free(struct sim_resp *r);
 int sim_lower_loc(const char *in, char *out, size_t n);
 uint64_t sim_rand(uint64_t *state);
@@ -271,7 +284,8 @@ struct sim_rg *sim_model_find_rg(struct sim_model *m, const char *name);
 int sim_model_add_rg(struct sim_model *m, const char *name, const char *location);
 void sim_model_add_loc(struct sim_model *m, const char *name, const char *display);
 int sim_model_has_loc(const struct sim_model *m, const char *name);
-struct sim_coll *sim_model_find_coll(struct sim_model *m, const char *rg, const char *name, int *index);
+struct sim_coll *sim_model_find_coll(struct sim_model *m, const char *rg, const char *name,
+				     int *index);
 struct sim_coll *sim_model_find_coll_id(struct sim_model *m, const char *id);
 struct sim_coll *sim_model_add_coll(struct sim_model *m, const char *rg, const char *name,
 				    const char *location, const char *source_id);
@@ -279,11 +293,13 @@ void sim_model_remove_coll(struct sim_model *m, int index);
 struct sim_point *sim_coll_find_point(struct sim_coll *c, const char *name, int *index);
 struct sim_point *sim_coll_add_point(struct sim_coll *c, const char *name);
 void sim_coll_remove_point(struct sim_coll *c, int index);
-struct sim_point *sim_model_find_point_id(struct sim_model *m, const char *id, struct sim_coll **cp);
+struct sim_point *sim_model_find_point_id(struct sim_model *m, const char *id,
+					  struct sim_coll **cp);
 int sim_coll_vm(struct sim_model *m, struct sim_coll *c);
 char *sim_coll_id(const struct sim_model *m, const struct sim_coll *c);
 char *sim_point_id(const struct sim_model *m, const struct sim_coll *c, const struct sim_point *p);
-void sim_point_progress(const struct sim_point *p, const struct sim_vm *v, double now, int *pct, int *n);
+void sim_point_progress(const struct sim_point *p, const struct sim_vm *v, double now, int *pct,
+			int *n);
 int sim_model_tick(struct sim_model *m, double now);
 void sim_model_note_event(struct sim_model *m, double t);
 int sim_name_valid(const char *name);
@@ -293,11 +309,13 @@ const char *sim_pstate_name(enum sim_pstate s);
 struct sim_op *sim_op_new(enum sim_opkind kind, const char *location, const char *target);
 struct sim_op *sim_op_find(const char *id);
 int sim_op_status(struct sim_op *op, const char **code, const char **msg);
-int sim_id_split(const char *id, char *rg, size_t rgn, char *coll, size_t cn, char *point, size_t pn);
+int sim_id_split(const char *id, char *rg, size_t rgn, char *coll, size_t cn, char *point,
+		 size_t pn);
 
 /* sim_json.c (rendering) */
 json_object *sim_json_coll(struct sim_model *m, struct sim_coll *c, int expand);
-json_object *sim_json_point(struct sim_model *m, struct sim_coll *c, struct sim_point *p, int instance_view);
+json_object *sim_json_point(struct sim_model *m, struct sim_coll *c, struct sim_point *p,
+			    int instance_view);
 json_object *sim_json_subscription(struct sim_model *m);
 json_object *sim_json_location(struct sim_model *m, const struct sim_loc *l);
 json_object *sim_json_rg(struct sim_model *m, struct sim_rg *g);
@@ -309,7 +327,8 @@ int sim_api_version_ok(enum sim_route route, const char *v);
 
 /* sim_auth.c */
 const char *sim_auth_check(const char *authz);
-void sim_auth_token(struct sim_req *q, struct sim_resp *r, const char *basic_user, const char *basic_pass);
+void sim_auth_token(struct sim_req *q, struct sim_resp *r, const char *basic_user,
+		    const char *basic_pass);
 void sim_auth_imds(struct sim_req *q, struct sim_resp *r, const char *metadata_hdr);
 void sim_auth_openid(struct sim_req *q, struct sim_resp *r);
 void sim_auth_add_fixed(const char *token);

@@ -18,7 +18,8 @@
 
 #define jadd json_object_object_add
 
-static const char *NOT_FOUND_FIX = "For more details please go to https://aka.ms/ARMResourceNotFoundFix";
+static const char *NOT_FOUND_FIX =
+    "For more details please go to https://aka.ms/ARMResourceNotFoundFix";
 
 static const char *qarg(struct sim_req *q, const char *name);
 
@@ -41,17 +42,24 @@ static int version_ok(const char *v, const char *min)
 int sim_api_version_ok(enum sim_route route, const char *v)
 {
 	switch (route) {
-	case R_SUBS: case R_SUB: case R_LOCS: case R_RGS: case R_RG:
+	case R_SUBS:
+	case R_SUB:
+	case R_LOCS:
+	case R_RGS:
+	case R_RG:
 		return version_ok(v, "2014-04-01");
 	default:
 		return version_ok(v, "2021-03-01");
 	}
 }
 
+/* Azure-AsyncOperation, Location (&monitor=true) and Retry-After for an operation. */
 static void lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op)
 {
 	char url[2048], ra[16];
-	snprintf(url, sizeof url, "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/operations/%s?api-version=%s",
+	snprintf(url, sizeof url,
+		 "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/operations/"
+		 "%s?api-version=%s",
 		 q->base, sim_g.m.sub, op->location, op->id, q->api_version);
 	sim_resp_header(r, "Azure-AsyncOperation", url);
 	strncat(url, "&monitor=true", sizeof url - strlen(url) - 1);
@@ -60,16 +68,20 @@ static void lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op
 	sim_resp_header(r, "Retry-After", ra);
 }
 
+/* 404 ResourceNotFound in ARM's wording. */
 static void not_found(struct sim_resp *r, const char *type, const char *name, const char *rg)
 {
-	sim_resp_error(r, 404, "ResourceNotFound",
-		       "The Resource 'Microsoft.Compute/%s/%s' under resource group '%s' was not found. %s", type, name,
-		       rg, NOT_FOUND_FIX);
+	sim_resp_error(
+	    r, 404, "ResourceNotFound",
+	    "The Resource 'Microsoft.Compute/%s/%s' under resource group '%s' was not found. %s",
+	    type, name, rg, NOT_FOUND_FIX);
 }
 
+/* 404 ResourceGroupNotFound. */
 static void rg_not_found(struct sim_resp *r, const char *rg)
 {
-	sim_resp_error(r, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.", rg);
+	sim_resp_error(r, 404, "ResourceGroupNotFound", "Resource group '%s' could not be found.",
+		       rg);
 }
 
 /* One page of a list: items[] are already rendered; takes them. */
@@ -80,10 +92,12 @@ static void page_out(struct sim_req *q, struct sim_resp *r, json_object **items,
 	int empty = 0;
 	if (tok) {
 		char *end;
-		if ((tok[0] != 'p' && tok[0] != 'e') || !tok[1] || (off = strtol(tok + 1, &end, 16), *end) || off < 0) {
+		if ((tok[0] != 'p' && tok[0] != 'e') || !tok[1] ||
+		    (off = strtol(tok + 1, &end, 16), *end) || off < 0) {
 			for (int i = 0; i < n; i++)
 				json_object_put(items[i]);
-			sim_resp_error(r, 400, "InvalidSkipToken", "The $skipToken '%s' is not valid.", tok);
+			sim_resp_error(r, 400, "InvalidSkipToken",
+				       "The $skipToken '%s' is not valid.", tok);
 			return;
 		}
 		empty = tok[0] == 'e';
@@ -113,18 +127,21 @@ static void page_out(struct sim_req *q, struct sim_resp *r, json_object **items,
 	jadd(o, "value", val);
 	if (next >= 0) {
 		char url[4096];
-		snprintf(url, sizeof url, "%s%s?api-version=%s&$skipToken=%s", q->base, q->path, q->api_version, ntok);
+		snprintf(url, sizeof url, "%s%s?api-version=%s&$skipToken=%s", q->base, q->path,
+			 q->api_version, ntok);
 		jadd(o, "nextLink", json_object_new_string(url));
 	}
 	sim_resp_json(r, 200, o);
 }
 
+/* A query argument of the request (decoded), or NULL. */
 static const char *qarg(struct sim_req *q, const char *name)
 {
 	extern const char *sim_http_arg(void *conn, const char *name);
 	return sim_http_arg(q->conn, name);
 }
 
+/* 0 when the body is absent or a JSON object; else a 400 and -22. */
 static int body_object(struct sim_req *q, struct sim_resp *r)
 {
 	if (q->body_bad || (q->jbody && !json_object_is_type(q->jbody, json_type_object))) {
@@ -135,6 +152,7 @@ static int body_object(struct sim_req *q, struct sim_resp *r)
 	return 0;
 }
 
+/* The string at o.a.b.c (fewer keys when b or c is NULL), or NULL. */
 static const char *jpath_str(json_object *o, const char *a, const char *b, const char *c)
 {
 	json_object *x = o;
@@ -145,6 +163,7 @@ static const char *jpath_str(json_object *o, const char *a, const char *b, const
 	return x && json_object_is_type(x, json_type_string) ? json_object_get_string(x) : NULL;
 }
 
+/* A copy of body.tags (NULL when absent); *bad when it is not a map of strings. */
 static json_object *tags_from(json_object *body, int *bad)
 {
 	json_object *t;
@@ -156,7 +175,8 @@ static json_object *tags_from(json_object *body, int *bad)
 		return NULL;
 	}
 	json_object *copy = json_object_new_object();
-	json_object_object_foreach(t, k, v) {
+	json_object_object_foreach(t, k, v)
+	{
 		if (!json_object_is_type(v, json_type_string)) {
 			*bad = 1;
 			json_object_put(copy);
@@ -167,6 +187,7 @@ static json_object *tags_from(json_object *body, int *bad)
 	return copy;
 }
 
+/* ListAll (rg NULL) or List of a group, rendering only the page sent. */
 static void coll_list(struct sim_req *q, struct sim_resp *r, const char *rg)
 {
 	struct sim_model *m = &sim_g.m;
@@ -193,12 +214,14 @@ static void coll_list(struct sim_req *q, struct sim_resp *r, const char *rg)
 	free(items);
 }
 
+/* RestorePointCollections_CreateOrUpdate: create (201) or update tags (200). */
 static void coll_put(struct sim_req *q, struct sim_resp *r)
 {
 	struct sim_model *m = &sim_g.m;
 	if (!sim_name_valid(q->coll)) {
 		sim_resp_error(r, 400, "InvalidResourceName",
-			       "Resource name %s is invalid. The name can be up to 260 characters in length and cannot contain <>%%&:\\?/ or control characters.",
+			       "Resource name %s is invalid. The name can be up to 260 characters "
+			       "in length and cannot contain <>%%&:\\?/ or control characters.",
 			       q->coll);
 		return;
 	}
@@ -208,14 +231,16 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 		return;
 	const char *loc_in = jpath_str(q->jbody, "location", NULL, NULL);
 	if (!loc_in || !*loc_in) {
-		sim_resp_error(r, 400, "LocationRequired", "The location property is required for this definition.");
+		sim_resp_error(r, 400, "LocationRequired",
+			       "The location property is required for this definition.");
 		return;
 	}
 	char loc[64];
 	sim_lower_loc(loc_in, loc, sizeof loc);
 	if (!sim_model_has_loc(m, loc)) {
 		sim_resp_error(r, 400, "LocationNotAvailableForResourceType",
-			       "The provided location '%s' is not available for resource type 'Microsoft.Compute/restorePointCollections'.",
+			       "The provided location '%s' is not available for resource type "
+			       "'Microsoft.Compute/restorePointCollections'.",
 			       loc_in);
 		return;
 	}
@@ -223,7 +248,8 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 	int badtags;
 	json_object *tags = tags_from(q->jbody, &badtags);
 	if (badtags) {
-		sim_resp_error(r, 400, "InvalidRequestContent", "The tags must be an object of strings.");
+		sim_resp_error(r, 400, "InvalidRequestContent",
+			       "The tags must be an object of strings.");
 		return;
 	}
 	json_object *ia = NULL;
@@ -234,16 +260,19 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 	if (c) {
 		if (c->deleting) {
 			json_object_put(tags);
-			sim_resp_error(r, 409, "OperationNotAllowed", "The collection '%s' is being deleted.", c->name);
+			sim_resp_error(r, 409, "OperationNotAllowed",
+				       "The collection '%s' is being deleted.", c->name);
 			return;
 		}
 		/* NOTES §3: only tags may change; the code is not documented. */
-		const char *what = strcasecmp(c->location, loc) ? "location"
-				   : src && strcasecmp(src, c->source_id) ? "properties.source.id" : NULL;
+		const char *what = strcasecmp(c->location, loc)		  ? "location"
+				   : src && strcasecmp(src, c->source_id) ? "properties.source.id"
+									  : NULL;
 		if (what) {
 			json_object_put(tags);
 			sim_resp_error(r, 409, "PropertyChangeNotAllowed",
-				       "Changing property '%s' is not allowed. Only tags can be updated on a restore point collection.",
+				       "Changing property '%s' is not allowed. Only tags can be "
+				       "updated on a restore point collection.",
 				       what);
 			return;
 		}
@@ -257,7 +286,8 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 	}
 	if (!src || !*src) {
 		json_object_put(tags);
-		sim_resp_error(r, 400, "InvalidParameter", "Required parameter 'source' is missing (null).");
+		sim_resp_error(r, 400, "InvalidParameter",
+			       "Required parameter 'source' is missing (null).");
 		return;
 	}
 	if (strcasestr(src, "/providers/Microsoft.Compute/restorePointCollections/")) {
@@ -273,10 +303,12 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 			return not_found(r, "restorePointCollections", cn, rg);
 		}
 		if (sc->is_copy) {
-			why = "The source collection is itself a cross-region copy; a copy of a copy is not allowed.";
+			why = "The source collection is itself a cross-region copy; a copy of a "
+			      "copy is not allowed.";
 			code = "OperationNotAllowed";
 		} else if (!strcasecmp(sc->location, loc)) {
-			why = "The source restore point collection must be in a different region than the target collection.";
+			why = "The source restore point collection must be in a different region "
+			      "than the target collection.";
 		}
 		if (why) {
 			json_object_put(tags);
@@ -288,22 +320,27 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 		if (vi < 0) {
 			json_object_put(tags);
 			const char *nm = strrchr(src, '/');
-			sim_resp_error(r, 404, "ResourceNotFound",
-				       "The Resource 'Microsoft.Compute/virtualMachines/%s' was not found. %s", nm ? nm + 1 : src,
-				       NOT_FOUND_FIX);
+			sim_resp_error(
+			    r, 404, "ResourceNotFound",
+			    "The Resource 'Microsoft.Compute/virtualMachines/%s' was not found. %s",
+			    nm ? nm + 1 : src, NOT_FOUND_FIX);
 			return;
 		}
 		if (strcasecmp(m->vms[vi].location, loc)) {
 			json_object_put(tags);
-			sim_resp_error(r, 400, "InvalidParameter",
-				       "The restore point collection must be in the region of its source VM ('%s'); use a cross-region copy for another region.",
-				       m->vms[vi].location);
+			sim_resp_error(
+			    r, 400, "InvalidParameter",
+			    "The restore point collection must be in the region of its source VM "
+			    "('%s'); use a cross-region copy for another region.",
+			    m->vms[vi].location);
 			return;
 		}
 	} else {
 		json_object_put(tags);
-		sim_resp_error(r, 400, "InvalidParameter",
-			       "The source '%s' is neither a virtual machine nor a restore point collection.", src);
+		sim_resp_error(
+		    r, 400, "InvalidParameter",
+		    "The source '%s' is neither a virtual machine nor a restore point collection.",
+		    src);
 		return;
 	}
 	c = sim_model_add_coll(m, q->rg, q->coll, loc, src);
@@ -317,6 +354,7 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 	sim_resp_json(r, 201, sim_json_coll(m, c, 0));
 }
 
+/* RestorePointCollections_Update: tags only. */
 static void coll_patch(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 {
 	if (body_object(q, r))
@@ -328,14 +366,17 @@ static void coll_patch(struct sim_req *q, struct sim_resp *r, struct sim_coll *c
 		sim_lower_loc(loc, l, sizeof l);
 	if ((src && strcasecmp(src, c->source_id)) || (loc && strcasecmp(l, c->location))) {
 		sim_resp_error(r, 409, "PropertyChangeNotAllowed",
-			       "Changing property '%s' is not allowed. Only tags can be updated on a restore point collection.",
-			       src && strcasecmp(src, c->source_id) ? "properties.source.id" : "location");
+			       "Changing property '%s' is not allowed. Only tags can be updated on "
+			       "a restore point collection.",
+			       src && strcasecmp(src, c->source_id) ? "properties.source.id"
+								    : "location");
 		return;
 	}
 	int badtags;
 	json_object *tags = tags_from(q->jbody, &badtags);
 	if (badtags) {
-		sim_resp_error(r, 400, "InvalidRequestContent", "The tags must be an object of strings.");
+		sim_resp_error(r, 400, "InvalidRequestContent",
+			       "The tags must be an object of strings.");
 		return;
 	}
 	if (tags) { /* ARM: a PATCH of tags replaces the whole map */
@@ -350,6 +391,7 @@ static void coll_patch(struct sim_req *q, struct sim_resp *r, struct sim_coll *c
 	sim_resp_json(r, 200, sim_json_coll(&sim_g.m, c, 0));
 }
 
+/* RestorePointCollections_Delete: 202 and an operation, or 204 when absent. */
 static void coll_delete(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 {
 	if (!c) {
@@ -370,6 +412,7 @@ static void coll_delete(struct sim_req *q, struct sim_resp *r, struct sim_coll *
 	sim_state_save();
 }
 
+/* Points taken of VM vi (copies excluded), and whether one is being created. */
 static int vm_points(struct sim_model *m, int vi, int *creating)
 {
 	int n = 0;
@@ -386,6 +429,7 @@ static int vm_points(struct sim_model *m, int vi, int *creating)
 	return n;
 }
 
+/* Whether two copy sources (NULL for none) are the same. */
 static int same_source(const char *a, const char *b)
 {
 	if (!a || !b)
@@ -394,38 +438,47 @@ static int same_source(const char *a, const char *b)
 }
 
 /* Copy rules of NOTES §12; 0 when the copy may start. */
-static int copy_check(struct sim_resp *r, struct sim_coll *c, const char *src_id, struct sim_point **srcp)
+static int copy_check(struct sim_resp *r, struct sim_coll *c, const char *src_id,
+		      struct sim_point **srcp)
 {
 	struct sim_model *m = &sim_g.m;
 	struct sim_coll *sc = NULL;
 	if (!c->is_copy) {
 		sim_resp_error(r, 400, "InvalidParameter",
-			       "sourceRestorePoint can only be given in a collection whose source is a restore point collection in another region.");
+			       "sourceRestorePoint can only be given in a collection whose source "
+			       "is a restore point collection in another region.");
 		return -22;
 	}
 	struct sim_point *sp = sim_model_find_point_id(m, src_id, &sc);
 	if (!sp || sp->state == PS_DELETING) {
 		char rg[300], cn[300], pt[300];
 		if (sim_id_split(src_id, rg, sizeof rg, cn, sizeof cn, pt, sizeof pt))
-			snprintf(pt, sizeof pt, "%s", src_id), snprintf(rg, sizeof rg, "?"), snprintf(cn, sizeof cn, "?");
-		sim_resp_error(r, 404, "ResourceNotFound",
-			       "The Resource 'Microsoft.Compute/restorePointCollections/%s/restorePoints/%s' under resource group '%s' was not found. %s",
-			       cn, pt, rg, NOT_FOUND_FIX);
+			snprintf(pt, sizeof pt, "%s", src_id), snprintf(rg, sizeof rg, "?"),
+			    snprintf(cn, sizeof cn, "?");
+		sim_resp_error(
+		    r, 404, "ResourceNotFound",
+		    "The Resource 'Microsoft.Compute/restorePointCollections/%s/restorePoints/%s' "
+		    "under resource group '%s' was not found. %s",
+		    cn, pt, rg, NOT_FOUND_FIX);
 		return -2;
 	}
 	if (sp->source_rp) {
-		sim_resp_error(r, 400, "OperationNotAllowed",
-			       "The source restore point is itself a copy; a copy of a copy is not allowed.");
+		sim_resp_error(
+		    r, 400, "OperationNotAllowed",
+		    "The source restore point is itself a copy; a copy of a copy is not allowed.");
 		return -22;
 	}
 	if (sim_model_find_coll_id(m, c->source_id) != sc) {
 		sim_resp_error(r, 400, "InvalidParameter",
-			       "The source restore point must belong to the collection's source collection '%s'.", c->source_id);
+			       "The source restore point must belong to the collection's source "
+			       "collection '%s'.",
+			       c->source_id);
 		return -22;
 	}
 	if (sp->state != PS_SUCCEEDED) {
 		sim_resp_error(r, 409, "OperationNotAllowed",
-			       "The source restore point is in state '%s'; only a Succeeded restore point can be copied.",
+			       "The source restore point is in state '%s'; only a Succeeded "
+			       "restore point can be copied.",
 			       sim_pstate_name(sp->state));
 		return -16;
 	}
@@ -438,16 +491,20 @@ static int copy_check(struct sim_resp *r, struct sim_coll *c, const char *src_id
 			if (!p->source_rp || p->state == PS_DELETING)
 				continue;
 			if (!strcasecmp(p->source_rp, src_id)) {
-				sim_resp_error(r, 409, "OperationNotAllowed",
-					       "The source restore point has already been copied to region '%s'; it can be copied only once per target region.",
-					       c->location);
+				sim_resp_error(
+				    r, 409, "OperationNotAllowed",
+				    "The source restore point has already been copied to region "
+				    "'%s'; it can be copied only once per target region.",
+				    c->location);
 				return -17;
 			}
 			struct sim_coll *oc = NULL;
 			struct sim_point *op = sim_model_find_point_id(m, p->source_rp, &oc);
 			if (op && oc == sc && op->created > sp->created) {
 				sim_resp_error(r, 409, "OperationNotAllowed",
-					       "A later restore point ('%s') of the source collection has already been copied to region '%s'; copies must be made in order.",
+					       "A later restore point ('%s') of the source "
+					       "collection has already been copied to region '%s'; "
+					       "copies must be made in order.",
 					       op->name, c->location);
 				return -16;
 			}
@@ -457,19 +514,22 @@ static int copy_check(struct sim_resp *r, struct sim_coll *c, const char *src_id
 	return 0;
 }
 
+/* RestorePoints_Create: from the VM, or a cross-region copy. */
 static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 {
 	struct sim_model *m = &sim_g.m;
 	if (!sim_name_valid(q->point)) {
 		sim_resp_error(r, 400, "InvalidResourceName",
-			       "Resource name %s is invalid. The name can be up to 260 characters in length and cannot contain <>%%&:\\?/ or control characters.",
+			       "Resource name %s is invalid. The name can be up to 260 characters "
+			       "in length and cannot contain <>%%&:\\?/ or control characters.",
 			       q->point);
 		return;
 	}
 	if (body_object(q, r))
 		return;
 	if (c->deleting) {
-		sim_resp_error(r, 409, "OperationNotAllowed", "The collection '%s' is being deleted.", c->name);
+		sim_resp_error(r, 409, "OperationNotAllowed",
+			       "The collection '%s' is being deleted.", c->name);
 		return;
 	}
 	const char *src = jpath_str(q->jbody, "properties", "sourceRestorePoint", "id");
@@ -480,8 +540,10 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 			sim_resp_json(r, 200, sim_json_point(m, c, p, 0));
 			return;
 		}
-		sim_resp_error(r, 409, "OperationNotAllowed",
-			       "Restore point '%s' already exists; updating a restore point is not allowed.", p->name);
+		sim_resp_error(
+		    r, 409, "OperationNotAllowed",
+		    "Restore point '%s' already exists; updating a restore point is not allowed.",
+		    p->name);
 		return;
 	}
 	double now = sim_now();
@@ -492,8 +554,9 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 	if (props && json_object_object_get_ex(props, "instantAccessDurationMinutes", &x) && x) {
 		ia = json_object_get_int(x);
 		if (!json_object_is_type(x, json_type_int) || ia < 60 || ia > 300) {
-			sim_resp_error(r, 400, "InvalidParameter",
-				       "instantAccessDurationMinutes must be an integer from 60 to 300.");
+			sim_resp_error(
+			    r, 400, "InvalidParameter",
+			    "instantAccessDurationMinutes must be an integer from 60 to 300.");
 			return;
 		}
 	}
@@ -516,31 +579,39 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 	} else {
 		if (c->is_copy) {
 			sim_resp_error(r, 400, "InvalidParameter",
-				       "Restore points in a cross-region collection can only be created as copies (properties.sourceRestorePoint).");
+				       "Restore points in a cross-region collection can only be "
+				       "created as copies (properties.sourceRestorePoint).");
 			return;
 		}
 		int vi = sim_coll_vm(m, c);
 		if (vi < 0) {
-			sim_resp_error(r, 404, "ResourceNotFound", "The source VM '%s' of the collection was not found. %s",
+			sim_resp_error(r, 404, "ResourceNotFound",
+				       "The source VM '%s' of the collection was not found. %s",
 				       c->source_id, NOT_FOUND_FIX);
 			return;
 		}
 		int creating, n = vm_points(m, vi, &creating);
 		if (n >= SIM_MAX_POINTS_PER_VM) {
-			sim_resp_error(r, 409, "VMRestorePointClientError",
-				       "The VM has reached the maximum allowed snapshot limit of %d restore points. Delete existing restore points before creating new ones.",
-				       SIM_MAX_POINTS_PER_VM);
+			sim_resp_error(
+			    r, 409, "VMRestorePointClientError",
+			    "The VM has reached the maximum allowed snapshot limit of %d restore "
+			    "points. Delete existing restore points before creating new ones.",
+			    SIM_MAX_POINTS_PER_VM);
 			return;
 		}
 		if (creating) {
-			sim_resp_error(r, 409, "VMRestorePointClientError",
-				       "Another restore point operation is in progress on this VM. Only one restore point can be created at a time; retry when it completes.");
+			sim_resp_error(
+			    r, 409, "VMRestorePointClientError",
+			    "Another restore point operation is in progress on this VM. Only one "
+			    "restore point can be created at a time; retry when it completes.");
 			return;
 		}
 		const char *cm = jpath_str(q->jbody, "properties", "consistencyMode", NULL);
 		if (cm && strcmp(cm, "CrashConsistent")) {
 			sim_resp_error(r, 400, "InvalidParameter",
-				       "consistencyMode '%s' is not accepted; only 'CrashConsistent' may be requested.", cm);
+				       "consistencyMode '%s' is not accepted; only "
+				       "'CrashConsistent' may be requested.",
+				       cm);
 			return;
 		}
 		const struct sim_vm *v = &m->vms[vi];
@@ -549,7 +620,8 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 		if (props && json_object_object_get_ex(props, "excludeDisks", &exd) && exd) {
 			int ok = json_object_is_type(exd, json_type_array);
 			for (size_t i = 0; ok && i < json_object_array_length(exd); i++) {
-				const char *did = jpath_str(json_object_array_get_idx(exd, i), "id", NULL, NULL);
+				const char *did =
+				    jpath_str(json_object_array_get_idx(exd, i), "id", NULL, NULL);
 				int found = 0;
 				for (int d = 0; did && d < v->ndisks; d++)
 					if (!strcasecmp(v->disks[d].id, did)) {
@@ -557,22 +629,26 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 						found = 1;
 					}
 				if (!found) {
-					sim_resp_error(r, 400, "InvalidParameter",
-						       "excludeDisks: '%s' is not a disk of the VM '%s'.", did ? did : "(null)",
-						       v->name);
+					sim_resp_error(
+					    r, 400, "InvalidParameter",
+					    "excludeDisks: '%s' is not a disk of the VM '%s'.",
+					    did ? did : "(null)", v->name);
 					return;
 				}
 			}
 			if (!ok) {
-				sim_resp_error(r, 400, "InvalidRequestContent", "excludeDisks must be an array.");
+				sim_resp_error(r, 400, "InvalidRequestContent",
+					       "excludeDisks must be an array.");
 				return;
 			}
 		}
 		p = sim_coll_add_point(c, q->point);
 		p->vm = vi;
 		p->exclude = ex;
-		p->consistency = sim_xstrdup(cm ? cm : !strcmp(v->os_type, "Windows") ? "ApplicationConsistent"
-										       : "FileSystemConsistent");
+		p->consistency =
+		    sim_xstrdup(cm				 ? cm
+				: !strcmp(v->os_type, "Windows") ? "ApplicationConsistent"
+								 : "FileSystemConsistent");
 		p->instant_access_min = ia;
 	}
 	p->state = PS_CREATING;
@@ -589,6 +665,7 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 	sim_resp_json(r, 201, sim_json_point(m, c, p, 0));
 }
 
+/* RestorePoints_Delete: 202 and an operation, or 204 when absent. */
 static void point_delete(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 {
 	struct sim_point *p = c ? sim_coll_find_point(c, q->point, NULL) : NULL;
@@ -609,6 +686,7 @@ static void point_delete(struct sim_req *q, struct sim_resp *r, struct sim_coll 
 	sim_state_save();
 }
 
+/* Operations_Get, as the Azure-AsyncOperation URL or the Location URL (monitor=true). */
 static void op_get(struct sim_req *q, struct sim_resp *r)
 {
 	struct sim_op *op = sim_op_find(q->opname);
@@ -647,7 +725,10 @@ static void op_get(struct sim_req *q, struct sim_resp *r)
 		sim_fmt_time(sim_now(), t, sizeof t);
 		jadd(o, "endTime", json_object_new_string(t));
 	}
-	jadd(o, "status", json_object_new_string(st == 0 ? "InProgress" : st == 1 ? "Succeeded" : "Failed"));
+	jadd(o, "status",
+	     json_object_new_string(st == 0   ? "InProgress"
+				    : st == 1 ? "Succeeded"
+					      : "Failed"));
 	if (st == 2) {
 		json_object *e = json_object_new_object();
 		jadd(e, "code", json_object_new_string(code));
@@ -668,7 +749,8 @@ void sim_arm_handle(struct sim_req *q, struct sim_resp *r)
 {
 	struct sim_model *m = &sim_g.m;
 	if (q->route != R_SUBS && strcasecmp(q->sub, m->sub)) {
-		sim_resp_error(r, 404, "SubscriptionNotFound", "The subscription '%s' could not be found.", q->sub);
+		sim_resp_error(r, 404, "SubscriptionNotFound",
+			       "The subscription '%s' could not be found.", q->sub);
 		return;
 	}
 	switch (q->route) {
@@ -753,9 +835,11 @@ void sim_arm_handle(struct sim_req *q, struct sim_resp *r)
 		return point_put(q, r, c);
 	struct sim_point *p = sim_coll_find_point(c, q->point, NULL);
 	if (!p) {
-		sim_resp_error(r, 404, "ResourceNotFound",
-			       "The Resource 'Microsoft.Compute/restorePointCollections/%s/restorePoints/%s' under resource group '%s' was not found. %s",
-			       q->coll, q->point, q->rg, NOT_FOUND_FIX);
+		sim_resp_error(
+		    r, 404, "ResourceNotFound",
+		    "The Resource 'Microsoft.Compute/restorePointCollections/%s/restorePoints/%s' "
+		    "under resource group '%s' was not found. %s",
+		    q->coll, q->point, q->rg, NOT_FOUND_FIX);
 		return;
 	}
 	const char *ex = qarg(q, "$expand");

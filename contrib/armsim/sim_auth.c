@@ -18,6 +18,7 @@
 
 const char *sim_http_arg(void *conn, const char *name);
 
+/* Remember a token (the oldest issued one goes when the table is full). */
 static void token_add(const char *tok, double expires)
 {
 	if (!sim_g.tokens) {
@@ -72,6 +73,7 @@ const char *sim_auth_check(const char *authz)
 	return "invalid";
 }
 
+/* A new opaque token valid for --token-lifetime; malloc'd. */
 static char *issue(double *expires)
 {
 	char a[37], b[37], tok[128];
@@ -83,13 +85,15 @@ static char *issue(double *expires)
 	return sim_xstrdup(tok);
 }
 
+/* Decode application/x-www-form-urlencoded text in place. */
 static void url_decode(char *s)
 {
 	char *o = s;
 	for (; *s; s++) {
 		if (*s == '+') {
 			*o++ = ' ';
-		} else if (*s == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
+		} else if (*s == '%' && isxdigit((unsigned char)s[1]) &&
+			   isxdigit((unsigned char)s[2])) {
 			char h[3] = {s[1], s[2], 0};
 			*o++ = (char)strtol(h, NULL, 16);
 			s += 2;
@@ -124,6 +128,7 @@ static char *form_get(const char *body, const char *name)
 	return NULL;
 }
 
+/* An Entra (AADSTS) error body. */
 static void aad_error(struct sim_resp *r, int status, const char *err, int code, const char *msg)
 {
 	char trace[37], corr[37], ts[64], desc[1024];
@@ -132,8 +137,8 @@ static void aad_error(struct sim_resp *r, int status, const char *err, int code,
 	sim_fmt_time_ms(sim_real_now(), ts, sizeof ts);
 	ts[19] = 'Z';
 	ts[20] = 0;
-	snprintf(desc, sizeof desc, "AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s", code, msg, trace,
-		 corr, ts);
+	snprintf(desc, sizeof desc, "AADSTS%d: %s Trace ID: %s Correlation ID: %s Timestamp: %s",
+		 code, msg, trace, corr, ts);
 	json_object *o = json_object_new_object();
 	jadd(o, "error", json_object_new_string(err));
 	jadd(o, "error_description", json_object_new_string(desc));
@@ -150,11 +155,13 @@ static void aad_error(struct sim_resp *r, int status, const char *err, int code,
 }
 
 /* POST /{tenant}/oauth2/v2.0/token (and the v1 /oauth2/token). */
-void sim_auth_token(struct sim_req *q, struct sim_resp *r, const char *basic_user, const char *basic_pass)
+void sim_auth_token(struct sim_req *q, struct sim_resp *r, const char *basic_user,
+		    const char *basic_pass)
 {
 	char *grant = form_get(q->body, "grant_type"), *cid = form_get(q->body, "client_id");
 	char *secret = form_get(q->body, "client_secret"), *scope = form_get(q->body, "scope");
-	char *resource = form_get(q->body, "resource"), *atype = form_get(q->body, "client_assertion_type");
+	char *resource = form_get(q->body, "resource"),
+	     *atype = form_get(q->body, "client_assertion_type");
 	char *assertion = form_get(q->body, "client_assertion");
 	int v1 = !strstr(q->path, "/v2.0/");
 	if (!cid && basic_user)
@@ -162,13 +169,16 @@ void sim_auth_token(struct sim_req *q, struct sim_resp *r, const char *basic_use
 	if (!secret && basic_pass)
 		secret = sim_xstrdup(basic_pass);
 	if (strcmp(q->method, "POST")) {
-		aad_error(r, 405, "invalid_request", 900561, "The endpoint only accepts POST requests.");
+		aad_error(r, 405, "invalid_request", 900561,
+			  "The endpoint only accepts POST requests.");
 		goto out;
 	}
 	if (!grant || strcmp(grant, "client_credentials")) {
-		aad_error(r, 400, grant ? "unsupported_grant_type" : "invalid_request", grant ? 70003 : 900144,
-			  grant ? "The app requested an unsupported grant type." :
-				  "The request body must contain the following parameter: 'grant_type'.");
+		aad_error(
+		    r, 400, grant ? "unsupported_grant_type" : "invalid_request",
+		    grant ? 70003 : 900144,
+		    grant ? "The app requested an unsupported grant type."
+			  : "The request body must contain the following parameter: 'grant_type'.");
 		goto out;
 	}
 	if (!cid || !*cid) {
@@ -177,45 +187,58 @@ void sim_auth_token(struct sim_req *q, struct sim_resp *r, const char *basic_use
 		goto out;
 	}
 	if (!v1 && (!scope || !*scope)) {
-		aad_error(r, 400, "invalid_request", 900144, "The request body must contain the following parameter: 'scope'.");
+		aad_error(r, 400, "invalid_request", 900144,
+			  "The request body must contain the following parameter: 'scope'.");
 		goto out;
 	}
 	if (!v1 && strlen(scope) < 9) {
-		aad_error(r, 400, "invalid_scope", 1002012, "The provided value for scope is not valid.");
+		aad_error(r, 400, "invalid_scope", 1002012,
+			  "The provided value for scope is not valid.");
 		goto out;
 	}
 	if (!v1 && strcmp(scope + strlen(scope) - 9, "/.default")) {
 		aad_error(r, 400, "invalid_scope", 1002012,
-			  "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).");
+			  "The provided value for scope is not valid. Client credential flows must "
+			  "have a scope value with /.default suffixed to the resource identifier "
+			  "(application ID URI).");
 		goto out;
 	}
 	if (!secret && !assertion) {
 		aad_error(r, 401, "invalid_client", 7000216,
-			  "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.");
+			  "'client_assertion', 'client_secret' or 'request' is required for the "
+			  "'client_credentials' grant type.");
 		goto out;
 	}
-	if (assertion && (!atype || strcmp(atype, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"))) {
+	if (assertion &&
+	    (!atype || strcmp(atype, "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"))) {
 		aad_error(r, 400, "invalid_request", 900144,
-			  "The request body must contain the following parameter: 'client_assertion_type'.");
+			  "The request body must contain the following parameter: "
+			  "'client_assertion_type'.");
 		goto out;
 	}
 	if (sim_g.o.nclients > 0) {
 		const char *want = NULL;
 		size_t cl = strlen(cid);
 		for (int i = 0; i < sim_g.o.nclients; i++)
-			if (!strncasecmp(sim_g.o.clients[i], cid, cl) && sim_g.o.clients[i][cl] == ':')
+			if (!strncasecmp(sim_g.o.clients[i], cid, cl) &&
+			    sim_g.o.clients[i][cl] == ':')
 				want = sim_g.o.clients[i] + cl + 1;
 		if (!want) {
 			char msg[512];
-			snprintf(msg, sizeof msg,
-				 "Application with identifier '%s' was not found in the directory '%s'.", cid,
-				 sim_g.m.tenant);
+			snprintf(
+			    msg, sizeof msg,
+			    "Application with identifier '%s' was not found in the directory '%s'.",
+			    cid, sim_g.m.tenant);
 			aad_error(r, 400, "unauthorized_client", 700016, msg);
 			goto out;
 		}
 		if (secret && strcmp(secret, want)) {
 			char msg[256];
-			snprintf(msg, sizeof msg, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", cid);
+			snprintf(msg, sizeof msg,
+				 "Invalid client secret provided. Ensure the secret being sent in "
+				 "the request is the client secret value, not the client secret "
+				 "ID, for a secret added to app '%s'.",
+				 cid);
 			aad_error(r, 401, "invalid_client", 7000215, msg);
 			goto out;
 		}
@@ -223,7 +246,8 @@ void sim_auth_token(struct sim_req *q, struct sim_resp *r, const char *basic_use
 	if (assertion && !secret) {
 		const char *d1 = strchr(assertion, '.');
 		if (!d1 || !strchr(d1 + 1, '.')) {
-			aad_error(r, 401, "invalid_client", 50027, "JWT token is invalid or malformed.");
+			aad_error(r, 401, "invalid_client", 50027,
+				  "JWT token is invalid or malformed.");
 			goto out;
 		}
 	}
@@ -237,7 +261,8 @@ void sim_auth_token(struct sim_req *q, struct sim_resp *r, const char *basic_use
 		char b[32];
 		snprintf(b, sizeof b, "%lld", (long long)exp);
 		jadd(o, "expires_on", json_object_new_string(b));
-		jadd(o, "resource", json_object_new_string(resource ? resource : "https://management.azure.com/"));
+		jadd(o, "resource",
+		     json_object_new_string(resource ? resource : "https://management.azure.com/"));
 	}
 	jadd(o, "access_token", json_object_new_string(tok));
 	free(tok);
@@ -252,6 +277,7 @@ out:
 	free(assertion);
 }
 
+/* An IMDS error body. */
 static void imds_error(struct sim_resp *r, int status, const char *err, const char *desc)
 {
 	json_object *o = json_object_new_object();
@@ -274,11 +300,13 @@ void sim_auth_imds(struct sim_req *q, struct sim_resp *r, const char *metadata_h
 	const char *av = sim_http_arg(q->conn, "api-version");
 	const char *res = sim_http_arg(q->conn, "resource");
 	if (!av) {
-		imds_error(r, 400, "invalid_request", "Required query variable 'api-version' is missing");
+		imds_error(r, 400, "invalid_request",
+			   "Required query variable 'api-version' is missing");
 		return;
 	}
 	if (!res || !*res) {
-		imds_error(r, 400, "invalid_request", "Required query variable 'resource' is missing");
+		imds_error(r, 400, "invalid_request",
+			   "Required query variable 'resource' is missing");
 		return;
 	}
 	double exp;

@@ -20,6 +20,7 @@ int sim_ctl_open_log(const char *path)
 	return log_file ? 0 : -1;
 }
 
+/* Reset the counters. */
 static void stats_clear(void)
 {
 	json_object_put(sim_g.by_op);
@@ -35,6 +36,7 @@ static char **log_at(int i)
 	return &sim_g.log[(sim_g.log_start + i) % SIM_MAX_LOG];
 }
 
+/* Empty the request log. */
 static void log_clear(void)
 {
 	for (int i = 0; i < sim_g.nlog; i++) {
@@ -45,6 +47,7 @@ static void log_clear(void)
 	sim_g.log_start = 0;
 }
 
+/* Add one to counter key of o. */
 static void bump(json_object *o, const char *key)
 {
 	json_object *v;
@@ -85,7 +88,8 @@ void sim_ctl_record(struct sim_req *q, struct sim_resp *r)
 	jadd(o, "requestId", json_object_new_string(q->request_id));
 	jadd(o, "body", q->jbody ? json_object_get(q->jbody) : NULL);
 	jadd(o, "auth", json_object_new_string(q->auth ? q->auth : "missing"));
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (sim_g.nlog == SIM_MAX_LOG) {
 		free(*log_at(0));
 		*log_at(0) = NULL;
@@ -100,6 +104,7 @@ void sim_ctl_record(struct sim_req *q, struct sim_resp *r)
 	json_object_put(o);
 }
 
+/* A string field of o, or NULL. */
 static const char *jstr_of(json_object *o, const char *k)
 {
 	json_object *v;
@@ -108,6 +113,7 @@ static const char *jstr_of(json_object *o, const char *k)
 	return json_object_get_string(v);
 }
 
+/* {"ok":true} with an optional extra field (takes v). */
 static void ok(struct sim_resp *r, const char *k, json_object *v)
 {
 	json_object *o = json_object_new_object();
@@ -117,6 +123,7 @@ static void ok(struct sim_resp *r, const char *k, json_object *v)
 	sim_resp_json(r, 200, o);
 }
 
+/* POST /_armsim/mutate: out-of-band changes. */
 static void mutate(struct sim_req *q, struct sim_resp *r)
 {
 	struct sim_model *m = &sim_g.m;
@@ -127,10 +134,13 @@ static void mutate(struct sim_req *q, struct sim_resp *r)
 		return;
 	}
 	if (!strcmp(op, "add_point")) {
-		const char *cid = jstr_of(q->jbody, "collection"), *name = jstr_of(q->jbody, "name");
+		const char *cid = jstr_of(q->jbody, "collection"),
+			   *name = jstr_of(q->jbody, "name");
 		struct sim_coll *c = sim_model_find_coll_id(m, cid);
 		if (!c || !name || !sim_name_valid(name)) {
-			sim_resp_error(r, 400, "BadRequest", "add_point needs an existing collection id and a valid name");
+			sim_resp_error(
+			    r, 400, "BadRequest",
+			    "add_point needs an existing collection id and a valid name");
 			return;
 		}
 		if (sim_coll_find_point(c, name, NULL)) {
@@ -141,8 +151,9 @@ static void mutate(struct sim_req *q, struct sim_resp *r)
 		struct sim_point *p = sim_coll_add_point(c, name);
 		p->vm = vi;
 		p->created = sim_now();
-		p->consistency = sim_xstrdup(vi >= 0 && !strcmp(m->vms[vi].os_type, "Windows") ? "ApplicationConsistent"
-											    : "FileSystemConsistent");
+		p->consistency = sim_xstrdup(vi >= 0 && !strcmp(m->vms[vi].os_type, "Windows")
+						 ? "ApplicationConsistent"
+						 : "FileSystemConsistent");
 		const char *st = jstr_of(q->jbody, "provisioningState");
 		if (st && !strcmp(st, "Failed"))
 			p->state = PS_FAILED;
@@ -156,7 +167,8 @@ static void mutate(struct sim_req *q, struct sim_resp *r)
 		struct sim_coll *c = NULL;
 		struct sim_point *p = sim_model_find_point_id(m, id, &c);
 		if (!p) {
-			sim_resp_error(r, 404, "NotFound", "no restore point %s", id ? id : "(null)");
+			sim_resp_error(r, 404, "NotFound", "no restore point %s",
+				       id ? id : "(null)");
 			return;
 		}
 		if (!strcmp(op, "remove_point")) {
@@ -182,17 +194,21 @@ static void mutate(struct sim_req *q, struct sim_resp *r)
 		return;
 	}
 	if (!strcmp(op, "add_collection")) {
-		const char *rg = jstr_of(q->jbody, "resourceGroup"), *name = jstr_of(q->jbody, "name");
+		const char *rg = jstr_of(q->jbody, "resourceGroup"),
+			   *name = jstr_of(q->jbody, "name");
 		const char *loc = jstr_of(q->jbody, "location"), *vm = jstr_of(q->jbody, "vm");
 		const char *src = jstr_of(q->jbody, "source");
 		if (!src)
 			src = vm;
 		if (!rg || !name || !loc || !src || !sim_name_valid(name)) {
-			sim_resp_error(r, 400, "BadRequest", "add_collection needs resourceGroup, name, location and vm (or source)");
+			sim_resp_error(r, 400, "BadRequest",
+				       "add_collection needs resourceGroup, name, location and vm "
+				       "(or source)");
 			return;
 		}
 		if (sim_model_find_vm(m, src) < 0 && !sim_model_find_coll_id(m, src)) {
-			sim_resp_error(r, 400, "BadRequest", "unknown vm or source collection %s", src);
+			sim_resp_error(r, 400, "BadRequest", "unknown vm or source collection %s",
+				       src);
 			return;
 		}
 		if (sim_model_find_coll(m, rg, name, NULL)) {
@@ -222,9 +238,12 @@ static void mutate(struct sim_req *q, struct sim_resp *r)
 		return;
 	}
 	sim_resp_error(r, 400, "BadRequest",
-		       "unknown op '%s' (add_point, remove_point, add_collection, remove_collection, fail_copy)", op);
+		       "unknown op '%s' (add_point, remove_point, add_collection, "
+		       "remove_collection, fail_copy)",
+		       op);
 }
 
+/* {"now","offset"} of armsim's clock. */
 static void now_json(struct sim_resp *r)
 {
 	char t[64];
@@ -293,9 +312,11 @@ void sim_ctl_handle(struct sim_req *q, struct sim_resp *r)
 		json_object *a;
 		if (!strcmp(meth, "POST")) {
 			if (!q->jbody || !json_object_object_get_ex(q->jbody, "advance", &a) ||
-			    (!json_object_is_type(a, json_type_int) && !json_object_is_type(a, json_type_double)) ||
+			    (!json_object_is_type(a, json_type_int) &&
+			     !json_object_is_type(a, json_type_double)) ||
 			    json_object_get_double(a) < 0) {
-				sim_resp_error(r, 400, "BadRequest", "advance (seconds, >= 0) is required");
+				sim_resp_error(r, 400, "BadRequest",
+					       "advance (seconds, >= 0) is required");
 				return;
 			}
 			sim_g.clock_offset += json_object_get_double(a);

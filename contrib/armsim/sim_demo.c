@@ -23,19 +23,19 @@ struct demo_vm {
 };
 
 static const struct demo_vm vms[] = {
-	{"rg-prod", "vm-web-01", "eastus", "Linux", "Standard_D4s_v5", 2, 0},
-	{"rg-prod", "vm-sql-01", "eastus", "Windows", "Standard_E8s_v5", 3, 1},
-	{"rg-prod", "vm-app-02", "westus2", "Linux", "Standard_D2s_v5", 1, 0},
-	{"rg-dev", "vm-dev-01", "westeurope", "Linux", "Standard_B2ms", 1, 0},
-	{"rg-dev", "vm-build-01", "northeurope", "Windows", "Standard_D8s_v5", 2, 0},
-	{"rg-analytics", "vm-etl-01", "southeastasia", "Linux", "Standard_E4s_v5", 3, 0},
-	{"rg-analytics", "vm-report-01", "japaneast", "Windows", "Standard_D4s_v5", 1, 0},
+    {"rg-prod", "vm-web-01", "eastus", "Linux", "Standard_D4s_v5", 2, 0},
+    {"rg-prod", "vm-sql-01", "eastus", "Windows", "Standard_E8s_v5", 3, 1},
+    {"rg-prod", "vm-app-02", "westus2", "Linux", "Standard_D2s_v5", 1, 0},
+    {"rg-dev", "vm-dev-01", "westeurope", "Linux", "Standard_B2ms", 1, 0},
+    {"rg-dev", "vm-build-01", "northeurope", "Windows", "Standard_D8s_v5", 2, 0},
+    {"rg-analytics", "vm-etl-01", "southeastasia", "Linux", "Standard_E4s_v5", 3, 0},
+    {"rg-analytics", "vm-report-01", "japaneast", "Windows", "Standard_D4s_v5", 1, 0},
 };
 
 /* A collection: source is a VM index (>= 0) or a collection index (copy, ~n). */
 struct demo_coll {
 	const char *rg, *name, *loc;
-	int vm;      /* -1 for a copy */
+	int vm;	     /* -1 for a copy */
 	int src;     /* index of the source collection for a copy */
 	int npoints; /* points, or copies of the source's points */
 	int first;   /* copies: index of the first source point copied */
@@ -44,19 +44,21 @@ struct demo_coll {
 };
 
 static const struct demo_coll colls[] = {
-	{"rg-prod", "rpc-vm-web-01", "eastus", 0, -1, 10, 0, 24, "prod"},
-	{"rg-prod", "rpc-vm-web-01-weekly", "eastus", 0, -1, 4, 0, 168, "prod"},
-	{"rg-prod", "rpc-vm-sql-01", "eastus", 1, -1, 6, 0, 24, "prod"},
-	{"RG-Prod", "rpc-vm-app-02", "westus2", 2, -1, 6, 0, 12, "prod"},
-	{"rg-prod", "rpc-vm-web-01-westus2", "westus2", -1, 0, 3, 5, 0, "dr"},
-	{"RG-Prod", "rpc-vm-sql-01-westus3", "westus3", -1, 2, 2, 3, 0, "dr"},
-	{"rg-dev", "rpc-vm-dev-01", "westeurope", 3, -1, 6, 0, 24, "dev"},
-	{"rg-dev", "rpc-vm-build-01", "northeurope", 4, -1, 5, 0, 48, "dev"},
-	{"rg-dev", "rpc-vm-dev-01-northeurope", "northeurope", -1, 6, 2, 2, 0, "dev-dr"},
-	{"rg-analytics", "rpc-vm-etl-01", "southeastasia", 5, -1, 6, 0, 24, "analytics"},
-	{"rg-analytics", "rpc-vm-etl-01-australiaeast", "australiaeast", -1, 9, 3, 2, 0, "analytics-dr"},
-	{"rg-analytics", "rpc-vm-report-01", "japaneast", 6, -1, 5, 0, 24, "analytics"},
-	{"rg-analytics", "rpc-vm-report-01-koreacentral", "koreacentral", -1, 11, 2, 1, 0, "analytics-dr"},
+    {"rg-prod", "rpc-vm-web-01", "eastus", 0, -1, 10, 0, 24, "prod"},
+    {"rg-prod", "rpc-vm-web-01-weekly", "eastus", 0, -1, 4, 0, 168, "prod"},
+    {"rg-prod", "rpc-vm-sql-01", "eastus", 1, -1, 6, 0, 24, "prod"},
+    {"RG-Prod", "rpc-vm-app-02", "westus2", 2, -1, 6, 0, 12, "prod"},
+    {"rg-prod", "rpc-vm-web-01-westus2", "westus2", -1, 0, 3, 5, 0, "dr"},
+    {"RG-Prod", "rpc-vm-sql-01-westus3", "westus3", -1, 2, 2, 3, 0, "dr"},
+    {"rg-dev", "rpc-vm-dev-01", "westeurope", 3, -1, 6, 0, 24, "dev"},
+    {"rg-dev", "rpc-vm-build-01", "northeurope", 4, -1, 5, 0, 48, "dev"},
+    {"rg-dev", "rpc-vm-dev-01-northeurope", "northeurope", -1, 6, 2, 2, 0, "dev-dr"},
+    {"rg-analytics", "rpc-vm-etl-01", "southeastasia", 5, -1, 6, 0, 24, "analytics"},
+    {"rg-analytics", "rpc-vm-etl-01-australiaeast", "australiaeast", -1, 9, 3, 2, 0,
+     "analytics-dr"},
+    {"rg-analytics", "rpc-vm-report-01", "japaneast", 6, -1, 5, 0, 24, "analytics"},
+    {"rg-analytics", "rpc-vm-report-01-koreacentral", "koreacentral", -1, 11, 2, 1, 0,
+     "analytics-dr"},
 };
 
 /* Fill m with the demo subscription (m must be empty). */
@@ -80,14 +82,17 @@ void sim_demo_build(struct sim_model *m)
 		char des[512] = "", name[256], g[37];
 		if (d->cmk)
 			snprintf(des, sizeof des,
-				 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/diskEncryptionSets/des-%s-cmk",
+				 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+				 "diskEncryptionSets/des-%s-cmk",
 				 m->sub, d->rg, d->name);
 		sim_guid_from(g, v->id, "osdisk");
-		snprintf(name, sizeof name, "%s_OsDisk_1_%.8s%.4s%.4s%.4s%.12s", d->name, g, g + 9, g + 14, g + 19, g + 24);
+		snprintf(name, sizeof name, "%s_OsDisk_1_%.8s%.4s%.4s%.4s%.12s", d->name, g, g + 9,
+			 g + 14, g + 19, g + 24);
 		sim_vm_add_disk(v, name, -1, 128, "Premium_LRS", "ReadWrite", des);
 		for (int k = 0; k < d->data_disks; k++) {
 			snprintf(name, sizeof name, "%s-data-%02d", d->name, k + 1);
-			sim_vm_add_disk(v, name, k, k == 2 ? 1024 : 256 * (k + 1), k == 1 ? "StandardSSD_LRS" : "Premium_LRS",
+			sim_vm_add_disk(v, name, k, k == 2 ? 1024 : 256 * (k + 1),
+					k == 1 ? "StandardSSD_LRS" : "Premium_LRS",
 					k == 0 ? "ReadOnly" : "None", des);
 		}
 	}
@@ -112,23 +117,31 @@ void sim_demo_build(struct sim_model *m)
 		free(cid);
 		free(srcid);
 		json_object_object_add(c->tags, "env", json_object_new_string(d->env));
-		json_object_object_add(c->tags, "owner", json_object_new_string(
-			strstr(d->rg, "dev") ? "dev-team" : strstr(d->rg, "analytics") ? "data-team" : "platform-team"));
+		json_object_object_add(c->tags, "owner",
+				       json_object_new_string(strstr(d->rg, "dev") ? "dev-team"
+							      : strstr(d->rg, "analytics")
+								  ? "data-team"
+								  : "platform-team"));
 		made[i] = c;
 		if (d->vm >= 0) {
 			const struct sim_vm *v = &m->vms[d->vm];
 			for (int k = 0; k < d->npoints; k++) {
-				double t = base - (d->npoints - 1 - k) * d->interval_h * 3600 + (double)i * 60 + 5.8401519;
+				double t = base - (d->npoints - 1 - k) * d->interval_h * 3600 +
+					   (double)i * 60 + 5.8401519;
 				time_t tt = (time_t)t;
 				struct tm tm;
 				char name[64];
 				gmtime_r(&tt, &tm);
-				strftime(name, sizeof name, d->interval_h >= 168 ? "rp-weekly-%Y%m%d" : "rp-%Y%m%d-%H%M", &tm);
+				strftime(name, sizeof name,
+					 d->interval_h >= 168 ? "rp-weekly-%Y%m%d"
+							      : "rp-%Y%m%d-%H%M",
+					 &tm);
 				struct sim_point *p = sim_coll_add_point(c, name);
 				p->vm = d->vm;
 				p->created = t;
-				p->consistency = sim_xstrdup(!strcmp(v->os_type, "Windows") ? "ApplicationConsistent"
-											 : "FileSystemConsistent");
+				p->consistency = sim_xstrdup(!strcmp(v->os_type, "Windows")
+								 ? "ApplicationConsistent"
+								 : "FileSystemConsistent");
 				if (i == 6 && k == d->npoints - 1)
 					p->state = PS_FAILED; /* the failed point */
 			}

@@ -16,14 +16,17 @@
 
 static const char *kinds[] = {"status", "reset", "truncate", "malformed", "latency", "throttle"};
 
+/* A string field of o, or NULL. */
 static const char *jget_str(json_object *o, const char *k)
 {
 	json_object *v;
-	if (!o || !json_object_object_get_ex(o, k, &v) || !v || !json_object_is_type(v, json_type_string))
+	if (!o || !json_object_object_get_ex(o, k, &v) || !v ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
 
+/* 1 and *out for a number field, 0 when absent, -1 for another type. */
 static int jget_num(json_object *o, const char *k, double *out)
 {
 	json_object *v;
@@ -35,18 +38,28 @@ static int jget_num(json_object *o, const char *k, double *out)
 	return 1;
 }
 
+/* The ARM error code that usually goes with a status. */
 static const char *default_code(int status)
 {
 	switch (status) {
-	case 400: return "BadRequest";
-	case 404: return "ResourceNotFound";
-	case 409: return "Conflict";
-	case 429: return "TooManyRequests";
-	case 500: return "InternalServerError";
-	case 502: return "BadGateway";
-	case 503: return "ServerBusy";
-	case 504: return "GatewayTimeout";
-	default: return "InternalError";
+	case 400:
+		return "BadRequest";
+	case 404:
+		return "ResourceNotFound";
+	case 409:
+		return "Conflict";
+	case 429:
+		return "TooManyRequests";
+	case 500:
+		return "InternalServerError";
+	case 502:
+		return "BadGateway";
+	case 503:
+		return "ServerBusy";
+	case 504:
+		return "GatewayTimeout";
+	default:
+		return "InternalError";
 	}
 }
 
@@ -66,7 +79,9 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 	for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
 		ok |= !strcmp(kind, kinds[i]);
 	if (!ok) {
-		snprintf(err, errn, "kind must be one of status, reset, truncate, malformed, latency, throttle");
+		snprintf(
+		    err, errn,
+		    "kind must be one of status, reset, truncate, malformed, latency, throttle");
 		return -22;
 	}
 	json_object *match = NULL;
@@ -79,12 +94,15 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 	if (jget_num(spec, "status", &status) < 0 || jget_num(spec, "retry_after", &retry) < 0 ||
 	    jget_num(spec, "latency_ms", &lat) < 0 || jget_num(spec, "count", &count) < 0 ||
 	    jget_num(spec, "probability", &prob) < 0 || jget_num(spec, "seed", &seed) < 0) {
-		snprintf(err, errn, "status, retry_after, latency_ms, count, probability and seed must be numbers");
+		snprintf(
+		    err, errn,
+		    "status, retry_after, latency_ms, count, probability and seed must be numbers");
 		return -22;
 	}
 	if (!strcmp(kind, "throttle") && !jget_str(spec, "code"))
 		status = 429;
-	if (status < 100 || status > 599 || prob < 0 || prob > 1 || lat < 0 || lat > 600000 || retry < 0) {
+	if (status < 100 || status > 599 || prob < 0 || prob > 1 || lat < 0 || lat > 600000 ||
+	    retry < 0) {
 		snprintf(err, errn, "a number is out of range");
 		return -22;
 	}
@@ -219,7 +237,10 @@ int sim_throttle_take(const char *method, struct sim_resp *r)
 	snprintf(val, sizeof val, "%d", ra < 1 ? 1 : ra);
 	sim_resp_header(r, "Retry-After", val);
 	sim_resp_error(r, 429, "TooManyRequests",
-		       "The request is being throttled as the limit has been reached for operation type - %s. For more information, see - https://aka.ms/armthrottle",
-		       !strcmp(kind, "reads") ? "Read" : !strcmp(kind, "deletes") ? "Delete" : "Write");
+		       "The request is being throttled as the limit has been reached for operation "
+		       "type - %s. For more information, see - https://aka.ms/armthrottle",
+		       !strcmp(kind, "reads")	  ? "Read"
+		       : !strcmp(kind, "deletes") ? "Delete"
+						  : "Write");
 	return -11;
 }

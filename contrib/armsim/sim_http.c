@@ -37,9 +37,11 @@ struct conn_ctx {
 /* A query argument of the request on conn (decoded), or NULL. */
 const char *sim_http_arg(void *conn, const char *name)
 {
-	return MHD_lookup_connection_value((struct MHD_Connection *)conn, MHD_GET_ARGUMENT_KIND, name);
+	return MHD_lookup_connection_value((struct MHD_Connection *)conn, MHD_GET_ARGUMENT_KIND,
+					   name);
 }
 
+/* A request header, or NULL. */
 static const char *hdr(struct MHD_Connection *c, const char *name)
 {
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
@@ -50,15 +52,19 @@ struct qbuf {
 	size_t n;
 };
 
-static enum MHD_Result query_iter(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/* Append one query argument to the reconstructed query string. */
+static enum MHD_Result query_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
 {
 	struct qbuf *b = cls;
 	size_t used = strlen(b->s);
 	(void)kind;
-	snprintf(b->s + used, b->n - used, "%s%s%s%s", used ? "&" : "", key, value ? "=" : "", value ? value : "");
+	snprintf(b->s + used, b->n - used, "%s%s%s%s", used ? "&" : "", key, value ? "=" : "",
+		 value ? value : "");
 	return MHD_YES;
 }
 
+/* Path segments compare without regard to case, as ARM does. */
 static int seg_is(const char *a, const char *b)
 {
 	return !strcasecmp(a, b);
@@ -83,12 +89,13 @@ static void route(struct sim_req *q)
 			return;
 		seg[n++] = s;
 	}
-	if (n == 4 && seg_is(seg[0], "metadata") && seg_is(seg[1], "identity") && seg_is(seg[2], "oauth2") &&
-	    seg_is(seg[3], "token")) {
+	if (n == 4 && seg_is(seg[0], "metadata") && seg_is(seg[1], "identity") &&
+	    seg_is(seg[2], "oauth2") && seg_is(seg[3], "token")) {
 		q->route = R_IMDS;
 		return;
 	}
-	if ((n == 4 && seg_is(seg[1], "oauth2") && seg_is(seg[2], "v2.0") && seg_is(seg[3], "token")) ||
+	if ((n == 4 && seg_is(seg[1], "oauth2") && seg_is(seg[2], "v2.0") &&
+	     seg_is(seg[3], "token")) ||
 	    (n == 3 && seg_is(seg[1], "oauth2") && seg_is(seg[2], "token"))) {
 		snprintf(q->tenant, sizeof q->tenant, "%s", seg[0]);
 		q->route = R_TOKEN;
@@ -125,7 +132,8 @@ static void route(struct sim_req *q)
 		snprintf(q->opname, sizeof q->opname, "%s", seg[7]);
 		q->route = R_OP;
 	} else if (n >= 7 && seg_is(seg[2], "resourceGroups") && seg_is(seg[4], "providers") &&
-		   seg_is(seg[5], "Microsoft.Compute") && seg_is(seg[6], "restorePointCollections")) {
+		   seg_is(seg[5], "Microsoft.Compute") &&
+		   seg_is(seg[6], "restorePointCollections")) {
 		snprintf(q->rg, sizeof q->rg, "%s", seg[3]);
 		if (n == 7) {
 			q->route = R_LIST;
@@ -145,31 +153,49 @@ static const char *opid_of(enum sim_route r, const char *m)
 {
 	int get = !strcmp(m, "GET");
 	switch (r) {
-	case R_SUBS: return get ? "Subscriptions_List" : NULL;
-	case R_SUB: return get ? "Subscriptions_Get" : NULL;
-	case R_LOCS: return get ? "Subscriptions_ListLocations" : NULL;
-	case R_RGS: return get ? "ResourceGroups_List" : NULL;
-	case R_RG: return get ? "ResourceGroups_Get" : NULL;
-	case R_LISTALL: return get ? "RestorePointCollections_ListAll" : NULL;
-	case R_LIST: return get ? "RestorePointCollections_List" : NULL;
-	case R_OP: return get ? "Operations_Get" : NULL;
+	case R_SUBS:
+		return get ? "Subscriptions_List" : NULL;
+	case R_SUB:
+		return get ? "Subscriptions_Get" : NULL;
+	case R_LOCS:
+		return get ? "Subscriptions_ListLocations" : NULL;
+	case R_RGS:
+		return get ? "ResourceGroups_List" : NULL;
+	case R_RG:
+		return get ? "ResourceGroups_Get" : NULL;
+	case R_LISTALL:
+		return get ? "RestorePointCollections_ListAll" : NULL;
+	case R_LIST:
+		return get ? "RestorePointCollections_List" : NULL;
+	case R_OP:
+		return get ? "Operations_Get" : NULL;
 	case R_COLL:
-		return get ? "RestorePointCollections_Get" : !strcmp(m, "PUT") ? "RestorePointCollections_CreateOrUpdate"
-			: !strcmp(m, "PATCH") ? "RestorePointCollections_Update"
-			: !strcmp(m, "DELETE") ? "RestorePointCollections_Delete" : NULL;
+		return get		      ? "RestorePointCollections_Get"
+		       : !strcmp(m, "PUT")    ? "RestorePointCollections_CreateOrUpdate"
+		       : !strcmp(m, "PATCH")  ? "RestorePointCollections_Update"
+		       : !strcmp(m, "DELETE") ? "RestorePointCollections_Delete"
+					      : NULL;
 	case R_POINT:
-		return get ? "RestorePoints_Get" : !strcmp(m, "PUT") ? "RestorePoints_Create"
-			: !strcmp(m, "DELETE") ? "RestorePoints_Delete" : NULL;
-	case R_TOKEN: return "Token";
-	case R_IMDS: return "IMDS";
-	case R_OIDC: return "OpenIdConfiguration";
-	default: return NULL;
+		return get		      ? "RestorePoints_Get"
+		       : !strcmp(m, "PUT")    ? "RestorePoints_Create"
+		       : !strcmp(m, "DELETE") ? "RestorePoints_Delete"
+					      : NULL;
+	case R_TOKEN:
+		return "Token";
+	case R_IMDS:
+		return "IMDS";
+	case R_OIDC:
+		return "OpenIdConfiguration";
+	default:
+		return NULL;
 	}
 }
 
+/* Whether the client connected from a loopback address. */
 static int is_loopback(struct MHD_Connection *c)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (!ci || !ci->client_addr)
 		return 0;
 	const struct sockaddr *sa = ci->client_addr;
@@ -183,6 +209,7 @@ static int is_loopback(struct MHD_Connection *c)
 	return 0;
 }
 
+/* Sleep ms milliseconds (signals do not cut it short). */
 static void sleep_ms(int ms)
 {
 	if (ms <= 0)
@@ -197,6 +224,7 @@ struct trunc_state {
 	size_t sent_max;
 };
 
+/* Content reader of a truncated body: half of it, then an error that closes the connection. */
 static ssize_t trunc_reader(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct trunc_state *t = cls;
@@ -209,6 +237,7 @@ static ssize_t trunc_reader(void *cls, uint64_t pos, char *buf, size_t max)
 	return (ssize_t)n;
 }
 
+/* Free a truncated body. */
 static void trunc_free(void *cls)
 {
 	struct trunc_state *t = cls;
@@ -216,6 +245,7 @@ static void trunc_free(void *cls)
 	free(t);
 }
 
+/* The headers every ARM answer carries. */
 static void arm_headers(struct sim_req *q, struct sim_resp *r)
 {
 	const char *corr = hdr(q->conn, "x-ms-correlation-request-id");
@@ -238,24 +268,30 @@ static void arm_headers(struct sim_req *q, struct sim_resp *r)
 	sim_resp_header(r, "X-Content-Type-Options", "nosniff");
 }
 
+/* 401 with WWW-Authenticate and the code for the token's problem. */
 static void unauthorized(struct sim_req *q, struct sim_resp *r)
 {
 	char www[512];
 	snprintf(www, sizeof www,
-		 "Bearer authorization_uri=\"https://login.microsoftonline.com/%s\", error=\"invalid_token\", error_description=\"%s\"",
+		 "Bearer authorization_uri=\"https://login.microsoftonline.com/%s\", "
+		 "error=\"invalid_token\", error_description=\"%s\"",
 		 sim_g.m.tenant,
-		 !strcmp(q->auth, "missing") ? "The authentication failed because of missing 'Authorization' header."
+		 !strcmp(q->auth, "missing")
+		     ? "The authentication failed because of missing 'Authorization' header."
 		 : !strcmp(q->auth, "expired") ? "The access token has expired."
 					       : "The access token is invalid.");
 	sim_resp_header(r, "WWW-Authenticate", www);
 	if (!strcmp(q->auth, "expired"))
-		sim_resp_error(r, 401, "ExpiredAuthenticationToken",
-			       "The access token expiry UTC time is earlier than current UTC time.");
+		sim_resp_error(
+		    r, 401, "ExpiredAuthenticationToken",
+		    "The access token expiry UTC time is earlier than current UTC time.");
 	else if (!strcmp(q->auth, "missing"))
-		sim_resp_error(r, 401, "InvalidAuthenticationToken",
-			       "The authentication failed because of missing 'Authorization' header.");
+		sim_resp_error(
+		    r, 401, "InvalidAuthenticationToken",
+		    "The authentication failed because of missing 'Authorization' header.");
 	else
-		sim_resp_error(r, 401, "InvalidAuthenticationToken", "The access token is invalid.");
+		sim_resp_error(r, 401, "InvalidAuthenticationToken",
+			       "The access token is invalid.");
 }
 
 /* Everything an ARM, token or IMDS request goes through.  Returns the
@@ -289,7 +325,8 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 		r->reset = 1;
 		r->status = 0;
 	} else if (pre) {
-		sim_resp_error(r, pre->status, pre->code, "Injected fault: %s %d %s.", pre->kind, pre->status, pre->code);
+		sim_resp_error(r, pre->status, pre->code, "Injected fault: %s %d %s.", pre->kind,
+			       pre->status, pre->code);
 		if (!strcmp(pre->kind, "throttle") || pre->status == 429 || pre->status == 503) {
 			char ra[16];
 			snprintf(ra, sizeof ra, "%d", pre->retry_after);
@@ -308,17 +345,22 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 	} else if (strcmp(q->auth, "ok")) {
 		unauthorized(q, r);
 	} else if (q->route == R_NONE) {
-		sim_resp_error(r, 404, "NotFound", "The requested path '%s' is not an Azure Resource Manager route armsim serves.",
-			       q->path);
+		sim_resp_error(
+		    r, 404, "NotFound",
+		    "The requested path '%s' is not an Azure Resource Manager route armsim serves.",
+		    q->path);
 	} else if (!q->api_version) {
 		sim_resp_error(r, 400, "MissingApiVersionParameter",
-			       "The api-version query parameter (?api-version=) is required for all requests.");
+			       "The api-version query parameter (?api-version=) is required for "
+			       "all requests.");
 	} else if (!sim_api_version_ok(q->route, q->api_version)) {
-		sim_resp_error(r, 400, "InvalidApiVersionParameter",
-			       "The api-version '%s' is invalid. The supported versions are '%s' and later.", q->api_version,
-			       q->route <= R_RG ? "2014-04-01" : "2021-03-01");
+		sim_resp_error(
+		    r, 400, "InvalidApiVersionParameter",
+		    "The api-version '%s' is invalid. The supported versions are '%s' and later.",
+		    q->api_version, q->route <= R_RG ? "2014-04-01" : "2021-03-01");
 	} else if (!q->opid) {
-		sim_resp_error(r, 405, "MethodNotAllowed", "The requested resource does not support http method '%s'.",
+		sim_resp_error(r, 405, "MethodNotAllowed",
+			       "The requested resource does not support http method '%s'.",
 			       q->method);
 	} else if (!sim_throttle_take(q->method, r)) {
 		sim_arm_handle(q, r);
@@ -334,18 +376,22 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 			if (json_object_object_get_ex(sim_g.by_op, q->opid, &v))
 				json_object_set_int64(v, json_object_get_int64(v) + 1);
 			else
-				json_object_object_add(sim_g.by_op, q->opid, json_object_new_int64(1));
+				json_object_object_add(sim_g.by_op, q->opid,
+						       json_object_new_int64(1));
 			snprintf(key, sizeof key, "%s %d", q->opid, r->status);
 			if (json_object_object_get_ex(sim_g.by_op_status, key, &v))
 				json_object_set_int64(v, json_object_get_int64(v) + 1);
 			else
-				json_object_object_add(sim_g.by_op_status, key, json_object_new_int64(1));
+				json_object_object_add(sim_g.by_op_status, key,
+						       json_object_new_int64(1));
 		}
 	}
 	pthread_mutex_unlock(&sim_g.lock);
 }
 
-static enum MHD_Result send_resp(struct MHD_Connection *conn, struct sim_resp *r, const char *post_fault)
+/* Hand a response to libmicrohttpd (or close the connection for a reset). */
+static enum MHD_Result send_resp(struct MHD_Connection *conn, struct sim_resp *r,
+				 const char *post_fault)
 {
 	struct MHD_Response *resp;
 	if (r->reset)
@@ -379,13 +425,16 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, struct sim_resp *r
 		MHD_add_response_header(resp, r->hn[i], r->hv[i]);
 	if (!has_ct && r->status != 204 && r->status != 202)
 		MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
-	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)(r->status ? r->status : 500), resp);
+	enum MHD_Result ret =
+	    MHD_queue_response(conn, (unsigned)(r->status ? r->status : 500), resp);
 	MHD_destroy_response(resp);
 	return ret;
 }
 
-static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-			       const char *version, const char *upload, size_t *upload_size, void **con_cls)
+/* libmicrohttpd's access handler: collect the body, then answer. */
+static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
+			       const char *method, const char *version, const char *upload,
+			       size_t *upload_size, void **con_cls)
 {
 	struct conn_ctx *ctx = *con_cls;
 	(void)cls;
@@ -424,7 +473,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	struct qbuf qb = {q.query, sizeof q.query};
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_iter, &qb);
 	const char *host = hdr(conn, "Host");
-	snprintf(q.base, sizeof q.base, "%s://%s", sim_g.tls ? "https" : "http", host ? host : "127.0.0.1");
+	snprintf(q.base, sizeof q.base, "%s://%s", sim_g.tls ? "https" : "http",
+		 host ? host : "127.0.0.1");
 	sim_guid(q.request_id);
 	route(&q);
 	q.opid = opid_of(q.route, method);
@@ -433,7 +483,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	q.monitor = mon && !strcasecmp(mon, "true");
 	char post_fault[12] = "";
 	if (ctx->too_big) {
-		sim_resp_error(&r, 413, "RequestEntityTooLarge", "The request body is larger than %d bytes.", SIM_MAX_BODY);
+		sim_resp_error(&r, 413, "RequestEntityTooLarge",
+			       "The request body is larger than %d bytes.", SIM_MAX_BODY);
 	} else {
 		if (q.route != R_TOKEN && ctx->body && ctx->len) {
 			json_tokener *tok = json_tokener_new();
@@ -443,9 +494,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 				size_t end = json_tokener_get_parse_end(tok);
 				int trailing_ws = 1;
 				for (size_t i = end; i < ctx->len; i++)
-					trailing_ws &= ctx->body[i] == ' ' || ctx->body[i] == '\n' || ctx->body[i] == '\r' ||
-						       ctx->body[i] == '\t';
-				if (json_tokener_get_error(tok) != json_tokener_success || !trailing_ws) {
+					trailing_ws &= ctx->body[i] == ' ' ||
+						       ctx->body[i] == '\n' ||
+						       ctx->body[i] == '\r' || ctx->body[i] == '\t';
+				if (json_tokener_get_error(tok) != json_tokener_success ||
+				    !trailing_ws) {
 					json_object_put(q.jbody);
 					q.jbody = NULL;
 					q.body_bad = 1;
@@ -455,7 +508,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 		}
 		if (q.route == R_CTL) {
 			if (!is_loopback(conn)) {
-				sim_resp_error(&r, 403, "Forbidden", "The control API answers loopback clients only.");
+				sim_resp_error(&r, 403, "Forbidden",
+					       "The control API answers loopback clients only.");
 			} else {
 				pthread_mutex_lock(&sim_g.lock);
 				sim_model_tick(&sim_g.m, sim_now());
@@ -472,7 +526,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	return ret;
 }
 
-static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+/* Free what a request collected. */
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
 {
 	struct conn_ctx *ctx = *con_cls;
 	(void)cls;
@@ -485,6 +541,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls, en
 	}
 }
 
+/* A whole (PEM) file as a string, or NULL. */
 static char *slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
@@ -539,30 +596,37 @@ int sim_http_start(void)
 		return -EINVAL;
 	}
 	if (!tls && (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
-		fprintf(stderr, "armsim: plain HTTP listens on loopback only (give --tls-cert and --tls-key for %s)\n", host);
+		fprintf(stderr,
+			"armsim: plain HTTP listens on loopback only (give --tls-cert and "
+			"--tls-key for %s)\n",
+			host);
 		return -EINVAL;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 	if (tls) {
 		tls_cert_pem = slurp(sim_g.o.tls_cert);
 		tls_key_pem = slurp(sim_g.o.tls_key);
 		if (!tls_cert_pem || !tls_key_pem) {
-			fprintf(stderr, "armsim: cannot read %s\n", !tls_cert_pem ? sim_g.o.tls_cert : sim_g.o.tls_key);
+			fprintf(stderr, "armsim: cannot read %s\n",
+				!tls_cert_pem ? sim_g.o.tls_cert : sim_g.o.tls_key);
 			return -ENOENT;
 		}
 		flags |= MHD_USE_TLS;
 		sim_g.tls = 1;
 	}
 	if (tls)
-		daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-					    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
-					    (unsigned)2000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-					    MHD_OPTION_HTTPS_MEM_CERT, tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, tls_key_pem,
-					    MHD_OPTION_END);
+		daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL,
+					    MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
+					    completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+					    (unsigned)2000, MHD_OPTION_CONNECTION_TIMEOUT,
+					    (unsigned)120, MHD_OPTION_HTTPS_MEM_CERT, tls_cert_pem,
+					    MHD_OPTION_HTTPS_MEM_KEY, tls_key_pem, MHD_OPTION_END);
 	else
-		daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-					    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
-					    (unsigned)2000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+		daemon_h = MHD_start_daemon(
+		    flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
+		    (unsigned)2000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
 	if (!daemon_h) {
 		fprintf(stderr, "armsim: cannot listen on %s:%d\n", host, port);
 		return -EADDRINUSE;
@@ -577,8 +641,10 @@ int sim_http_start(void)
 		char tmp[4096];
 		snprintf(tmp, sizeof tmp, "%s.tmp", sim_g.o.port_file);
 		FILE *f = fopen(tmp, "w");
-		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) || rename(tmp, sim_g.o.port_file)) {
-			fprintf(stderr, "armsim: cannot write %s: %s\n", sim_g.o.port_file, strerror(errno));
+		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) ||
+		    rename(tmp, sim_g.o.port_file)) {
+			fprintf(stderr, "armsim: cannot write %s: %s\n", sim_g.o.port_file,
+				strerror(errno));
 			return -EIO;
 		}
 	}

@@ -13,6 +13,7 @@
 #define jint json_object_new_int
 #define jbool json_object_new_boolean
 
+/* {"id": id}. */
 static json_object *idobj(const char *id)
 {
 	json_object *o = json_object_new_object();
@@ -20,6 +21,7 @@ static json_object *idobj(const char *id)
 	return o;
 }
 
+/* An InstanceViewStatus. */
 static json_object *status_obj(const char *code, const char *level, const char *display)
 {
 	json_object *s = json_object_new_object();
@@ -58,6 +60,7 @@ json_object *sim_json_coll(struct sim_model *m, struct sim_coll *c, int expand)
 	return o;
 }
 
+/* The id of a disk restore point: POINT/diskRestorePoints/DISK_GUID. */
 static void drp_id(char *out, size_t n, const char *point_id, const char *disk)
 {
 	char g[37];
@@ -65,6 +68,7 @@ static void drp_id(char *out, size_t n, const char *point_id, const char *disk)
 	snprintf(out, n, "%s/diskRestorePoints/%s_%s", point_id, disk, g);
 }
 
+/* One disk of sourceMetadata.storageProfile. */
 static json_object *disk_json(struct sim_model *m, const char *pid, const char *src_pid,
 			      const struct sim_point *p, const struct sim_disk *d)
 {
@@ -101,6 +105,7 @@ static json_object *disk_json(struct sim_model *m, const char *pid, const char *
 	return o;
 }
 
+/* RestorePointSourceMetadata: the VM as it was when the point was taken. */
 static json_object *source_metadata(struct sim_model *m, const char *pid, const struct sim_point *p,
 				    const struct sim_vm *v)
 {
@@ -160,6 +165,7 @@ static json_object *source_metadata(struct sim_model *m, const char *pid, const 
 	return o;
 }
 
+/* The instance view: replication status per disk and overall. */
 static json_object *instance_view(struct sim_model *m, const char *pid, const struct sim_point *p,
 				  const struct sim_vm *v)
 {
@@ -181,13 +187,16 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 		int failed = failed_point || (p->copy && p->copy->failed && val < 100);
 		if (failed) {
 			any_failed = 1;
-			jadd(rs, "status", status_obj("ReplicationState/failed", "Error", "Failed"));
+			jadd(rs, "status",
+			     status_obj("ReplicationState/failed", "Error", "Failed"));
 		} else if (val < 100) {
 			any_running = 1;
-			jadd(rs, "status", status_obj("ReplicationState/inProgress", "Info", "In progress"));
+			jadd(rs, "status",
+			     status_obj("ReplicationState/inProgress", "Info", "In progress"));
 			jadd(rs, "completionPercent", jint(val));
 		} else {
-			jadd(rs, "status", status_obj("ReplicationState/succeeded", "Info", "Succeeded"));
+			jadd(rs, "status",
+			     status_obj("ReplicationState/succeeded", "Info", "Succeeded"));
 			jadd(rs, "completionPercent", jint(100));
 		}
 		jadd(d, "replicationStatus", rs);
@@ -200,9 +209,11 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 	if (any_failed)
 		json_object_array_add(st, status_obj("ReplicationState/failed", "Error", "Failed"));
 	else if (any_running)
-		json_object_array_add(st, status_obj("ReplicationState/inProgress", "Info", "In progress"));
+		json_object_array_add(
+		    st, status_obj("ReplicationState/inProgress", "Info", "In progress"));
 	else
-		json_object_array_add(st, status_obj("ReplicationState/succeeded", "Info", "Succeeded"));
+		json_object_array_add(
+		    st, status_obj("ReplicationState/succeeded", "Info", "Succeeded"));
 	jadd(iv, "statuses", st);
 	(void)m;
 	return iv;
@@ -317,6 +328,7 @@ json_object *sim_json_rg(struct sim_model *m, struct sim_rg *g)
 	return o;
 }
 
+/* A point in the state (seed) format. */
 static json_object *state_point(struct sim_model *m, struct sim_coll *c, struct sim_point *p)
 {
 	json_object *o = json_object_new_object();
@@ -359,8 +371,9 @@ static json_object *state_point(struct sim_model *m, struct sim_coll *c, struct 
 		if (v->disks[i].lun >= 0)
 			jadd(d, "lun", jint(v->disks[i].lun));
 		jadd(d, "diskRestorePoint", jstr(id));
-		jadd(d, "encryption", jstr(v->disks[i].des && !p->pmk ? "EncryptionAtRestWithCustomerKey"
-								     : "EncryptionAtRestWithPlatformKey"));
+		jadd(d, "encryption",
+		     jstr(v->disks[i].des && !p->pmk ? "EncryptionAtRestWithCustomerKey"
+						     : "EncryptionAtRestWithPlatformKey"));
 		json_object_array_add(disks, d);
 	}
 	jadd(o, "excludeDisks", ex);
@@ -370,7 +383,8 @@ static json_object *state_point(struct sim_model *m, struct sim_coll *c, struct 
 		sim_point_progress(p, v, sim_now(), pct, &n);
 		json_object *pa = json_object_new_array();
 		for (int i = 0; i < n; i++)
-			json_object_array_add(pa, jint(p->state == PS_CREATING ? p->copy->pct0[i] : pct[i]));
+			json_object_array_add(
+			    pa, jint(p->state == PS_CREATING ? p->copy->pct0[i] : pct[i]));
 		jadd(o, "progress", pa);
 		jadd(o, "copyFailed", jbool(p->copy->failed));
 	} else {

@@ -13,35 +13,60 @@
 struct sim sim_g = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 enum {
-	O_LISTEN, O_PORT_FILE, O_TLS_CERT, O_TLS_KEY, O_DEMO, O_SEED, O_STATE, O_PAGE_SIZE, O_EMPTY_PAGES,
-	O_LATENCY, O_TOKEN_LIFETIME, O_CREATE_S, O_COPY_S, O_DELETE_S, O_RETRY_AFTER, O_THROTTLE, O_ACCEPT_TOKEN,
-	O_CLIENT, O_TENANT, O_LOG, O_HELP, O_COUNT
+	O_LISTEN,
+	O_PORT_FILE,
+	O_TLS_CERT,
+	O_TLS_KEY,
+	O_DEMO,
+	O_SEED,
+	O_STATE,
+	O_PAGE_SIZE,
+	O_EMPTY_PAGES,
+	O_LATENCY,
+	O_TOKEN_LIFETIME,
+	O_CREATE_S,
+	O_COPY_S,
+	O_DELETE_S,
+	O_RETRY_AFTER,
+	O_THROTTLE,
+	O_ACCEPT_TOKEN,
+	O_CLIENT,
+	O_TENANT,
+	O_LOG,
+	O_HELP,
+	O_COUNT
 };
 
 static const struct {
 	const char *name, *arg, *help;
 } opt_doc[O_COUNT] = {
-	[O_LISTEN] = {"listen", "ADDR:PORT", "address to listen on (default 127.0.0.1:0; port 0 picks a free port)"},
-	[O_PORT_FILE] = {"port-file", "FILE", "write the port number to FILE once listening"},
-	[O_TLS_CERT] = {"tls-cert", "FILE", "serve HTTPS with this PEM certificate (with --tls-key)"},
-	[O_TLS_KEY] = {"tls-key", "FILE", "PEM private key for --tls-cert"},
-	[O_DEMO] = {"demo", NULL, "load the built-in demo subscription"},
-	[O_SEED] = {"seed", "FILE", "load the subscription from a JSON seed file (see armsim(1))"},
-	[O_STATE] = {"state", "FILE", "save every change to FILE atomically and reload it at start"},
-	[O_PAGE_SIZE] = {"page-size", "N", "items per page of list operations (default 50)"},
-	[O_EMPTY_PAGES] = {"empty-pages", NULL, "answer an empty page with a nextLink before every page"},
-	[O_LATENCY] = {"latency-ms", "N", "delay every ARM answer by N milliseconds (default 0)"},
-	[O_TOKEN_LIFETIME] = {"token-lifetime", "SEC", "lifetime of issued tokens (default 3599)"},
-	[O_CREATE_S] = {"create-seconds", "SEC", "time a restore point stays Creating (default 5)"},
-	[O_COPY_S] = {"copy-seconds", "SEC", "time a cross-region copy takes to reach 100% (default 60)"},
-	[O_DELETE_S] = {"delete-seconds", "SEC", "time a delete stays in progress (default 1)"},
-	[O_RETRY_AFTER] = {"retry-after", "SEC", "Retry-After of long-running operations (default 10)"},
-	[O_THROTTLE] = {"throttle", NULL, "enforce ARM's per-subscription token buckets (429 when empty)"},
-	[O_ACCEPT_TOKEN] = {"accept-token", "TOKEN", "accept this bearer token forever (@FILE: read it from FILE)"},
-	[O_CLIENT] = {"client", "ID:SECRET", "a client the token endpoint accepts (repeatable; none = any)"},
-	[O_TENANT] = {"tenant", "ID", "tenant id of the subscription"},
-	[O_LOG] = {"log", "FILE", "append the request log (JSON lines) to FILE"},
-	[O_HELP] = {"help", NULL, "show this help"},
+    [O_LISTEN] = {"listen", "ADDR:PORT",
+		  "address to listen on (default 127.0.0.1:0; port 0 picks a free port)"},
+    [O_PORT_FILE] = {"port-file", "FILE", "write the port number to FILE once listening"},
+    [O_TLS_CERT] = {"tls-cert", "FILE", "serve HTTPS with this PEM certificate (with --tls-key)"},
+    [O_TLS_KEY] = {"tls-key", "FILE", "PEM private key for --tls-cert"},
+    [O_DEMO] = {"demo", NULL, "load the built-in demo subscription"},
+    [O_SEED] = {"seed", "FILE", "load the subscription from a JSON seed file (see armsim(1))"},
+    [O_STATE] = {"state", "FILE", "save every change to FILE atomically and reload it at start"},
+    [O_PAGE_SIZE] = {"page-size", "N", "items per page of list operations (default 50)"},
+    [O_EMPTY_PAGES] = {"empty-pages", NULL,
+		       "answer an empty page with a nextLink before every page"},
+    [O_LATENCY] = {"latency-ms", "N", "delay every ARM answer by N milliseconds (default 0)"},
+    [O_TOKEN_LIFETIME] = {"token-lifetime", "SEC", "lifetime of issued tokens (default 3599)"},
+    [O_CREATE_S] = {"create-seconds", "SEC", "time a restore point stays Creating (default 5)"},
+    [O_COPY_S] = {"copy-seconds", "SEC",
+		  "time a cross-region copy takes to reach 100% (default 60)"},
+    [O_DELETE_S] = {"delete-seconds", "SEC", "time a delete stays in progress (default 1)"},
+    [O_RETRY_AFTER] = {"retry-after", "SEC", "Retry-After of long-running operations (default 10)"},
+    [O_THROTTLE] = {"throttle", NULL,
+		    "enforce ARM's per-subscription token buckets (429 when empty)"},
+    [O_ACCEPT_TOKEN] = {"accept-token", "TOKEN",
+			"accept this bearer token forever (@FILE: read it from FILE)"},
+    [O_CLIENT] = {"client", "ID:SECRET",
+		  "a client the token endpoint accepts (repeatable; none = any)"},
+    [O_TENANT] = {"tenant", "ID", "tenant id of the subscription"},
+    [O_LOG] = {"log", "FILE", "append the request log (JSON lines) to FILE"},
+    [O_HELP] = {"help", NULL, "show this help"},
 };
 
 /* Wall-clock seconds. */
@@ -58,6 +83,7 @@ double sim_now(void)
 	return sim_real_now() + sim_g.clock_offset;
 }
 
+/* The --help text, from the option table. */
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: armsim [OPTION]...\n"
@@ -70,9 +96,11 @@ static void usage(FILE *f)
 			 opt_doc[i].arg ? opt_doc[i].arg : "");
 		fprintf(f, "  %-26s %s\n", left, opt_doc[i].help);
 	}
-	fprintf(f, "\nExit status: 0 after SIGINT/SIGTERM, 1 on a start-up failure, 2 on bad options or a bad seed.\n");
+	fprintf(f, "\nExit status: 0 after SIGINT/SIGTERM, 1 on a start-up failure, 2 on bad "
+		   "options or a bad seed.\n");
 }
 
+/* Parse a number in [lo, hi]; 0 or -1. */
 static int num(const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -84,6 +112,7 @@ static int num(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
+/* Parse the command line into sim_g.o; 0 or -1. */
 static int parse(int argc, char **argv)
 {
 	struct option lo[O_COUNT + 1];
@@ -109,19 +138,45 @@ static int parse(int argc, char **argv)
 			return -1;
 		const char *a = optarg;
 		switch (id) {
-		case O_LISTEN: o->listen = optarg; break;
-		case O_PORT_FILE: o->port_file = optarg; break;
-		case O_TLS_CERT: o->tls_cert = optarg; break;
-		case O_TLS_KEY: o->tls_key = optarg; break;
-		case O_DEMO: o->demo = 1; break;
-		case O_SEED: o->seed = optarg; break;
-		case O_STATE: o->state = optarg; break;
-		case O_EMPTY_PAGES: o->empty_pages = 1; break;
-		case O_THROTTLE: o->throttle = 1; break;
-		case O_ACCEPT_TOKEN: o->accept_token = optarg; break;
-		case O_TENANT: o->tenant = optarg; break;
-		case O_LOG: o->log_file = optarg; break;
-		case O_HELP: usage(stdout); exit(0);
+		case O_LISTEN:
+			o->listen = optarg;
+			break;
+		case O_PORT_FILE:
+			o->port_file = optarg;
+			break;
+		case O_TLS_CERT:
+			o->tls_cert = optarg;
+			break;
+		case O_TLS_KEY:
+			o->tls_key = optarg;
+			break;
+		case O_DEMO:
+			o->demo = 1;
+			break;
+		case O_SEED:
+			o->seed = optarg;
+			break;
+		case O_STATE:
+			o->state = optarg;
+			break;
+		case O_EMPTY_PAGES:
+			o->empty_pages = 1;
+			break;
+		case O_THROTTLE:
+			o->throttle = 1;
+			break;
+		case O_ACCEPT_TOKEN:
+			o->accept_token = optarg;
+			break;
+		case O_TENANT:
+			o->tenant = optarg;
+			break;
+		case O_LOG:
+			o->log_file = optarg;
+			break;
+		case O_HELP:
+			usage(stdout);
+			exit(0);
 		case O_CLIENT:
 			if (!strchr(a, ':') || o->nclients >= 16) {
 				fprintf(stderr, "armsim: --client wants ID:SECRET (at most 16)\n");
@@ -131,20 +186,28 @@ static int parse(int argc, char **argv)
 			break;
 		default:
 			if (num(a, 0, 1e9, &v)) {
-				fprintf(stderr, "armsim: --%s: '%s' is not a valid number\n", opt_doc[id].name, a);
+				fprintf(stderr, "armsim: --%s: '%s' is not a valid number\n",
+					opt_doc[id].name, a);
 				return -1;
 			}
 			if (id == O_PAGE_SIZE && v < 1) {
 				fprintf(stderr, "armsim: --page-size must be at least 1\n");
 				return -1;
 			}
-			if (id == O_PAGE_SIZE) o->page_size = (int)v;
-			if (id == O_LATENCY) o->latency_ms = (int)v;
-			if (id == O_TOKEN_LIFETIME) o->token_lifetime = (int)v;
-			if (id == O_CREATE_S) o->create_seconds = v;
-			if (id == O_COPY_S) o->copy_seconds = v;
-			if (id == O_DELETE_S) o->delete_seconds = v;
-			if (id == O_RETRY_AFTER) o->retry_after = (int)v;
+			if (id == O_PAGE_SIZE)
+				o->page_size = (int)v;
+			if (id == O_LATENCY)
+				o->latency_ms = (int)v;
+			if (id == O_TOKEN_LIFETIME)
+				o->token_lifetime = (int)v;
+			if (id == O_CREATE_S)
+				o->create_seconds = v;
+			if (id == O_COPY_S)
+				o->copy_seconds = v;
+			if (id == O_DELETE_S)
+				o->delete_seconds = v;
+			if (id == O_RETRY_AFTER)
+				o->retry_after = (int)v;
 			break;
 		}
 	}
@@ -159,6 +222,7 @@ static int parse(int argc, char **argv)
 	return 0;
 }
 
+/* Load the subscription, serve until SIGINT or SIGTERM, then free everything. */
 int main(int argc, char **argv)
 {
 	if (parse(argc, argv)) {
@@ -185,13 +249,14 @@ int main(int argc, char **argv)
 	int npoints = 0;
 	for (int i = 0; i < sim_g.m.ncolls; i++)
 		npoints += sim_g.m.colls[i]->npoints;
-	fprintf(stderr, "armsim: loaded %d collections, %d restore points in %.3f s\n", sim_g.m.ncolls, npoints,
-		sim_real_now() - t);
+	fprintf(stderr, "armsim: loaded %d collections, %d restore points in %.3f s\n",
+		sim_g.m.ncolls, npoints, sim_real_now() - t);
 	if (sim_g.o.accept_token && sim_g.o.accept_token[0] == '@') {
 		char tok[4096];
 		FILE *f = fopen(sim_g.o.accept_token + 1, "r");
 		if (!f || !fgets(tok, sizeof tok, f)) {
-			fprintf(stderr, "armsim: --accept-token: cannot read %s\n", sim_g.o.accept_token + 1);
+			fprintf(stderr, "armsim: --accept-token: cannot read %s\n",
+				sim_g.o.accept_token + 1);
 			if (f)
 				fclose(f);
 			return 2;
@@ -199,7 +264,8 @@ int main(int argc, char **argv)
 		fclose(f);
 		tok[strcspn(tok, "\r\n")] = 0;
 		if (!*tok) {
-			fprintf(stderr, "armsim: --accept-token: %s is empty\n", sim_g.o.accept_token + 1);
+			fprintf(stderr, "armsim: --accept-token: %s is empty\n",
+				sim_g.o.accept_token + 1);
 			return 2;
 		}
 		sim_auth_add_fixed(tok);

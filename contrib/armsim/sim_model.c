@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+/* calloc that aborts on exhaustion. */
 static void *xcalloc(size_t n, size_t sz)
 {
 	void *p = calloc(n ? n : 1, sz);
@@ -29,6 +30,7 @@ static void *xcalloc(size_t n, size_t sz)
 	return p;
 }
 
+/* Free a restore point. */
 static void point_free(struct sim_point *p)
 {
 	if (!p)
@@ -40,6 +42,7 @@ static void point_free(struct sim_point *p)
 	free(p);
 }
 
+/* Free a collection and its points. */
 static void coll_free(struct sim_coll *c)
 {
 	if (!c)
@@ -111,8 +114,10 @@ struct sim_vm *sim_model_add_vm(struct sim_model *m, const char *rg, const char 
 	struct sim_vm *v = &m->vms[m->nvms++];
 	memset(v, 0, sizeof *v);
 	char id[1024];
-	snprintf(id, sizeof id, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s",
-		 m->sub, rg, name);
+	snprintf(
+	    id, sizeof id,
+	    "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s",
+	    m->sub, rg, name);
 	v->id = sim_xstrdup(id);
 	v->name = sim_xstrdup(name);
 	v->rg = sim_xstrdup(rg);
@@ -136,7 +141,8 @@ void sim_vm_add_disk(struct sim_vm *v, const char *name, int lun, int size_gb, c
 	struct sim_disk *d = &v->disks[v->ndisks++];
 	char id[1024];
 	const char *p = strstr(v->id, "/providers/");
-	snprintf(id, sizeof id, "%.*s/providers/Microsoft.Compute/disks/%s", p ? (int)(p - v->id) : 0, v->id, name);
+	snprintf(id, sizeof id, "%.*s/providers/Microsoft.Compute/disks/%s",
+		 p ? (int)(p - v->id) : 0, v->id, name);
 	d->name = sim_xstrdup(name);
 	d->id = sim_xstrdup(id);
 	d->lun = lun;
@@ -207,7 +213,8 @@ int sim_model_has_loc(const struct sim_model *m, const char *name)
 }
 
 /* The collection RG/NAME (any casing), and its index. */
-struct sim_coll *sim_model_find_coll(struct sim_model *m, const char *rg, const char *name, int *index)
+struct sim_coll *sim_model_find_coll(struct sim_model *m, const char *rg, const char *name,
+				     int *index)
 {
 	for (int i = 0; i < m->ncolls; i++) {
 		struct sim_coll *c = m->colls[i];
@@ -221,7 +228,8 @@ struct sim_coll *sim_model_find_coll(struct sim_model *m, const char *rg, const 
 }
 
 /* Split a collection or point id into its names; 0, or -22 if not one. */
-int sim_id_split(const char *id, char *rg, size_t rgn, char *coll, size_t cn, char *point, size_t pn)
+int sim_id_split(const char *id, char *rg, size_t rgn, char *coll, size_t cn, char *point,
+		 size_t pn)
 {
 	char buf[2048];
 	char *seg[16];
@@ -229,7 +237,8 @@ int sim_id_split(const char *id, char *rg, size_t rgn, char *coll, size_t cn, ch
 	if (!id || strlen(id) >= sizeof buf)
 		return -22;
 	strcpy(buf, id);
-	for (char *sv = NULL, *s = strtok_r(buf, "/", &sv); s && n < 16; s = strtok_r(NULL, "/", &sv))
+	for (char *sv = NULL, *s = strtok_r(buf, "/", &sv); s && n < 16;
+	     s = strtok_r(NULL, "/", &sv))
 		seg[n++] = s;
 	if (n != 8 && n != 10)
 		return -22;
@@ -309,7 +318,8 @@ void sim_model_remove_coll(struct sim_model *m, int index)
 	if (index < 0 || index >= m->ncolls)
 		return;
 	coll_free(m->colls[index]);
-	memmove(&m->colls[index], &m->colls[index + 1], (size_t)(m->ncolls - index - 1) * sizeof *m->colls);
+	memmove(&m->colls[index], &m->colls[index + 1],
+		(size_t)(m->ncolls - index - 1) * sizeof *m->colls);
 	m->ncolls--;
 }
 
@@ -348,7 +358,8 @@ void sim_coll_remove_point(struct sim_coll *c, int index)
 	if (index < 0 || index >= c->npoints)
 		return;
 	point_free(c->points[index]);
-	memmove(&c->points[index], &c->points[index + 1], (size_t)(c->npoints - index - 1) * sizeof *c->points);
+	memmove(&c->points[index], &c->points[index + 1],
+		(size_t)(c->npoints - index - 1) * sizeof *c->points);
 	c->npoints--;
 }
 
@@ -367,7 +378,9 @@ int sim_coll_vm(struct sim_model *m, struct sim_coll *c)
 char *sim_coll_id(const struct sim_model *m, const struct sim_coll *c)
 {
 	char buf[1024];
-	snprintf(buf, sizeof buf, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/restorePointCollections/%s",
+	snprintf(buf, sizeof buf,
+		 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+		 "restorePointCollections/%s",
 		 m->sub, c->rg, c->name);
 	return sim_xstrdup(buf);
 }
@@ -377,11 +390,13 @@ char *sim_point_id(const struct sim_model *m, const struct sim_coll *c, const st
 {
 	char buf[1400];
 	snprintf(buf, sizeof buf,
-		 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/restorePointCollections/%s/restorePoints/%s",
+		 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+		 "restorePointCollections/%s/restorePoints/%s",
 		 m->sub, c->rg, c->name, p->name);
 	return sim_xstrdup(buf);
 }
 
+/* How many disks of the VM a point holds. */
 static int included_disks(const struct sim_point *p, const struct sim_vm *v)
 {
 	int n = 0;
@@ -402,7 +417,8 @@ void sim_point_start_copy(struct sim_point *p, const struct sim_vm *v, double st
 }
 
 /* Per-disk copy percentages of the included disks, in disk order. */
-void sim_point_progress(const struct sim_point *p, const struct sim_vm *v, double now, int *pct, int *n)
+void sim_point_progress(const struct sim_point *p, const struct sim_vm *v, double now, int *pct,
+			int *n)
 {
 	int k = 0, total = included_disks(p, v);
 	for (int i = 0; v && i < v->ndisks; i++) {
@@ -497,10 +513,14 @@ int sim_rg_name_valid(const char *name)
 const char *sim_pstate_name(enum sim_pstate s)
 {
 	switch (s) {
-	case PS_CREATING: return "Creating";
-	case PS_SUCCEEDED: return "Succeeded";
-	case PS_FAILED: return "Failed";
-	case PS_DELETING: return "Deleting";
+	case PS_CREATING:
+		return "Creating";
+	case PS_SUCCEEDED:
+		return "Succeeded";
+	case PS_FAILED:
+		return "Failed";
+	case PS_DELETING:
+		return "Deleting";
 	}
 	return "Succeeded";
 }
@@ -545,7 +565,8 @@ int sim_op_status(struct sim_op *op, const char **code, const char **msg)
 		if (p->state == PS_CREATING)
 			return 0;
 		*code = "VMRestorePointClientError";
-		*msg = "The restore point could not be created. Check the VM agent and the VMSnapshot extension.";
+		*msg = "The restore point could not be created. Check the VM agent and the "
+		       "VMSnapshot extension.";
 		return 2;
 	}
 	if (op->kind == OP_RP_DELETE) {

@@ -25,10 +25,10 @@
 #define DEFAULT_TENANT "72f988bf-86f1-41af-91ab-2d7cd011db47"
 
 /* Build a JSON path; a path too long to hold ends in '~'. */
-#define PATHF(buf, ...)                                                    \
-	do {                                                               \
-		if (snprintf(buf, sizeof buf, __VA_ARGS__) >= (int)sizeof buf) \
-			buf[sizeof buf - 2] = '~';                         \
+#define PATHF(buf, ...)                                                                            \
+	do {                                                                                       \
+		if (snprintf(buf, sizeof buf, __VA_ARGS__) >= (int)sizeof buf)                     \
+			buf[sizeof buf - 2] = '~';                                                 \
 	} while (0)
 
 struct ld {
@@ -37,7 +37,9 @@ struct ld {
 	double now;
 };
 
-static int bad(struct ld *l, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Record a problem at a JSON path; returns -22. */
+static int bad(struct ld *l, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int bad(struct ld *l, const char *path, const char *fmt, ...)
 {
 	char msg[512];
@@ -49,6 +51,7 @@ static int bad(struct ld *l, const char *path, const char *fmt, ...)
 	return -22;
 }
 
+/* A field of an object, or NULL. */
 static json_object *get(json_object *o, const char *k)
 {
 	json_object *v = NULL;
@@ -58,7 +61,8 @@ static json_object *get(json_object *o, const char *k)
 }
 
 /* A string field: 0 absent, 1 found, -22 wrong type. */
-static int str_field(struct ld *l, json_object *o, const char *path, const char *k, const char **out)
+static int str_field(struct ld *l, json_object *o, const char *path, const char *k,
+		     const char **out)
 {
 	json_object *v = get(o, k);
 	*out = NULL;
@@ -73,6 +77,7 @@ static int str_field(struct ld *l, json_object *o, const char *path, const char 
 	return 1;
 }
 
+/* A date-time field: 0 absent, 1 found, -22 bad. */
 static int time_field(struct ld *l, json_object *o, const char *path, const char *k, double *out)
 {
 	const char *s;
@@ -82,11 +87,15 @@ static int time_field(struct ld *l, json_object *o, const char *path, const char
 	if (sim_parse_time(s, out)) {
 		char p[1024];
 		PATHF(p, "%s.%s", path, k);
-		return bad(l, p, "expected a UTC date-time such as 2026-01-27T20:35:05.8401519+00:00, got '%s'", s);
+		return bad(
+		    l, p,
+		    "expected a UTC date-time such as 2026-01-27T20:35:05.8401519+00:00, got '%s'",
+		    s);
 	}
 	return 1;
 }
 
+/* An integer field: 0 absent, 1 found, -22 bad. */
 static int int_field(struct ld *l, json_object *o, const char *path, const char *k, int *out)
 {
 	json_object *v = get(o, k);
@@ -101,7 +110,9 @@ static int int_field(struct ld *l, json_object *o, const char *path, const char 
 	return 1;
 }
 
-static int array_field(struct ld *l, json_object *o, const char *path, const char *k, json_object **out)
+/* An array field: 0 absent, 1 found, -22 bad. */
+static int array_field(struct ld *l, json_object *o, const char *path, const char *k,
+		       json_object **out)
 {
 	json_object *v = get(o, k);
 	*out = NULL;
@@ -116,15 +127,17 @@ static int array_field(struct ld *l, json_object *o, const char *path, const cha
 	return 1;
 }
 
+/* One entry of $.vms. */
 static int load_vm(struct ld *l, struct sim_model *m, json_object *o, const char *path)
 {
 	const char *id, *name, *rg, *loc, *os, *size, *vmid;
 	if (!json_object_is_type(o, json_type_object))
 		return bad(l, path, "expected an object");
 	if (str_field(l, o, path, "id", &id) < 0 || str_field(l, o, path, "name", &name) < 0 ||
-	    str_field(l, o, path, "resourceGroup", &rg) < 0 || str_field(l, o, path, "location", &loc) < 0 ||
-	    str_field(l, o, path, "osType", &os) < 0 || str_field(l, o, path, "vmSize", &size) < 0 ||
-	    str_field(l, o, path, "vmId", &vmid) < 0)
+	    str_field(l, o, path, "resourceGroup", &rg) < 0 ||
+	    str_field(l, o, path, "location", &loc) < 0 ||
+	    str_field(l, o, path, "osType", &os) < 0 ||
+	    str_field(l, o, path, "vmSize", &size) < 0 || str_field(l, o, path, "vmId", &vmid) < 0)
 		return -22;
 	char rgb[256] = "", nameb[256] = "";
 	if (id) {
@@ -164,14 +177,18 @@ static int load_vm(struct ld *l, struct sim_model *m, json_object *o, const char
 		int lun = -1, size_gb = 128;
 		if (!json_object_is_type(d, json_type_object))
 			return bad(l, p, "expected an object");
-		if (str_field(l, d, p, "name", &dn) < 0 || str_field(l, d, p, "storageAccountType", &sku) < 0 ||
-		    str_field(l, d, p, "caching", &cach) < 0 || str_field(l, d, p, "diskEncryptionSet", &des) < 0 ||
-		    int_field(l, d, p, "lun", &lun) < 0 || int_field(l, d, p, "sizeGB", &size_gb) < 0)
+		if (str_field(l, d, p, "name", &dn) < 0 ||
+		    str_field(l, d, p, "storageAccountType", &sku) < 0 ||
+		    str_field(l, d, p, "caching", &cach) < 0 ||
+		    str_field(l, d, p, "diskEncryptionSet", &des) < 0 ||
+		    int_field(l, d, p, "lun", &lun) < 0 ||
+		    int_field(l, d, p, "sizeGB", &size_gb) < 0)
 			return -22;
 		if (!dn)
 			return bad(l, p, "name is required");
 		if ((lun < 0) != (i == 0))
-			return bad(l, p, "the first disk is the OS disk (no lun); data disks need a lun");
+			return bad(l, p,
+				   "the first disk is the OS disk (no lun); data disks need a lun");
 		if (v->ndisks >= SIM_MAX_DISKS)
 			return bad(l, p, "at most %d disks per VM", SIM_MAX_DISKS);
 		sim_vm_add_disk(v, dn, lun, size_gb, sku, cach, des);
@@ -204,14 +221,17 @@ static int auto_vm(struct sim_model *m, const char *id, const char *loc)
 	return m->nvms - 1;
 }
 
-static int load_point(struct ld *l, struct sim_model *m, struct sim_coll *c, json_object *o, const char *path)
+/* One point of a collection (VM and progress are resolved later). */
+static int load_point(struct ld *l, struct sim_model *m, struct sim_coll *c, json_object *o,
+		      const char *path)
 {
 	const char *name, *id, *state, *cm, *src, *vm;
 	if (!json_object_is_type(o, json_type_object))
 		return bad(l, path, "expected an object");
 	if (str_field(l, o, path, "name", &name) < 0 || str_field(l, o, path, "id", &id) < 0 ||
 	    str_field(l, o, path, "provisioningState", &state) < 0 ||
-	    str_field(l, o, path, "consistencyMode", &cm) < 0 || str_field(l, o, path, "vm", &vm) < 0)
+	    str_field(l, o, path, "consistencyMode", &cm) < 0 ||
+	    str_field(l, o, path, "vm", &vm) < 0)
 		return -22;
 	json_object *srcj = get(o, "sourceRestorePoint");
 	src = NULL;
@@ -221,7 +241,8 @@ static int load_point(struct ld *l, struct sim_model *m, struct sim_coll *c, jso
 	} else if (srcj && json_object_is_type(srcj, json_type_string)) {
 		src = json_object_get_string(srcj);
 	} else if (srcj) {
-		return bad(l, path, "sourceRestorePoint must be an id string, {\"id\":...} or null");
+		return bad(l, path,
+			   "sourceRestorePoint must be an id string, {\"id\":...} or null");
 	}
 	if (!name && id) {
 		const char *s = strrchr(id, '/');
@@ -232,7 +253,8 @@ static int load_point(struct ld *l, struct sim_model *m, struct sim_coll *c, jso
 	if (!sim_name_valid(name))
 		return bad(l, path, "invalid restore point name '%s'", name);
 	if (sim_coll_find_point(c, name, NULL))
-		return bad(l, path, "duplicate restore point '%s' in collection '%s'", name, c->name);
+		return bad(l, path, "duplicate restore point '%s' in collection '%s'", name,
+			   c->name);
 	enum sim_pstate ps = PS_SUCCEEDED;
 	if (state) {
 		if (!strcmp(state, "Creating"))
@@ -244,7 +266,10 @@ static int load_point(struct ld *l, struct sim_model *m, struct sim_coll *c, jso
 		else if (!strcmp(state, "Deleting"))
 			ps = PS_DELETING;
 		else
-			return bad(l, path, "provisioningState must be Creating, Succeeded, Failed or Deleting, got '%s'", state);
+			return bad(l, path,
+				   "provisioningState must be Creating, Succeeded, Failed or "
+				   "Deleting, got '%s'",
+				   state);
 	}
 	struct sim_point *p = sim_coll_add_point(c, name);
 	p->state = ps;
@@ -255,7 +280,8 @@ static int load_point(struct ld *l, struct sim_model *m, struct sim_coll *c, jso
 		return -22;
 	p->ready_at = l->now + sim_g.o.create_seconds;
 	p->del_at = l->now + sim_g.o.delete_seconds;
-	if (time_field(l, o, path, "readyAt", &p->ready_at) < 0 || time_field(l, o, path, "deleteAt", &p->del_at) < 0 ||
+	if (time_field(l, o, path, "readyAt", &p->ready_at) < 0 ||
+	    time_field(l, o, path, "deleteAt", &p->del_at) < 0 ||
 	    int_field(l, o, path, "instantAccessDurationMinutes", &p->instant_access_min) < 0)
 		return -22;
 	json_object *b;
@@ -292,8 +318,8 @@ static int load_point(struct ld *l, struct sim_model *m, struct sim_coll *c, jso
 }
 
 /* Second pass over a point: its VM, excluded disks and copy progress. */
-static int finish_point(struct ld *l, struct sim_model *m, int coll_vm, struct sim_point *p, json_object *o,
-			const char *path)
+static int finish_point(struct ld *l, struct sim_model *m, int coll_vm, struct sim_point *p,
+			json_object *o, const char *path)
 {
 	if (p->vm < 0 && p->source_rp) {
 		struct sim_point *sp = sim_model_find_point_id(m, p->source_rp, NULL);
@@ -303,18 +329,24 @@ static int finish_point(struct ld *l, struct sim_model *m, int coll_vm, struct s
 	if (p->vm < 0)
 		p->vm = coll_vm;
 	if (p->vm < 0)
-		return bad(l, path, "the VM of this restore point is unknown (give \"vm\", or a collection whose source is a VM)");
+		return bad(l, path,
+			   "the VM of this restore point is unknown (give \"vm\", or a collection "
+			   "whose source is a VM)");
 	struct sim_vm *v = &m->vms[p->vm];
 	if (!p->consistency)
-		p->consistency = sim_xstrdup(!strcmp(v->os_type, "Windows") ? "ApplicationConsistent" : "FileSystemConsistent");
+		p->consistency =
+		    sim_xstrdup(!strcmp(v->os_type, "Windows") ? "ApplicationConsistent"
+							       : "FileSystemConsistent");
 	json_object *ex = get(o, "excludeDisks");
 	for (size_t i = 0; ex && i < json_object_array_length(ex); i++) {
 		json_object *e = json_object_array_get_idx(ex, i);
-		const char *did = json_object_is_type(e, json_type_string) ? json_object_get_string(e)
-			: json_object_get_string(get(e, "id"));
+		const char *did = json_object_is_type(e, json_type_string)
+				      ? json_object_get_string(e)
+				      : json_object_get_string(get(e, "id"));
 		int found = 0;
 		for (int d = 0; did && d < v->ndisks; d++)
-			if (!strcasecmp(v->disks[d].id, did) || !strcasecmp(v->disks[d].name, did)) {
+			if (!strcasecmp(v->disks[d].id, did) ||
+			    !strcasecmp(v->disks[d].name, did)) {
 				p->exclude |= 1u << d;
 				found = 1;
 			}
@@ -334,7 +366,8 @@ static int finish_point(struct ld *l, struct sim_model *m, int coll_vm, struct s
 		sim_point_start_copy(p, v, base, sim_g.o.copy_seconds);
 		json_object *pr = get(o, "progress");
 		for (size_t i = 0; pr && i < json_object_array_length(pr) && i < SIM_MAX_DISKS; i++)
-			p->copy->pct0[i] = (unsigned char)json_object_get_int(json_object_array_get_idx(pr, i));
+			p->copy->pct0[i] =
+			    (unsigned char)json_object_get_int(json_object_array_get_idx(pr, i));
 		if (!pr && p->state != PS_CREATING)
 			memset(p->copy->pct0, 100, sizeof p->copy->pct0);
 		json_object *f = get(o, "copyFailed");
@@ -345,13 +378,15 @@ static int finish_point(struct ld *l, struct sim_model *m, int coll_vm, struct s
 	return 0;
 }
 
+/* One entry of $.collections with its points. */
 static int load_coll(struct ld *l, struct sim_model *m, json_object *o, const char *path)
 {
 	const char *id, *name, *rg, *loc, *guid, *state, *src = NULL;
 	if (!json_object_is_type(o, json_type_object))
 		return bad(l, path, "expected an object");
 	if (str_field(l, o, path, "id", &id) < 0 || str_field(l, o, path, "name", &name) < 0 ||
-	    str_field(l, o, path, "resourceGroup", &rg) < 0 || str_field(l, o, path, "location", &loc) < 0 ||
+	    str_field(l, o, path, "resourceGroup", &rg) < 0 ||
+	    str_field(l, o, path, "location", &loc) < 0 ||
 	    str_field(l, o, path, "restorePointCollectionId", &guid) < 0 ||
 	    str_field(l, o, path, "provisioningState", &state) < 0)
 		return -22;
@@ -359,7 +394,8 @@ static int load_coll(struct ld *l, struct sim_model *m, json_object *o, const ch
 	if (id) {
 		int rc = sim_id_split(id, rgb, sizeof rgb, nb, sizeof nb, pb, sizeof pb);
 		if (rc == -2)
-			return bad(l, path, "id '%s' is in another subscription than $.subscription", id);
+			return bad(l, path,
+				   "id '%s' is in another subscription than $.subscription", id);
 		if (rc || *pb)
 			return bad(l, path, "id '%s' is not a restore point collection id", id);
 	}
@@ -387,7 +423,8 @@ static int load_coll(struct ld *l, struct sim_model *m, json_object *o, const ch
 	char lb[64];
 	sim_lower_loc(loc, lb, sizeof lb);
 	sim_model_add_loc(m, lb, NULL);
-	if (strcasestr(src, "/virtualMachines/") && sim_model_find_vm(m, src) < 0 && auto_vm(m, src, lb) < 0)
+	if (strcasestr(src, "/virtualMachines/") && sim_model_find_vm(m, src) < 0 &&
+	    auto_vm(m, src, lb) < 0)
 		return bad(l, path, "source.id '%s' is not a VM id", src);
 	struct sim_coll *c = sim_model_add_coll(m, rg, name, lb, src);
 	if (guid)
@@ -429,8 +466,10 @@ int sim_seed_load_json(struct sim_model *m, json_object *root, char *err, size_t
 	sim_model_clear(m);
 	if (!json_object_is_type(root, json_type_object))
 		return bad(&l, "$", "expected an object");
-	if (str_field(&l, root, "$", "subscription", &sub) < 0 || str_field(&l, root, "$", "tenant", &tenant) < 0 ||
-	    str_field(&l, root, "$", "displayName", &dn) < 0 || str_field(&l, root, "$", "now", &now) < 0)
+	if (str_field(&l, root, "$", "subscription", &sub) < 0 ||
+	    str_field(&l, root, "$", "tenant", &tenant) < 0 ||
+	    str_field(&l, root, "$", "displayName", &dn) < 0 ||
+	    str_field(&l, root, "$", "now", &now) < 0)
 		return -22;
 	double saved_now;
 	if (now && !sim_parse_time(now, &saved_now) && saved_now > l.now) {
@@ -451,7 +490,8 @@ int sim_seed_load_json(struct sim_model *m, json_object *root, char *err, size_t
 			sim_model_add_loc(m, json_object_get_string(x), NULL);
 		} else {
 			const char *n, *d;
-			if (str_field(&l, x, p, "name", &n) < 0 || str_field(&l, x, p, "displayName", &d) < 0)
+			if (str_field(&l, x, p, "name", &n) < 0 ||
+			    str_field(&l, x, p, "displayName", &d) < 0)
 				return -22;
 			if (!n)
 				return bad(&l, p, "expected a location name or {\"name\":...}");
@@ -474,7 +514,8 @@ int sim_seed_load_json(struct sim_model *m, json_object *root, char *err, size_t
 			return bad(&l, p, "a client needs an id and a secret");
 		int dup = 0;
 		for (int k = 0; k < sim_g.o.nclients; k++)
-			dup |= !strncmp(sim_g.o.clients[k], cid, strlen(cid)) && sim_g.o.clients[k][strlen(cid)] == ':';
+			dup |= !strncmp(sim_g.o.clients[k], cid, strlen(cid)) &&
+			       sim_g.o.clients[k][strlen(cid)] == ':';
 		if (!dup && sim_g.o.nclients < 16) {
 			char buf[512];
 			snprintf(buf, sizeof buf, "%s:%s", cid, sec);
@@ -490,7 +531,8 @@ int sim_seed_load_json(struct sim_model *m, json_object *root, char *err, size_t
 		PATHF(p, "$.resourceGroups[%zu]", i);
 		if (json_object_is_type(x, json_type_string))
 			n = json_object_get_string(x);
-		else if (str_field(&l, x, p, "name", &n) < 0 || str_field(&l, x, p, "location", &loc) < 0)
+		else if (str_field(&l, x, p, "name", &n) < 0 ||
+			 str_field(&l, x, p, "location", &loc) < 0)
 			return -22;
 		if (!n)
 			return bad(&l, p, "expected a resource group name or {\"name\":...}");
@@ -530,7 +572,8 @@ int sim_seed_load_json(struct sim_model *m, json_object *root, char *err, size_t
 		if (c->is_copy) {
 			struct sim_coll *sc = sim_model_find_coll_id(m, c->source_id);
 			if (!sc)
-				return bad(&l, p, "source collection '%s' is not in the seed", c->source_id);
+				return bad(&l, p, "source collection '%s' is not in the seed",
+					   c->source_id);
 			free(c->source_loc);
 			c->source_loc = sim_xstrdup(sc->location);
 		}
@@ -540,12 +583,14 @@ int sim_seed_load_json(struct sim_model *m, json_object *root, char *err, size_t
 			struct sim_coll *c = m->colls[i];
 			if (c->is_copy != pass)
 				continue;
-			json_object *pts = get(json_object_array_get_idx(cols, (size_t)i), "points");
+			json_object *pts =
+			    get(json_object_array_get_idx(cols, (size_t)i), "points");
 			int cvm = sim_coll_vm(m, c);
 			for (int k = 0; k < c->npoints; k++) {
 				char p[96];
 				PATHF(p, "$.collections[%d].points[%d]", i, k);
-				if (finish_point(&l, m, cvm, c->points[k], json_object_array_get_idx(pts, (size_t)k), p))
+				if (finish_point(&l, m, cvm, c->points[k],
+						 json_object_array_get_idx(pts, (size_t)k), p))
 					return -22;
 			}
 		}
@@ -576,8 +621,8 @@ int sim_seed_load_file(struct sim_model *m, const char *path, char *err, size_t 
 		root = json_tokener_parse_ex(tok, "", -1), jerr = json_tokener_get_error(tok);
 	int rc = 0;
 	if (jerr != json_tokener_success || !root) {
-		snprintf(err, errn, "%s: not valid JSON: %s (near byte %zu)", path, json_tokener_error_desc(jerr),
-			 total + json_tokener_get_parse_end(tok));
+		snprintf(err, errn, "%s: not valid JSON: %s (near byte %zu)", path,
+			 json_tokener_error_desc(jerr), total + json_tokener_get_parse_end(tok));
 		rc = -22;
 	}
 	fclose(f);
@@ -598,7 +643,8 @@ int sim_state_save(void)
 	if (!sim_g.o.state)
 		return 0;
 	json_object *st = sim_json_state(&sim_g.m);
-	const char *s = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE);
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", sim_g.o.state, (long)getpid());
 	int rc = 0;
@@ -629,7 +675,8 @@ int sim_state_save(void)
 		unlink(tmp);
 out:
 	if (rc)
-		fprintf(stderr, "armsim: cannot save state to %s: %s\n", sim_g.o.state, strerror(-rc));
+		fprintf(stderr, "armsim: cannot save state to %s: %s\n", sim_g.o.state,
+			strerror(-rc));
 	json_object_put(st);
 	return rc;
 }

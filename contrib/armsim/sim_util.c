@@ -20,6 +20,7 @@ uint64_t sim_rand(uint64_t *state)
 	return x * 0x2545F4914F6CDD1DULL;
 }
 
+/* Format 128 bits as a version-4 style GUID. */
 static void guid_fmt(char out[37], uint64_t a, uint64_t b)
 {
 	snprintf(out, 37, "%08x-%04x-4%03x-%04x-%012llx", (unsigned)(a >> 32),
@@ -42,6 +43,7 @@ void sim_guid(char out[37])
 	guid_fmt(out, a, b);
 }
 
+/* FNV-1a over the lower-cased string. */
 static uint64_t fnv(const char *s, uint64_t h)
 {
 	for (; s && *s; s++) {
@@ -135,7 +137,8 @@ void sim_resp_json(struct sim_resp *r, int status, json_object *o)
 {
 	free(r->body);
 	r->status = status;
-	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	r->body = sim_xstrdup(s);
 	r->len = strlen(r->body);
 	json_object_put(o);
