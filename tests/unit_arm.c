@@ -14,6 +14,7 @@
 
 #include "arm.h"
 #include "armjson.h"
+#include "http.h"
 
 static int failures;
 
@@ -662,8 +663,37 @@ static void test_backoff(void)
 	CHECK(arm_backoff_ms(0, 100000, 0) == 3600000);
 }
 
+/* The origin check that keeps the token on the endpoint, and helpers. */
+static void test_http_helpers(void)
+{
+	const char *ep = "https://management.azure.com";
+	char g1[37], g2[37], *f;
+
+	CHECK(http_same_origin(ep, "https://management.azure.com/subscriptions/x?$skipToken=1"));
+	CHECK(http_same_origin(ep, "https://MANAGEMENT.azure.com:443/x"));
+	CHECK(http_same_origin("http://127.0.0.1:8080", "http://127.0.0.1:8080/a"));
+	CHECK(!http_same_origin("http://127.0.0.1:8080", "http://127.0.0.1:8081/a"));
+	CHECK(!http_same_origin("http://127.0.0.1:8080", "http://localhost:8080/a"));
+	CHECK(!http_same_origin(ep, "http://management.azure.com/x"));
+	CHECK(!http_same_origin(ep, "https://management.azure.com.evil.example/x"));
+	CHECK(!http_same_origin(ep, "https://management.azure.com@evil.example/x"));
+	CHECK(!http_same_origin(ep, "https://evil.example/https://management.azure.com/"));
+	CHECK(!http_same_origin(ep, "//management.azure.com/x"));
+	CHECK(!http_same_origin(ep, "/subscriptions/x"));
+	CHECK(!http_same_origin(ep, ""));
+	CHECK(!http_same_origin(ep, NULL));
+
+	http_guid(g1);
+	http_guid(g2);
+	CHECK(strlen(g1) == 36 && g1[8] == '-' && g1[14] == '4' && strcmp(g1, g2));
+	f = http_form_escape("a b&c=d+é/");
+	CHECK_STR(f, "a%20b%26c%3Dd%2B%C3%A9%2F");
+	free(f);
+}
+
 int main(void)
 {
+	test_http_helpers();
 	test_collections();
 	test_points();
 	test_progress();
