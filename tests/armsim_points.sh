@@ -129,6 +129,28 @@ sim_advance 200
 arm_req GET "$(rpc_path RG-Prod rpc-vm-sql-01-westus3)/restorePoints/$last?$V&\$expand=instanceView"
 expect_eq "made to fail" ReplicationState/failed "$(printf '%s' "$ARM_BODY" | jpy 'd["properties"]["instanceView"]["diskRestorePoints"][0]["replicationStatus"]["status"]["code"]')"
 
+# a create that fails: the operation reports Failed with an error
+APP=$(rpc_path RG-Prod rpc-vm-app-02)
+arm_req PUT "$A/restorePoints/rp-new?$V" '{"properties":{"provisioningState":"Creating"}}'
+expect_code "provisioningState in the body differs" 400 InvalidParameter
+arm_req PUT "$A/restorePoints/rp-new?$V" '{"properties":{"provisioningState":"Succeeded"}}'
+expect_status "provisioningState in the body matches" 200
+arm_req PUT "$APP/restorePoints/rp-doomed?$V" '{"properties":{}}'
+expect_status "create to fail" 201
+async=$(arm_hdr Azure-AsyncOperation)
+loc=$(arm_hdr Location)
+sim POST /_armsim/mutate "{\"op\":\"fail_point\",\"id\":\"$APP/restorePoints/rp-doomed\"}" >/dev/null
+arm_req GET "$async"
+expect_eq "still running" InProgress "$(printf '%s' "$ARM_BODY" | jpy 'd["status"]')"
+sim_advance 21
+arm_req GET "$async"
+expect_status "a failed operation still answers 200" 200
+expect_eq "Failed" Failed "$(printf '%s' "$ARM_BODY" | jpy 'd["status"]')"
+expect_eq "error code" VMRestorePointClientError "$(printf '%s' "$ARM_BODY" | jpy 'd["error"]["code"]')"
+arm_req GET "$loc"
+expect_status "Location of a failed create" 200
+expect_eq "point Failed" Failed "$(printf '%s' "$ARM_BODY" | jpy 'd["properties"]["provisioningState"]')"
+
 # delete: 202, Deleting, then gone; through both status URLs
 arm_req DELETE "$A/restorePoints/rp-crash?$V"
 expect_status "delete" 202

@@ -533,7 +533,15 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 		return;
 	}
 	const char *src = jpath_str(q->jbody, "properties", "sourceRestorePoint", "id");
+	const char *ps = jpath_str(q->jbody, "properties", "provisioningState", NULL);
 	struct sim_point *p = sim_coll_find_point(c, q->point, NULL);
+	/* ARM RPC: a provisioningState in a PUT body must match the server's */
+	if (ps && p && strcmp(ps, sim_pstate_name(p->state))) {
+		sim_resp_error(
+		    r, 400, "InvalidParameter",
+		    "The provisioningState '%s' in the request does not match the resource's.", ps);
+		return;
+	}
 	if (p) {
 		/* An idempotent retry gets the point; anything else is an update. */
 		if (p->state != PS_DELETING && same_source(p->source_rp, src)) {

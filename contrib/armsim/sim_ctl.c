@@ -163,7 +163,7 @@ static void mutate(struct sim_req *q, struct sim_resp *r)
 		free(pid);
 		return;
 	}
-	if (!strcmp(op, "remove_point") || !strcmp(op, "fail_copy")) {
+	if (!strcmp(op, "remove_point") || !strcmp(op, "fail_copy") || !strcmp(op, "fail_point")) {
 		struct sim_coll *c = NULL;
 		struct sim_point *p = sim_model_find_point_id(m, id, &c);
 		if (!p) {
@@ -186,6 +186,8 @@ static void mutate(struct sim_req *q, struct sim_resp *r)
 			p->copy->failed = 1;
 			if (p->state == PS_CREATING)
 				p->state = PS_SUCCEEDED;
+		} else if (p->state == PS_CREATING) {
+			p->fail_create = 1; /* its create operation ends Failed */
 		} else {
 			p->state = PS_FAILED;
 		}
