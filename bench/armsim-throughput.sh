@@ -49,7 +49,7 @@ while [ $i -lt 1000 ]; do urls="$urls -o /dev/null $url"; i=$((i + 1)); done
 t0=$(date +%s.%N)
 for k in 1 2 3 4 5; do curl -s -H 'Authorization: Bearer bench' $urls; done
 t1=$(date +%s.%N)
-printf '  %-52s %10.0f req/s\n' "collection GET, keep-alive, one curl connection" "$(echo "$n / ($t1 - $t0)" | bc -l)"
+printf '  %-52s %10.0f req/s\n' "collection GET, keep-alive, one curl connection" "$(awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN{print n / (b - a)}')"
 stop
 
 python3 - "$tmp/seed.json" "$SUB" <<'PY'
@@ -72,6 +72,6 @@ t0=$(date +%s.%N)
 start --seed "$tmp/seed.json"
 t1=$(date +%s.%N)
 loaded=$(grep -o 'loaded .*' "$tmp/armsim.err")
-printf '  %-52s %10.2f s\n' "seed of 100,000 points ($size KiB): start to listening" "$(echo "$t1 - $t0" | bc -l)"
+printf '  %-52s %10.2f s\n' "seed of 100,000 points ($size KiB): start to listening" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b - a}')"
 echo "  ($loaded)"
 stop

@@ -3,6 +3,7 @@
 # PATCH of tags, invalid names, and DELETE as a long-running operation
 # followed through Azure-AsyncOperation and through Location.
 . "$TESTS_SRCDIR/lib.sh"
+command -v python3 >/dev/null || skip "no python3"
 
 start_armsim --demo --delete-seconds 30
 V=api-version=2025-04-01

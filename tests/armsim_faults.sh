@@ -3,6 +3,7 @@
 # truncated body, malformed JSON, latency, 429 with Retry-After), matched by
 # operationId, path prefix and method, by count or seeded probability.
 . "$TESTS_SRCDIR/lib.sh"
+command -v python3 >/dev/null || skip "no python3"
 
 start_armsim --demo
 V=api-version=2025-04-01

@@ -2,6 +2,7 @@
 # armsim: the Entra v2 token endpoint (client secret, Basic auth, client
 # assertion, AADSTS errors), IMDS, tokens that expire, and throttling.
 . "$TESTS_SRCDIR/lib.sh"
+command -v python3 >/dev/null || skip "no python3"
 
 start_armsim --demo --client app-1:s3cret --token-lifetime 30
 V=api-version=2025-04-01

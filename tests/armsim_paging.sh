@@ -2,6 +2,7 @@
 # armsim: nextLink/$skipToken paging of the list operations, with a small
 # page size and with empty pages that still carry a nextLink.
 . "$TESTS_SRCDIR/lib.sh"
+command -v python3 >/dev/null || skip "no python3"
 
 V=api-version=2025-04-01
 

@@ -3,6 +3,7 @@
 # long-running operations, idempotent retries, cross-region copies with
 # per-disk progress, and the documented limits (NOTES §12).
 . "$TESTS_SRCDIR/lib.sh"
+command -v python3 >/dev/null || skip "no python3"
 
 start_armsim --demo --create-seconds 20 --copy-seconds 100 --delete-seconds 5
 V=api-version=2025-04-01

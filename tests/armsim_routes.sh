@@ -2,6 +2,7 @@
 # armsim: every read route of the demo, the common ARM headers, api-version
 # checks, authentication failures and name matching without regard to case.
 . "$TESTS_SRCDIR/lib.sh"
+command -v python3 >/dev/null || skip "no python3"
 
 start_armsim --demo
 V=api-version=2025-04-01

@@ -3,6 +3,7 @@
 # rejects malformed files naming the problem, the control API (state,
 # mutate, log, stats, clock, reset).
 . "$TESTS_SRCDIR/lib.sh"
+command -v python3 >/dev/null || skip "no python3"
 
 V=api-version=2025-04-01
 VM=/subscriptions/$DEMO_SUB/resourceGroups/rg-prod/providers/Microsoft.Compute/virtualMachines/vm-web-01

@@ -2,6 +2,7 @@
 # armsim: HTTPS with a certificate made at test time; plain HTTP only on
 # loopback.
 . "$TESTS_SRCDIR/lib.sh"
+command -v python3 >/dev/null || skip "no python3"
 
 command -v openssl >/dev/null || skip "no openssl"
 need_armsim
