@@ -66,6 +66,21 @@ t0=$(ms)
 arm_req GET "$A/restorePoints/rp-20261120-0200?$V"
 [ $(($(ms) - t0)) -lt 400 ] || fail "latency outlived its count"
 
+# the log is in arrival order, even when a slow answer finishes last
+sim DELETE /_armsim/log >/dev/null
+fault '{"match":{"operationId":"Subscriptions_Get"},"kind":"latency","latency_ms":700,"count":1}' >/dev/null
+curl -s -o /dev/null -H 'Authorization: Bearer rpfs-test-token' "$ARMSIM_URL/subscriptions/$DEMO_SUB?api-version=2022-12-01" &
+slow=$!
+sleep 0.3
+arm_req GET "$A?$V"
+expect_eq "the slow request is not logged while it runs" RestorePointCollections_Get \
+	"$(sim GET /_armsim/log | jpy 'd["operationId"]')"
+wait $slow
+expect_eq "arrival order" "Subscriptions_Get RestorePointCollections_Get" \
+	"$(sim GET /_armsim/log | python3 -c 'import json,sys; print(" ".join(json.loads(l)["operationId"] for l in sys.stdin))')"
+sim GET /_armsim/log | python3 -c 'import json,sys; s=[json.loads(l)["seq"] for l in sys.stdin]; assert s == sorted(s) and len(set(s)) == 2' ||
+	fail "seq not in arrival order"
+
 # 429 with Retry-After
 fault '{"kind":"throttle","retry_after":7,"count":2}' >/dev/null
 arm_req GET "/subscriptions/$DEMO_SUB?api-version=2022-12-01"

@@ -184,7 +184,8 @@ struct sim {
 	int ntokens;
 	struct sim_fault faults[SIM_MAX_FAULTS];
 	int nfaults, fault_seq;
-	char **log; /* ring of SIM_MAX_LOG lines */
+	char **log;	/* ring of SIM_MAX_LOG lines (NULL: request still running) */
+	long *log_seqs; /* the seq of each slot */
 	int nlog, log_start;
 	long log_seq;
 	json_object *by_op, *by_op_status;
@@ -244,6 +245,8 @@ struct sim_req {
 	char request_id[37];
 	const char *auth;
 	int monitor;
+	long log_seq;	/* place in the log, given on arrival */
+	double arrived; /* wall-clock arrival time */
 };
 
 /* sim_main.c */
@@ -360,6 +363,7 @@ void sim_demo_build(struct sim_model *m);
 
 /* sim_ctl.c */
 void sim_ctl_handle(struct sim_req *q, struct sim_resp *r);
+void sim_ctl_reserve(struct sim_req *q);
 void sim_ctl_record(struct sim_req *q, struct sim_resp *r);
 int sim_ctl_open_log(const char *path);
 

@@ -37,6 +37,41 @@ static char **log_at(int i)
 }
 
 /* Empty the request log. */
+/* The seq of the i-th line from the oldest. */
+static long *seq_at(int i)
+{
+	return &sim_g.log_seqs[(sim_g.log_start + i) % SIM_MAX_LOG];
+}
+
+/* Make room for the log ring. */
+static void log_alloc(void)
+{
+	if (sim_g.log)
+		return;
+	sim_g.log = calloc(SIM_MAX_LOG, sizeof *sim_g.log);
+	sim_g.log_seqs = calloc(SIM_MAX_LOG, sizeof *sim_g.log_seqs);
+	if (!sim_g.log || !sim_g.log_seqs)
+		abort();
+}
+
+/* Give an ARM request its place in the log when it arrives, so the log is
+ * in arrival order even when answers finish out of order. */
+void sim_ctl_reserve(struct sim_req *q)
+{
+	log_alloc();
+	q->arrived = sim_real_now();
+	q->log_seq = ++sim_g.log_seq;
+	if (sim_g.nlog == SIM_MAX_LOG) {
+		free(*log_at(0));
+		*log_at(0) = NULL;
+		sim_g.log_start = (sim_g.log_start + 1) % SIM_MAX_LOG;
+		sim_g.nlog--;
+	}
+	*log_at(sim_g.nlog) = NULL;
+	*seq_at(sim_g.nlog) = q->log_seq;
+	sim_g.nlog++;
+}
+
 static void log_clear(void)
 {
 	for (int i = 0; i < sim_g.nlog; i++) {
@@ -62,24 +97,20 @@ void sim_ctl_record(struct sim_req *q, struct sim_resp *r)
 {
 	if (!sim_g.by_op)
 		stats_clear();
-	if (!sim_g.log) {
-		sim_g.log = calloc(SIM_MAX_LOG, sizeof *sim_g.log);
-		if (!sim_g.log)
-			abort();
-	}
+	if (!q->log_seq)
+		sim_ctl_reserve(q);
 	const char *op = q->opid ? q->opid : "Unknown";
 	char key[128];
 	sim_g.total++;
 	bump(sim_g.by_op, op);
 	snprintf(key, sizeof key, "%s %d", op, r->reset ? 0 : r->status);
 	bump(sim_g.by_op_status, key);
-	double now = sim_real_now();
 	char t[64];
-	sim_fmt_time_ms(now, t, sizeof t);
+	sim_fmt_time_ms(q->arrived, t, sizeof t);
 	json_object *o = json_object_new_object();
-	jadd(o, "seq", json_object_new_int64(++sim_g.log_seq));
+	jadd(o, "seq", json_object_new_int64(q->log_seq));
 	jadd(o, "time", json_object_new_string(t));
-	jadd(o, "t_ms", json_object_new_int64((int64_t)llround((now - sim_g.t0) * 1000)));
+	jadd(o, "t_ms", json_object_new_int64((int64_t)llround((q->arrived - sim_g.t0) * 1000)));
 	jadd(o, "method", json_object_new_string(q->method));
 	jadd(o, "path", json_object_new_string(q->path));
 	jadd(o, "query", json_object_new_string(q->query));
@@ -90,13 +121,10 @@ void sim_ctl_record(struct sim_req *q, struct sim_resp *r)
 	jadd(o, "auth", json_object_new_string(q->auth ? q->auth : "missing"));
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (sim_g.nlog == SIM_MAX_LOG) {
-		free(*log_at(0));
-		*log_at(0) = NULL;
-		sim_g.log_start = (sim_g.log_start + 1) % SIM_MAX_LOG;
-		sim_g.nlog--;
-	}
-	*log_at(sim_g.nlog++) = sim_xstrdup(s);
+	/* fill the slot reserved on arrival, unless the log was cleared since */
+	long idx = sim_g.nlog ? q->log_seq - *seq_at(0) : -1;
+	if (idx >= 0 && idx < sim_g.nlog && *seq_at((int)idx) == q->log_seq)
+		*log_at((int)idx) = sim_xstrdup(s);
 	if (log_file) {
 		fprintf(log_file, "%s\n", s);
 		fflush(log_file);
@@ -276,11 +304,14 @@ void sim_ctl_handle(struct sim_req *q, struct sim_resp *r)
 	} else if (!strcmp(what, "log") && !strcmp(meth, "GET")) {
 		size_t len = 0;
 		for (int i = 0; i < sim_g.nlog; i++)
-			len += strlen(*log_at(i)) + 1;
+			if (*log_at(i))
+				len += strlen(*log_at(i)) + 1;
 		char *b = malloc(len + 1), *p = b;
 		if (!b)
 			abort();
 		for (int i = 0; i < sim_g.nlog; i++) {
+			if (!*log_at(i))
+				continue; /* still running */
 			size_t l = strlen(*log_at(i));
 			memcpy(p, *log_at(i), l);
 			p[l] = '\n';

@@ -304,6 +304,8 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 	pthread_mutex_lock(&sim_g.lock);
 	if (sim_model_tick(&sim_g.m, sim_now()))
 		sim_state_save();
+	if (q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC)
+		sim_ctl_reserve(q);
 	sim_fault_match(q, hits, &nh, 8);
 	pthread_mutex_unlock(&sim_g.lock);
 	if (q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC)
@@ -512,7 +514,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 					       "The control API answers loopback clients only.");
 			} else {
 				pthread_mutex_lock(&sim_g.lock);
-				sim_model_tick(&sim_g.m, sim_now());
+				if (sim_model_tick(&sim_g.m, sim_now()))
+					sim_state_save();
 				sim_ctl_handle(&q, &r);
 				pthread_mutex_unlock(&sim_g.lock);
 			}

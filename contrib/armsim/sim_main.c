@@ -299,6 +299,7 @@ int main(int argc, char **argv)
 	for (int i = 0; sim_g.log && i < SIM_MAX_LOG; i++)
 		free(sim_g.log[i]);
 	free(sim_g.log);
+	free(sim_g.log_seqs);
 	for (int i = 0; sim_g.ops && i < SIM_MAX_OPS; i++) {
 		free(sim_g.ops[i].location);
 		free(sim_g.ops[i].target);
