@@ -41,6 +41,14 @@ static int arm_msg_is_limit(const char *msg)
 	return msg && (strcasestr(msg, "maximum allowed") || strcasestr(msg, "limit"));
 }
 
+/* 1 when a conflict message says the resource is busy, not that it exists:
+ * being deleted, another operation running, or not yet in a usable state. */
+static int arm_msg_is_busy(const char *msg)
+{
+	return msg && (strcasestr(msg, "being deleted") || strcasestr(msg, "in progress") ||
+		       strcasestr(msg, "is in state"));
+}
+
 /* The one mapping from an ARM answer to an errno, message-aware. */
 int arm_errno_msg(int status, const char *code, const char *message, int transport)
 {
@@ -64,8 +72,14 @@ int arm_errno_msg(int status, const char *code, const char *message, int transpo
 		return -EDQUOT;
 	if (code && !strcasecmp(code, "VMRestorePointClientError") && arm_msg_is_limit(message))
 		return -EDQUOT;
-	if (status == 409)
-		return arm_code_in(code, arm_busy_codes) ? -EBUSY : -EEXIST;
+	if (status == 409) {
+		if (arm_code_in(code, arm_busy_codes) || arm_msg_is_busy(message))
+			return -EBUSY;
+		/* A documented rule broken (copies in order): not "exists". */
+		if (message && strcasestr(message, "in order"))
+			return -EINVAL;
+		return -EEXIST;
+	}
 	if (arm_code_in(code, arm_busy_codes) && status < 500)
 		return -EBUSY;
 	if (status == 408)

@@ -50,4 +50,32 @@ drv_errno ENOENT "deleted point" getrp $RG $C rp-async
 
 # A wait shorter than the operation: ETIMEDOUT, and the operation goes on.
 drv_errno ETIMEDOUT "short wait" -w 1 putrp $RG $C rp-slow
+# Meanwhile a second create on the same VM is refused: EBUSY after retries.
+drv_errno EBUSY "concurrent create on the VM" -r 1 putrp $RG $C rp-second
+# The same PUT again (a retry after a lost answer) meets the point: 200.
+sleep 3
+drv_ok "repeated PUT" -r 1 putrp $RG $C rp-slow
+case $OUT in *"status 200"*) ;; *) fail "repeated PUT: $OUT" ;; esac
+# A bad name never leaves the client.
+fresh
+drv_errno EINVAL "bad name" putrp $RG $C 'bad?name'
+n=$(simlog 'select(.method=="PUT")' | wc -l)
+expect_eq "requests for a bad name" 0 "$n"
+
+# The 500-points-per-VM limit: EDQUOT.
+kill "$ARMSIM_PID" 2>/dev/null
+seed=$WORKDIR/full.json
+{
+	printf '{"subscription":"%s","collections":[{"name":"full","resourceGroup":"rg","location":"eastus",' "$DEMO_SUB"
+	printf '"source":{"id":"/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"},"points":[' "$DEMO_SUB"
+	i=0
+	while [ $i -lt 500 ]; do
+		[ $i -gt 0 ] && printf ','
+		printf '{"name":"rp%03d"}' $i
+		i=$((i + 1))
+	done
+	printf ']}]}\n'
+} >"$seed"
+start_armsim --seed "$seed"
+drv_errno EDQUOT "501st point" -r 1 putrp rg full rp-too-many
 pass

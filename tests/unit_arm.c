@@ -607,6 +607,19 @@ static void test_errno(void)
 			    "The VM has reached the maximum allowed snapshot limit of 500.", 0) == -EDQUOT);
 	CHECK(arm_errno_msg(400, "VMRestorePointClientError", "Restore point limit reached", 0) == -EDQUOT);
 	CHECK(arm_errno(409, "QuotaExceeded", 0) == -EDQUOT);
+	/* armsim's (and ARM's) 409 OperationNotAllowed messages. */
+	CHECK(arm_errno_msg(409, "OperationNotAllowed",
+			    "Restore point 'rp1' already exists; updating a restore point is not allowed.", 0) == -EEXIST);
+	CHECK(arm_errno_msg(409, "OperationNotAllowed",
+			    "The source restore point has already been copied to region 'westus'; it can be copied only once per target region.", 0) == -EEXIST);
+	CHECK(arm_errno_msg(409, "OperationNotAllowed", "The collection 'c' is being deleted.", 0) == -EBUSY);
+	CHECK(arm_errno_msg(409, "OperationNotAllowed",
+			    "The source restore point is in state 'Creating'; only a Succeeded restore point can be copied.", 0) == -EBUSY);
+	CHECK(arm_errno_msg(409, "OperationNotAllowed",
+			    "A later restore point ('rp3') of the source collection has already been copied to region 'westus'; copies must be made in order.", 0) == -EINVAL);
+	CHECK(arm_errno_msg(409, "VMRestorePointClientError",
+			    "Another restore point operation is in progress on this VM. Only one restore point can be created at a time; retry when it completes.", 0) == -EBUSY);
+	CHECK(arm_errno_msg(400, "OperationNotAllowed", "a copy of a copy is not allowed.", 0) == -EINVAL);
 	CHECK(arm_errno(429, "TooManyRequests", 0) == -EAGAIN);
 	CHECK(arm_errno(429, "OperationNotAllowed", 0) == -EAGAIN);
 	CHECK(arm_errno(500, "InternalError", 0) == -EIO);
