@@ -62,6 +62,23 @@ drv_errno EINVAL "bad name" putrp $RG $C 'bad?name'
 n=$(simlog 'select(.method=="PUT")' | wc -l)
 expect_eq "requests for a bad name" 0 "$n"
 
+# A cross-region copy: collection PUT with the source collection, point PUT
+# with the source point, progress from the instance view.
+drv_ok "source collection" get $RG $C expand
+src_rp=$(printf '%s\n' "$OUT" | awk '$1 == "point" && $3 == "Succeeded" {print $2; exit}')
+[ -n "$src_rp" ] || fail "no Succeeded point in $C: $OUT"
+drv_ok "copy collection" putrpc rg-network "$C-dr" westus2 "/subscriptions/$DEMO_SUB/resourceGroups/$RG/providers/Microsoft.Compute/restorePointCollections/$C"
+drv_ok "copy point" putrp rg-network "$C-dr" "$src_rp" "/subscriptions/$DEMO_SUB/resourceGroups/$RG/providers/Microsoft.Compute/restorePointCollections/$C/restorePoints/$src_rp"
+drv_ok "copy progress" getrp rg-network "$C-dr" "$src_rp" iv
+case $OUT in *"progress "*) ;; *) fail "no progress lines: $OUT" ;; esac
+sim POST /_armsim/clock '{"advance":100000}' >/dev/null
+drv_ok "copy progress" getrp rg-network "$C-dr" "$src_rp" iv
+n=$(printf '%s\n' "$OUT" | grep -c '^progress .* 100 Succeeded$')
+d=$(printf '%s\n' "$OUT" | grep -c '^disk ')
+[ "$n" -ge 1 ] && [ "$n" = "$d" ] || fail "copy not complete on every disk: $OUT"
+# A copy of that copy is refused.
+drv_errno EINVAL "copy of a copy" -r 0 putrpc rg-dev "$C-dr2" westus3 "/subscriptions/$DEMO_SUB/resourceGroups/rg-network/providers/Microsoft.Compute/restorePointCollections/$C-dr"
+
 # The 500-points-per-VM limit: EDQUOT.
 kill "$ARMSIM_PID" 2>/dev/null
 seed=$WORKDIR/full.json
