@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define SIM_MAX_DISKS 8
@@ -322,7 +323,7 @@ json_object *sim_json_point(struct sim_model *m, struct sim_coll *c, struct sim_
 json_object *sim_json_subscription(struct sim_model *m);
 json_object *sim_json_location(struct sim_model *m, const struct sim_loc *l);
 json_object *sim_json_rg(struct sim_model *m, struct sim_rg *g);
-json_object *sim_json_state(struct sim_model *m);
+int sim_json_state_write(struct sim_model *m, FILE *f);
 
 /* sim_arm.c (the ARM operations) */
 void sim_arm_handle(struct sim_req *q, struct sim_resp *r);

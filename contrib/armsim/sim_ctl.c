@@ -360,7 +360,17 @@ void sim_ctl_handle(struct sim_req *q, struct sim_resp *r)
 	} else if (!strcmp(what, "mutate") && !strcmp(meth, "POST")) {
 		mutate(q, r);
 	} else if (!strcmp(what, "state") && !strcmp(meth, "GET")) {
-		sim_resp_json(r, 200, sim_json_state(&sim_g.m));
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+		if (!f || sim_json_state_write(&sim_g.m, f) || fclose(f)) {
+			free(buf);
+			sim_resp_error(r, 500, "InternalError", "cannot render the state");
+			return;
+		}
+		r->status = 200;
+		r->body = buf;
+		r->len = len;
 	} else if (!strcmp(what, "reset") && !strcmp(meth, "POST")) {
 		char err[1024];
 		sim_g.clock_offset = 0;

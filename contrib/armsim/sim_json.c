@@ -4,6 +4,7 @@
  * group) and as the /_armsim/state document.  Caller holds sim_g.lock. */
 #include "sim.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,7 +330,8 @@ json_object *sim_json_rg(struct sim_model *m, struct sim_rg *g)
 }
 
 /* A point in the state (seed) format. */
-static json_object *state_point(struct sim_model *m, struct sim_coll *c, struct sim_point *p)
+static json_object *state_point(struct sim_model *m, struct sim_coll *c, struct sim_point *p,
+				int coll_vm)
 {
 	json_object *o = json_object_new_object();
 	char *pid = sim_point_id(m, c, p);
@@ -352,7 +354,8 @@ static json_object *state_point(struct sim_model *m, struct sim_coll *c, struct 
 		jadd(o, "deleteAt", jstr(t));
 	}
 	jadd(o, "sourceRestorePoint", p->source_rp ? jstr(p->source_rp) : NULL);
-	jadd(o, "vm", v ? jstr(v->id) : NULL);
+	if (v && p->vm != coll_vm)
+		jadd(o, "vm", jstr(v->id));
 	if (p->pmk)
 		jadd(o, "platformKeys", jbool(1));
 	if (p->instant_access_min > 0)
@@ -364,17 +367,7 @@ static json_object *state_point(struct sim_model *m, struct sim_coll *c, struct 
 			json_object_array_add(ex, jstr(v->disks[i].id));
 			continue;
 		}
-		json_object *d = json_object_new_object();
-		char id[2048];
-		drp_id(id, sizeof id, pid, v->disks[i].name);
-		jadd(d, "name", jstr(v->disks[i].name));
-		if (v->disks[i].lun >= 0)
-			jadd(d, "lun", jint(v->disks[i].lun));
-		jadd(d, "diskRestorePoint", jstr(id));
-		jadd(d, "encryption",
-		     jstr(v->disks[i].des && !p->pmk ? "EncryptionAtRestWithCustomerKey"
-						     : "EncryptionAtRestWithPlatformKey"));
-		json_object_array_add(disks, d);
+		json_object_array_add(disks, jstr(v->disks[i].name));
 	}
 	jadd(o, "excludeDisks", ex);
 	jadd(o, "disks", disks);
@@ -394,8 +387,8 @@ static json_object *state_point(struct sim_model *m, struct sim_coll *c, struct 
 	return o;
 }
 
-/* The whole model, in the seed format (see armsim(1)). */
-json_object *sim_json_state(struct sim_model *m)
+/* The state document without its collections. */
+static json_object *sim_json_state_head(struct sim_model *m)
 {
 	json_object *o = json_object_new_object();
 	char t[64];
@@ -449,34 +442,59 @@ json_object *sim_json_state(struct sim_model *m)
 		json_object_array_add(a, vj);
 	}
 	jadd(o, "vms", a);
-	a = json_object_new_array();
-	for (int i = 0; i < m->ncolls; i++) {
-		struct sim_coll *c = m->colls[i];
-		json_object *cj = json_object_new_object();
-		char *cid = sim_coll_id(m, c);
-		jadd(cj, "id", jstr(cid));
-		free(cid);
-		jadd(cj, "name", jstr(c->name));
-		jadd(cj, "resourceGroup", jstr(c->rg));
-		jadd(cj, "location", jstr(c->location));
-		json_object *src = idobj(c->source_id);
-		jadd(src, "location", jstr(c->source_loc ? c->source_loc : ""));
-		jadd(cj, "source", src);
-		jadd(cj, "tags", json_object_get(c->tags));
-		jadd(cj, "restorePointCollectionId", jstr(c->guid));
-		jadd(cj, "provisioningState", jstr(c->deleting ? "Deleting" : "Succeeded"));
-		if (c->deleting) {
-			sim_fmt_time(c->del_at, t, sizeof t);
-			jadd(cj, "deleteAt", jstr(t));
-		}
-		if (c->instant_access >= 0)
-			jadd(cj, "instantAccess", jbool(c->instant_access));
-		json_object *pa = json_object_new_array();
-		for (int k = 0; k < c->npoints; k++)
-			json_object_array_add(pa, state_point(m, c, c->points[k]));
-		jadd(cj, "points", pa);
-		json_object_array_add(a, cj);
-	}
-	jadd(o, "collections", a);
 	return o;
+}
+
+/* One collection in the state format. */
+static json_object *state_coll(struct sim_model *m, struct sim_coll *c)
+{
+	char t[64];
+	json_object *cj = json_object_new_object();
+	char *cid = sim_coll_id(m, c);
+	jadd(cj, "id", jstr(cid));
+	free(cid);
+	jadd(cj, "name", jstr(c->name));
+	jadd(cj, "resourceGroup", jstr(c->rg));
+	jadd(cj, "location", jstr(c->location));
+	json_object *src = idobj(c->source_id);
+	jadd(src, "location", jstr(c->source_loc ? c->source_loc : ""));
+	jadd(cj, "source", src);
+	jadd(cj, "tags", json_object_get(c->tags));
+	jadd(cj, "restorePointCollectionId", jstr(c->guid));
+	jadd(cj, "provisioningState", jstr(c->deleting ? "Deleting" : "Succeeded"));
+	if (c->deleting) {
+		sim_fmt_time(c->del_at, t, sizeof t);
+		jadd(cj, "deleteAt", jstr(t));
+	}
+	if (c->instant_access >= 0)
+		jadd(cj, "instantAccess", jbool(c->instant_access));
+	int cvm = sim_coll_vm(m, c);
+	json_object *pa = json_object_new_array();
+	for (int k = 0; k < c->npoints; k++)
+		json_object_array_add(pa, state_point(m, c, c->points[k], cvm));
+	jadd(cj, "points", pa);
+	return cj;
+}
+
+/* Write the state document to f one collection at a time, so that a large
+ * model is never all in JSON objects at once; 0 or -EIO. */
+int sim_json_state_write(struct sim_model *m, FILE *f)
+{
+	json_object *o = sim_json_state_head(m);
+	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	fwrite(s, 1, strlen(s) - 1, f); /* without the closing brace */
+	json_object_put(o);
+	fputs(",\"collections\":[", f);
+	for (int i = 0; i < m->ncolls; i++) {
+		json_object *cj = state_coll(m, m->colls[i]);
+		if (i)
+			fputc(',', f);
+		fputs(json_object_to_json_string_ext(cj, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE),
+		      f);
+		json_object_put(cj);
+	}
+	fputs("]}", f);
+	return ferror(f) ? -EIO : 0;
 }

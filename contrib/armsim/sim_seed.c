@@ -642,33 +642,24 @@ int sim_state_save(void)
 {
 	if (!sim_g.o.state)
 		return 0;
-	json_object *st = sim_json_state(&sim_g.m);
-	const char *s = json_object_to_json_string_ext(st, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE);
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", sim_g.o.state, (long)getpid());
 	int rc = 0;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0) {
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
 		rc = -errno;
+		if (fd >= 0)
+			close(fd);
 		goto out;
 	}
-	size_t len = strlen(s), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, s + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (!rc && write(fd, "\n", 1) != 1)
+	rc = sim_json_state_write(&sim_g.m, f);
+	if (!rc && (fputc('\n', f) == EOF || fflush(f)))
 		rc = -EIO;
-	if (!rc && fsync(fd))
+	if (!rc && fsync(fileno(f)))
 		rc = -errno;
-	close(fd);
+	if (fclose(f) && !rc)
+		rc = -EIO;
 	if (!rc && rename(tmp, sim_g.o.state))
 		rc = -errno;
 	if (rc)
@@ -677,7 +668,6 @@ out:
 	if (rc)
 		fprintf(stderr, "armsim: cannot save state to %s: %s\n", sim_g.o.state,
 			strerror(-rc));
-	json_object_put(st);
 	return rc;
 }
 
