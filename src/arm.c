@@ -508,6 +508,7 @@ static int arm_do(struct arm_client *c, enum arm_op op, const char *method, cons
 		c->st.requests++;
 		c->st.by_op[op]++;
 		c->st.bytes_in += resp->len;
+		c->st.connects += (uint64_t)(resp->new_conns > 0 ? resp->new_conns : 0);
 		if (is429)
 			c->st.throttled++;
 		if (resp->rl_reads >= 0)

@@ -133,6 +133,7 @@ struct arm_stats {
 	long remaining_writes;
 	long remaining_deletes;
 	uint64_t bytes_in;
+	uint64_t connects;          /* new TCP connections (keep-alive reuse shows as few) */
 };
 
 enum arm_op {

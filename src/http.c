@@ -540,6 +540,7 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	cc = curl_easy_perform(e);
 	resp->ms = (long)(http_now_ms() - t0);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &resp->new_conns);
 	if (cc != CURLE_OK) {
 		rc = http_classify(cc, x.too_large || cc == CURLE_FILESIZE_EXCEEDED, resp);
 		if (!resp->errmsg[0] && (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE))

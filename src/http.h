@@ -58,6 +58,7 @@ struct http_resp {
 	char *async_op;            /* Azure-AsyncOperation header or NULL */
 	long rl_reads, rl_writes, rl_deletes; /* x-ms-ratelimit-remaining-subscription-*, -1 */
 	char errmsg[256];          /* transport error text */
+	long new_conns;            /* connections opened for this request (0 = reused) */
 };
 
 /* Create the pool.  cafile (may be NULL) adds a CA bundle; TLS is always

@@ -85,6 +85,13 @@ n=$(simlog 'select(.method=="GET")' | wc -l)
 [ "$n" -le 140 ] || fail "read_rate 10 let $n requests through in 3 s (burst 100 + 30)"
 [ "$n" -ge 100 ] || fail "only $n requests in 3 s: the burst of 100 was not allowed"
 
+# Keep-alive: a busy workload on 4 threads opens about 4 connections.
+fresh
+drv_ok "keep-alive workload" -R 0 -c 4 loop 2 4
+conns=$(printf '%s\n' "$OUT" | sed -n 's/.* connects=\([0-9]*\).*/\1/p')
+reqs=$(printf '%s\n' "$OUT" | sed -n 's/.* requests=\([0-9]*\) .*/\1/p')
+[ "$reqs" -ge 40 ] && [ "$conns" -le 8 ] || fail "connections not reused: $reqs requests, $conns connections"
+
 # The ratelimit headers are recorded.
 fresh
 drv_ok "locations" locations

@@ -72,10 +72,10 @@ static void print_stats(void)
 	struct arm_stats st;
 
 	arm_stats_get(cli, &st);
-	printf("stats requests=%llu retries=%llu throttled=%llu errors=%llu remaining_reads=%ld remaining_writes=%ld\n",
+	printf("stats requests=%llu retries=%llu throttled=%llu errors=%llu remaining_reads=%ld remaining_writes=%ld connects=%llu\n",
 	       (unsigned long long)st.requests, (unsigned long long)st.retries,
 	       (unsigned long long)st.throttled, (unsigned long long)st.errors, st.remaining_reads,
-	       st.remaining_writes);
+	       st.remaining_writes, (unsigned long long)st.connects);
 }
 
 /* Wait for an operation when asked to. */
