@@ -27,6 +27,14 @@ class Arm(http.server.BaseHTTPRequestHandler):
         data = json.dumps(body).encode() if body is not None else b""
         self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
     def do_GET(self):
+        if self.path.startswith("/big/"):
+            data = b'{"value":[' + b' ' * (9 * 1024 * 1024) + b']}'
+            self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers()
+            try:
+                self.wfile.write(data)
+            except OSError:
+                pass
+            return
         fl = "http://127.0.0.1:%d" % foreign.server_address[1]
         self.answer(200, {"value": [], "nextLink": fl + "/next?$skipToken=1"})
     def do_PUT(self):
@@ -58,6 +66,10 @@ EOT
 	if fd -w 5 delrp rg c rp; then fail "a foreign Location was polled: $OUT"; fi
 	case $OUT in *"status 202"*"errno=EIO "*) ;; *) fail "foreign location: $OUT" ;; esac
 	[ ! -s "$WORKDIR/foreign.log" ] || fail "the foreign host got requests: $(cat "$WORKDIR/foreign.log")"
+	# An answer above the size cap is refused, not buffered.
+	OUT=$("$ARMDRV" -e "$FAKE/big" -s "$DEMO_SUB" -t "$WORKDIR/token" -r 0 list 2>"$WORKDIR/big.err")
+	case $OUT in *"errno=EIO "*) ;; *) fail "9 MiB answer: $OUT" ;; esac
+	grep -q 'larger than' "$WORKDIR/big.err" || fail "9 MiB answer: no message: $(cat "$WORKDIR/big.err")"
 else
 	log "python3 not found: foreign-link checks not run"
 fi
