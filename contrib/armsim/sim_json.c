@@ -367,7 +367,13 @@ static json_object *state_point(struct sim_model *m, struct sim_coll *c, struct 
 			json_object_array_add(ex, jstr(v->disks[i].id));
 			continue;
 		}
-		json_object_array_add(disks, jstr(v->disks[i].name));
+		json_object *d = json_object_new_object();
+		jadd(d, "name", jstr(v->disks[i].name));
+		if (v->disks[i].lun >= 0)
+			jadd(d, "lun", jint(v->disks[i].lun));
+		if (v->disks[i].des && !p->pmk)
+			jadd(d, "encryption", jstr("EncryptionAtRestWithCustomerKey"));
+		json_object_array_add(disks, d);
 	}
 	jadd(o, "excludeDisks", ex);
 	jadd(o, "disks", disks);
