@@ -11,7 +11,7 @@ mount_rpfs
 
 pids=
 for i in $(seq 16); do
-	ls -lR "$MNT" >"$WORKDIR/ls.$i" 2>"$WORKDIR/err.$i" &
+	timeout 60 ls -lR "$MNT" >"$WORKDIR/ls.$i" 2>"$WORKDIR/err.$i" &
 	pids="$pids $!"
 done
 for p in $pids; do

@@ -11,7 +11,7 @@ fs_state "$WORKDIR/state.json"
 sim DELETE /_armsim/log >/dev/null
 mount_rpfs
 
-ls -lR "$MNT" >"$WORKDIR/ls1" || fail "cold ls -lR failed"
+timeout 60 ls -lR "$MNT" >"$WORKDIR/ls1" || fail "cold ls -lR failed"
 fs_expect_cold_economy "$(fs_ncoll "$WORKDIR/state.json")"
 before=$(fs_total)
 ls -lR "$MNT" >"$WORKDIR/ls2" || fail "warm ls -lR failed"

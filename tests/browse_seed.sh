@@ -10,12 +10,12 @@ start_armsim --seed "$WORKDIR/seed.json" --page-size 100
 fs_state "$WORKDIR/state.json"
 expect_eq "collections in the seed" 1000 "$(fs_ncoll "$WORKDIR/state.json")"
 sim DELETE /_armsim/log >/dev/null
-mount_rpfs -o read_rate=10000  # the default 20/s would make 1,000 GETs take 45 s
+mount_rpfs -o read_rate=10000,retries=2,op_timeout=10  # the default 20/s would make 1,000 GETs take 45 s
 
-ls -lR "$MNT" >/dev/null || fail "cold ls -lR failed"
+timeout 120 ls -lR "$MNT" >/dev/null || fail "cold ls -lR failed"
 fs_expect_cold_economy 1000
 before=$(fs_total)
-ls -lR "$MNT" >/dev/null || fail "warm ls -lR failed"
+timeout 60 ls -lR "$MNT" >/dev/null || fail "warm ls -lR failed"
 expect_eq "requests of a warm ls -lR" "$before" "$(fs_total)"
 
 # One directory for rg-bulk-0 / RG-Bulk-0 in each region.
