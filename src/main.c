@@ -125,7 +125,7 @@ int main(int argc, char **argv)
 	struct fuse_session *se = NULL;
 	const struct fuse_lowlevel_ops *ops;
 	size_t ops_size;
-	char err[512], *config = NULL;
+	char err[512], *config = NULL, *mnt = NULL;
 	size_t config_len;
 	enum log_level lvl = LOG_LVL_INFO;
 	int ret = 1, rc, mounted = 0, to_syslog;
@@ -148,6 +148,14 @@ int main(int argc, char **argv)
 	if (opts_validate(&o, 0, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rpfs: %s\n", err);
 		goto out;
+	}
+	if (!o.check) {
+		/* Absolute, so that unmounting works after fuse_daemonize's chdir("/"). */
+		mnt = realpath(o.mountpoint, NULL);
+		if (!mnt) {
+			fprintf(stderr, "rpfs: mount point %s: %s\n", o.mountpoint, strerror(errno));
+			goto out;
+		}
 	}
 	if (fuse_opt_parse(&args, &x, extra_opts, extra_proc) == -1) {
 		fprintf(stderr, "rpfs: cannot parse the FUSE options\n");
@@ -238,8 +246,8 @@ int main(int argc, char **argv)
 	g_fs = fs;
 	signal(SIGHUP, on_hup);
 	signal(SIGUSR1, on_usr1);
-	if (fuse_session_mount(se, o.mountpoint) != 0) {
-		fprintf(stderr, "rpfs: cannot mount on %s\n", o.mountpoint);
+	if (fuse_session_mount(se, mnt) != 0) {
+		fprintf(stderr, "rpfs: cannot mount on %s\n", mnt);
 		goto out;
 	}
 	mounted = 1;
@@ -252,7 +260,7 @@ int main(int argc, char **argv)
 		log_err("cannot start the invalidation thread: %s", strerror(-rc));
 		goto out;
 	}
-	log_info("mounted subscription %s on %s (%s)", o.subscription, o.mountpoint,
+	log_info("mounted subscription %s on %s (%s)", o.subscription, mnt,
 		 o.ro ? "read-only" : "read-write");
 	if (x.single) {
 		rc = fuse_session_loop(se);
@@ -262,7 +270,7 @@ int main(int argc, char **argv)
 		rc = fuse_session_loop_mt(se, &lc);
 	}
 	ret = rc == 0 ? 0 : 1;
-	log_info("unmounting %s", o.mountpoint);
+	log_info("unmounting %s", mnt);
 	goto out;
 oom:
 	fprintf(stderr, "rpfs: out of memory\n");
@@ -284,6 +292,7 @@ out:
 	arm_client_free(arm);
 	auth_free(auth);
 	free(config);
+	free(mnt);
 	fuse_opt_free_args(&args);
 	opts_free(&o);
 	log_close();
