@@ -46,11 +46,11 @@
 struct centry {
 	struct centry *next;
 	struct cache_val *val; /* NULL when none */
-	int neg;               /* negative errno cached (-ENOENT), 0 when none */
-	double expires;        /* monotonic seconds */
+	int neg;	       /* negative errno cached (-ENOENT), 0 when none */
+	double expires;	       /* monotonic seconds */
 	int fetching;
-	uint64_t done_seq;     /* bumped when a fetch ends */
-	int last_rc;           /* result of the last fetch, for waiters */
+	uint64_t done_seq;	    /* bumped when a fetch ends */
+	int last_rc;		    /* result of the last fetch, for waiters */
 	struct cache_val *last_val; /* its value (one reference), for waiters */
 	char key[];
 };
@@ -73,7 +73,7 @@ struct cache {
 	struct cache_cfg cfg;
 	char *sub;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;       /* fetch ended */
+	pthread_cond_t cond; /* fetch ended */
 	struct centry **buckets;
 	size_t nbuckets, nentries;
 	uint64_t gen;
@@ -196,7 +196,7 @@ const struct arm_rpc *cache_list_find(const struct cache_val *list, const char *
 
 /* Lower-cased copy of an ARM id built from its parts. */
 static int make_key(char *buf, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int make_key(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
@@ -271,7 +271,7 @@ void cache_record_error(struct cache *c, const char *op, const char *path,
 			const struct arm_err *err, int rc)
 {
 	struct err_rec *r;
-	struct arm_err none = { 0 };
+	struct arm_err none = {0};
 
 	if (!err)
 		err = &none;
@@ -298,7 +298,7 @@ void cache_record_error(struct cache *c, const char *op, const char *path,
 struct fetch_req {
 	enum cache_kind kind;
 	const char *rg, *name, *rp;
-	const char *op;   /* for errors */
+	const char *op; /* for errors */
 	char path[KEY_MAX];
 };
 
@@ -484,7 +484,7 @@ static int lookup(struct cache *c, const char *key, const struct fetch_req *fr,
 /* All collections of the subscription (RestorePointCollections_ListAll). */
 int cache_list(struct cache *c, enum cache_mode mode, struct cache_val **out)
 {
-	struct fetch_req fr = { .kind = CV_LIST, .op = "RestorePointCollections_ListAll" };
+	struct fetch_req fr = {.kind = CV_LIST, .op = "RestorePointCollections_ListAll"};
 
 	snprintf(fr.path, sizeof(fr.path),
 		 "/subscriptions/%s/providers/Microsoft.Compute/restorePointCollections", c->sub);
@@ -495,14 +495,15 @@ int cache_list(struct cache *c, enum cache_mode mode, struct cache_val **out)
 int cache_coll(struct cache *c, const char *rg, const char *name, enum cache_mode mode,
 	       struct cache_val **out)
 {
-	struct fetch_req fr = { .kind = CV_COLL, .rg = rg, .name = name,
-				.op = "RestorePointCollections_Get" };
+	struct fetch_req fr = {
+	    .kind = CV_COLL, .rg = rg, .name = name, .op = "RestorePointCollections_Get"};
 	char key[KEY_MAX];
 	int rc;
 
 	snprintf(fr.path, sizeof(fr.path),
 		 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
-		 "restorePointCollections/%s", c->sub, rg, name);
+		 "restorePointCollections/%s",
+		 c->sub, rg, name);
 	rc = make_key(key, sizeof(key), "%s", fr.path);
 	if (rc < 0)
 		return rc;
@@ -512,7 +513,7 @@ int cache_coll(struct cache *c, const char *rg, const char *name, enum cache_mod
 /* A resource group's existence and spelling. */
 int cache_rg(struct cache *c, const char *rg, enum cache_mode mode, struct cache_val **out)
 {
-	struct fetch_req fr = { .kind = CV_RG, .rg = rg, .op = "ResourceGroups_Get" };
+	struct fetch_req fr = {.kind = CV_RG, .rg = rg, .op = "ResourceGroups_Get"};
 	char key[KEY_MAX];
 	int rc;
 
@@ -527,15 +528,15 @@ int cache_rg(struct cache *c, const char *rg, enum cache_mode mode, struct cache
 int cache_rp_view(struct cache *c, const char *rg, const char *rpc, const char *rp,
 		  struct cache_val **out)
 {
-	struct fetch_req fr = { .kind = CV_RP, .rg = rg, .name = rpc, .rp = rp,
-				.op = "RestorePoints_Get" };
+	struct fetch_req fr = {
+	    .kind = CV_RP, .rg = rg, .name = rpc, .rp = rp, .op = "RestorePoints_Get"};
 	char key[KEY_MAX];
 	int rc;
 
 	snprintf(fr.path, sizeof(fr.path),
 		 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
-		 "restorePointCollections/%s/restorePoints/%s?$expand=instanceView", c->sub, rg,
-		 rpc, rp);
+		 "restorePointCollections/%s/restorePoints/%s?$expand=instanceView",
+		 c->sub, rg, rpc, rp);
 	rc = make_key(key, sizeof(key), "%s", fr.path);
 	if (rc < 0)
 		return rc;
@@ -581,7 +582,8 @@ void cache_prefetch(struct cache *c, const char *rg, const char *name)
 
 	if (make_key(key, sizeof(key),
 		     "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
-		     "restorePointCollections/%s", c->sub, rg, name) < 0)
+		     "restorePointCollections/%s",
+		     c->sub, rg, name) < 0)
 		return;
 	pthread_mutex_lock(&c->lock);
 	if (c->stopping)
@@ -725,7 +727,7 @@ static int sb_done(struct sbuf *b, char **out, size_t *len)
 /* .rpfs/stats: ARM requests by operation, cache counters, throttling. */
 int cache_render_stats(struct cache *c, char **out, size_t *len)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	struct arm_stats s;
 	uint64_t hits, misses, neg, stale, joined, errs, pf;
 	size_t entries;
@@ -770,7 +772,7 @@ int cache_render_stats(struct cache *c, char **out, size_t *len)
 /* .rpfs/errors: the last 100 failures, oldest first, one per line. */
 int cache_render_errors(struct cache *c, char **out, size_t *len)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = {0};
 	struct err_rec *copy;
 	size_t n, start;
 

@@ -41,19 +41,19 @@ struct cache_backend {
 void cache_backend_arm(struct arm_client *c, struct cache_backend *out);
 
 struct cache_cfg {
-	const char *subscription; /* for ARM ids (keys and .rpfs/errors paths) */
+	const char *subscription;	 /* for ARM ids (keys and .rpfs/errors paths) */
 	unsigned ttl, neg_ttl, busy_ttl; /* seconds */
-	unsigned max_conns;              /* prefetch threads */
-	unsigned op_timeout;             /* longest wait for another thread's fetch */
+	unsigned max_conns;		 /* prefetch threads */
+	unsigned op_timeout;		 /* longest wait for another thread's fetch */
 };
 
 enum cache_kind { CV_LIST, CV_COLL, CV_RP, CV_RG };
 
 /* One immutable answer. */
 struct cache_val {
-	int refs;              /* atomic */
+	int refs; /* atomic */
 	enum cache_kind kind;
-	time_t fetched;        /* wall clock */
+	time_t fetched; /* wall clock */
 	/* CV_LIST: RestorePointCollections_ListAll, every page */
 	struct arm_rpc **v;
 	size_t n;
@@ -64,12 +64,12 @@ struct cache_val {
 	struct arm_rpc *rpc;
 	struct arm_rp *rp;
 	char *name;
-	int stale;             /* served after a refresh failed */
+	int stale; /* served after a refresh failed */
 };
 
 enum cache_mode {
-	CACHE_FETCH,   /* refresh when expired (may block on the network) */
-	CACHE_NOFETCH  /* whatever is cached, even expired; -EAGAIN when nothing */
+	CACHE_FETCH,  /* refresh when expired (may block on the network) */
+	CACHE_NOFETCH /* whatever is cached, even expired; -EAGAIN when nothing */
 };
 
 /* Called after a refresh replaced a value (old may be NULL), without any

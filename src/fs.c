@@ -40,8 +40,8 @@
 
 struct inval {
 	struct inval *next;
-	uint64_t ino;    /* inode, or the parent for an entry */
-	char *name;      /* NULL: inode invalidation */
+	uint64_t ino; /* inode, or the parent for an entry */
+	char *name;   /* NULL: inode invalidation */
 };
 
 /* An open file.  A read's reply can still be in writev when the kernel,
@@ -62,10 +62,10 @@ struct fs {
 	pthread_t thread;
 	int running;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;       /* queue not empty, or stop */
-	pthread_cond_t idle;       /* queue drained */
+	pthread_cond_t cond; /* queue not empty, or stop */
+	pthread_cond_t idle; /* queue drained */
 	struct inval *head, *tail;
-	int busy;                  /* the thread is sending one */
+	int busy; /* the thread is sending one */
 	int stop;
 	volatile sig_atomic_t want_flush, want_stats;
 };
@@ -334,9 +334,9 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 		to_set &= ~FUSE_SET_ATTR_SIZE;
 		to_set &= ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME);
 	}
-	if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
-		      FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW |
-		      FUSE_SET_ATTR_MTIME_NOW)) {
+	if (to_set &
+	    (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID | FUSE_SET_ATTR_ATIME |
+	     FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) {
 		fuse_reply_err(req, -tree_mutation_errno(f->t));
 		return;
 	}
@@ -586,94 +586,117 @@ static void refuse(fuse_req_t req)
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
 {
-	(void)p; (void)n; (void)m;
+	(void)p;
+	(void)n;
+	(void)m;
 	refuse(req);
 }
 
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d)
 {
-	(void)p; (void)n; (void)m; (void)d;
+	(void)p;
+	(void)n;
+	(void)m;
+	(void)d;
 	refuse(req);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 {
-	(void)p; (void)n;
+	(void)p;
+	(void)n;
 	refuse(req);
 }
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *n)
 {
-	(void)p; (void)n;
+	(void)p;
+	(void)n;
 	refuse(req);
 }
 
 static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
 {
-	(void)l; (void)p; (void)n;
+	(void)l;
+	(void)p;
+	(void)n;
 	refuse(req);
 }
 
-static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np,
-		      const char *nn, unsigned int fl)
+static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
+		      unsigned int fl)
 {
-	(void)p; (void)n; (void)np; (void)nn; (void)fl;
+	(void)p;
+	(void)n;
+	(void)np;
+	(void)nn;
+	(void)fl;
 	refuse(req);
 }
 
 static void op_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn)
 {
-	(void)i; (void)np; (void)nn;
+	(void)i;
+	(void)np;
+	(void)nn;
 	refuse(req);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
 		      struct fuse_file_info *fi)
 {
-	(void)p; (void)n; (void)m; (void)fi;
+	(void)p;
+	(void)n;
+	(void)m;
+	(void)fi;
 	refuse(req);
 }
 
 static void op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s,
 			int fl)
 {
-	(void)i; (void)n; (void)v; (void)s; (void)fl;
+	(void)i;
+	(void)n;
+	(void)v;
+	(void)s;
+	(void)fl;
 	refuse(req);
 }
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t i, const char *n)
 {
-	(void)i; (void)n;
+	(void)i;
+	(void)n;
 	refuse(req);
 }
 
 static const struct fuse_lowlevel_ops ops = {
-	.init = op_init,
-	.lookup = op_lookup,
-	.forget = op_forget,
-	.forget_multi = op_forget_multi,
-	.getattr = op_getattr,
-	.setattr = op_setattr,
-	.readlink = op_readlink,
-	.opendir = op_opendir,
-	.releasedir = op_releasedir,
-	.readdir = op_readdir,
-	.readdirplus = op_readdirplus,
-	.open = op_open,
-	.read = op_read,
-	.write = op_write,
-	.release = op_release,
-	.statfs = op_statfs,
-	.mkdir = op_mkdir,
-	.mknod = op_mknod,
-	.unlink = op_unlink,
-	.rmdir = op_rmdir,
-	.symlink = op_symlink,
-	.rename = op_rename,
-	.link = op_link,
-	.create = op_create,
-	.setxattr = op_setxattr,
-	.removexattr = op_removexattr,
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .readlink = op_readlink,
+    .opendir = op_opendir,
+    .releasedir = op_releasedir,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .open = op_open,
+    .read = op_read,
+    .write = op_write,
+    .release = op_release,
+    .statfs = op_statfs,
+    .mkdir = op_mkdir,
+    .mknod = op_mknod,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .symlink = op_symlink,
+    .rename = op_rename,
+    .link = op_link,
+    .create = op_create,
+    .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
 };
 
 /* The operation table. */
@@ -738,7 +761,7 @@ void fs_stop(struct fs *f)
 void fs_free(struct fs *f)
 {
 	struct inval *v, *next;
-	struct tree_notify none = { 0 };
+	struct tree_notify none = {0};
 
 	if (!f)
 		return;

@@ -16,9 +16,9 @@ struct fuse_session;
 struct fuse_lowlevel_ops;
 
 struct fs_cfg {
-	uid_t uid;       /* owner shown on every file */
+	uid_t uid; /* owner shown on every file */
 	gid_t gid;
-	unsigned umask;  /* applied to every mode */
+	unsigned umask; /* applied to every mode */
 };
 
 /* Create the FUSE layer over a tree (borrowed). Returns 0 or -ENOMEM. */

@@ -57,12 +57,8 @@ struct fuse_extra {
 enum { KEY_UID, KEY_GID, KEY_UMASK, KEY_SINGLE };
 
 static const struct fuse_opt extra_opts[] = {
-	FUSE_OPT_KEY("uid=", KEY_UID),
-	FUSE_OPT_KEY("gid=", KEY_GID),
-	FUSE_OPT_KEY("umask=", KEY_UMASK),
-	FUSE_OPT_KEY("-s", KEY_SINGLE),
-	FUSE_OPT_END
-};
+    FUSE_OPT_KEY("uid=", KEY_UID), FUSE_OPT_KEY("gid=", KEY_GID), FUSE_OPT_KEY("umask=", KEY_UMASK),
+    FUSE_OPT_KEY("-s", KEY_SINGLE), FUSE_OPT_END};
 
 /* Take uid=, gid=, umask= and -s out of the arguments for libfuse. */
 static int extra_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -109,7 +105,7 @@ int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct rpfs_opts o;
-	struct fuse_extra x = { 0 };
+	struct fuse_extra x = {0};
 	struct auth *auth = NULL;
 	struct arm_client *arm = NULL;
 	struct arm_location *locs = NULL;
@@ -153,7 +149,8 @@ int main(int argc, char **argv)
 		/* Absolute, so that unmounting works after fuse_daemonize's chdir("/"). */
 		mnt = realpath(o.mountpoint, NULL);
 		if (!mnt) {
-			fprintf(stderr, "rpfs: mount point %s: %s\n", o.mountpoint, strerror(errno));
+			fprintf(stderr, "rpfs: mount point %s: %s\n", o.mountpoint,
+				strerror(errno));
 			goto out;
 		}
 	}
@@ -190,8 +187,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.check) {
-		printf("rpfs: ok: subscription %s, %zu locations, credential %s\n",
-		       o.subscription, nlocs, auth_source_name(auth));
+		printf("rpfs: ok: subscription %s, %zu locations, credential %s\n", o.subscription,
+		       nlocs, auth_source_name(auth));
 		ret = 0;
 		goto out;
 	}
@@ -265,7 +262,7 @@ int main(int argc, char **argv)
 	if (x.single) {
 		rc = fuse_session_loop(se);
 	} else {
-		struct fuse_loop_config lc = { .clone_fd = 0, .max_idle_threads = 10 };
+		struct fuse_loop_config lc = {.clone_fd = 0, .max_idle_threads = 10};
 
 		rc = fuse_session_loop_mt(se, &lc);
 	}

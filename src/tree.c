@@ -46,12 +46,32 @@ enum nkind { N_ROOT, N_REGION, N_RG, N_RPC, N_RP };
 enum {
 	S_DIR = 0,
 	/* root */
-	S_RPFS = 1, S_STATS, S_AUTH, S_CONFIG, S_ERRORS, S_OPS, S_COPIES, S_FLUSH,
+	S_RPFS = 1,
+	S_STATS,
+	S_AUTH,
+	S_CONFIG,
+	S_ERRORS,
+	S_OPS,
+	S_COPIES,
+	S_FLUSH,
 	/* collection */
-	S_C_JSON = 1, S_C_ID, S_C_STATE, S_C_SOURCE, S_C_ORIGIN, S_C_TAGS,
+	S_C_JSON = 1,
+	S_C_ID,
+	S_C_STATE,
+	S_C_SOURCE,
+	S_C_ORIGIN,
+	S_C_TAGS,
 	/* restore point */
-	S_P_JSON = 1, S_P_ID, S_P_STATE, S_P_CONS, S_P_CREATED, S_P_SOURCE, S_P_ORIGIN,
-	S_P_PROGRESS, S_P_ERROR, S_P_DISKS,
+	S_P_JSON = 1,
+	S_P_ID,
+	S_P_STATE,
+	S_P_CONS,
+	S_P_CREATED,
+	S_P_SOURCE,
+	S_P_ORIGIN,
+	S_P_PROGRESS,
+	S_P_ERROR,
+	S_P_DISKS,
 	S_P_DISK0 = 16,
 	S_MAX = 128
 };
@@ -63,7 +83,7 @@ struct tnode {
 	uint32_t idx;
 	uint8_t kind;
 	uint32_t listed_at; /* seconds since mount (+1) when the kernel got a listing */
-	uint32_t aux;       /* restore point: length of the last progress content */
+	uint32_t aux;	    /* restore point: length of the last progress content */
 	char name[];
 };
 
@@ -88,19 +108,26 @@ struct fixed_name {
 };
 
 static const struct fixed_name rpfs_files[] = {
-	{ S_STATS, "stats" }, { S_AUTH, "auth" }, { S_CONFIG, "config" }, { S_ERRORS, "errors" },
-	{ S_OPS, "ops" }, { S_COPIES, "copies" }, { S_FLUSH, "flush" }, { 0, NULL }
-};
-static const struct fixed_name coll_files[] = {
-	{ S_C_JSON, "collection.json" }, { S_C_ID, "id" }, { S_C_STATE, "state" },
-	{ S_C_SOURCE, "source" }, { S_C_ORIGIN, "origin" }, { S_C_TAGS, "tags" }, { 0, NULL }
-};
-static const struct fixed_name point_files[] = {
-	{ S_P_JSON, "restorepoint.json" }, { S_P_ID, "id" }, { S_P_STATE, "state" },
-	{ S_P_CONS, "consistency" }, { S_P_CREATED, "created" }, { S_P_SOURCE, "source" },
-	{ S_P_ORIGIN, "origin" }, { S_P_PROGRESS, "progress" }, { S_P_ERROR, "error" },
-	{ S_P_DISKS, "disks" }, { 0, NULL }
-};
+    {S_STATS, "stats"}, {S_AUTH, "auth"},     {S_CONFIG, "config"}, {S_ERRORS, "errors"},
+    {S_OPS, "ops"},	{S_COPIES, "copies"}, {S_FLUSH, "flush"},   {0, NULL}};
+static const struct fixed_name coll_files[] = {{S_C_JSON, "collection.json"},
+					       {S_C_ID, "id"},
+					       {S_C_STATE, "state"},
+					       {S_C_SOURCE, "source"},
+					       {S_C_ORIGIN, "origin"},
+					       {S_C_TAGS, "tags"},
+					       {0, NULL}};
+static const struct fixed_name point_files[] = {{S_P_JSON, "restorepoint.json"},
+						{S_P_ID, "id"},
+						{S_P_STATE, "state"},
+						{S_P_CONS, "consistency"},
+						{S_P_CREATED, "created"},
+						{S_P_SOURCE, "source"},
+						{S_P_ORIGIN, "origin"},
+						{S_P_PROGRESS, "progress"},
+						{S_P_ERROR, "error"},
+						{S_P_DISKS, "disks"},
+						{0, NULL}};
 
 /* ---- inode numbers ---------------------------------------------------- */
 
@@ -336,8 +363,7 @@ static int is_location(struct tree *t, const char *name)
 }
 
 /* Where a collection id points in the list: its location, or NULL. */
-static const char *location_of_rpc(const struct cache_val *list, const char *rg,
-				   const char *name)
+static const char *location_of_rpc(const struct cache_val *list, const char *rg, const char *name)
 {
 	const struct arm_rpc *r = cache_list_find(list, rg, name);
 
@@ -350,9 +376,9 @@ enum dmode { D_FETCH, D_CACHED };
 
 /* What a collection or point node stands for (references held). */
 struct dctx {
-	struct cache_val *list;     /* may be NULL */
-	struct cache_val *coll;     /* expanded collection, may be NULL */
-	const struct arm_rpc *rpc;  /* coll's, else the list's */
+	struct cache_val *list;	   /* may be NULL */
+	struct cache_val *coll;	   /* expanded collection, may be NULL */
+	const struct arm_rpc *rpc; /* coll's, else the list's */
 	const struct arm_rp *rp;
 };
 
@@ -466,7 +492,8 @@ static time_t rpc_mtime(struct tree *t, const struct dctx *d)
 
 	if (d->coll && d->coll->rpc)
 		for (size_t i = 0; i < d->coll->rpc->npoints; i++)
-			if (tree_parse_time(d->coll->rpc->points[i].time_created, &x) == 0 && x > best)
+			if (tree_parse_time(d->coll->rpc->points[i].time_created, &x) == 0 &&
+			    x > best)
 				best = x;
 	return best ? best : t->mount_time;
 }
@@ -904,8 +931,7 @@ static int lookup_region(struct tree *t, const char *name, struct tree_attr *out
 }
 
 /* Look up a resource group in a region: listed ones, else the RG API. */
-static int lookup_rg(struct tree *t, struct tnode *region, const char *name,
-		     struct tree_attr *out)
+static int lookup_rg(struct tree *t, struct tnode *region, const char *name, struct tree_attr *out)
 {
 	struct cache_val *list = NULL, *rgv = NULL;
 	const char *spelled = NULL;
@@ -948,8 +974,7 @@ out:
 }
 
 /* Look up a collection in a resource group of a region. */
-static int lookup_rpc(struct tree *t, struct tnode *rgn, const char *name,
-		      struct tree_attr *out)
+static int lookup_rpc(struct tree *t, struct tnode *rgn, const char *name, struct tree_attr *out)
 {
 	struct cache_val *list = NULL;
 	const struct arm_rpc *r;
@@ -1280,7 +1305,7 @@ int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent *
 {
 	int slot, rc;
 	struct tnode *node = node_of(t, ino, &slot);
-	struct dlist l = { 0 };
+	struct dlist l = {0};
 	enum dmode m = refresh ? D_FETCH : D_CACHED;
 	struct tree_attr a;
 
@@ -1309,7 +1334,8 @@ int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent *
 		rc = slot == S_DIR ? list_rpc(t, node, m, &l) : -ENOTDIR;
 		break;
 	case N_RP:
-		rc = (slot == S_DIR || slot == S_P_DISKS) ? list_rp(t, node, slot, m, &l) : -ENOTDIR;
+		rc =
+		    (slot == S_DIR || slot == S_P_DISKS) ? list_rp(t, node, slot, m, &l) : -ENOTDIR;
 		break;
 	default:
 		rc = -ENOENT;
@@ -1546,8 +1572,7 @@ void tree_expire(struct tree *t)
 }
 
 /* The node for path region/rg/name if it exists.  Lock held. */
-static struct tnode *find_path(struct tree *t, const char *region, const char *rg,
-			       const char *name)
+static struct tnode *find_path(struct tree *t, const char *region, const char *rg, const char *name)
 {
 	struct tnode *n = t->root;
 

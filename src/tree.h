@@ -33,12 +33,12 @@ enum tree_type { TREE_DIR, TREE_REG, TREE_LNK };
 struct tree_attr {
 	uint64_t ino;
 	enum tree_type type;
-	unsigned perm;      /* permission bits */
+	unsigned perm; /* permission bits */
 	uint64_t size;
 	time_t mtime;
 	unsigned nlink;
-	double attr_ttl;    /* how long the kernel may keep these attributes */
-	double entry_ttl;   /* how long the kernel may keep the name (also for -ENOENT) */
+	double attr_ttl;  /* how long the kernel may keep these attributes */
+	double entry_ttl; /* how long the kernel may keep the name (also for -ENOENT) */
 };
 
 struct tree_dirent {
@@ -51,10 +51,10 @@ struct tree_cfg {
 	/* Physical locations from start-up: owned by the tree afterwards. */
 	struct arm_location *locations;
 	size_t nlocations;
-	const char *config_text;                 /* .rpfs/config (copied) */
+	const char *config_text;		 /* .rpfs/config (copied) */
 	int (*auth_text)(void *arg, char **out); /* .rpfs/auth, may be NULL */
 	void *auth_arg;
-	int ro;                                  /* mutations give EROFS, else EPERM */
+	int ro; /* mutations give EROFS, else EPERM */
 };
 
 /* How the tree tells the FUSE layer what the kernel must drop.  Called
@@ -69,8 +69,8 @@ struct tree_notify {
 struct tree_file {
 	char *buf;
 	size_t len;
-	int direct_io;   /* content changes without notice: bypass the page cache */
-	int control;     /* .rpfs/flush: writes act */
+	int direct_io; /* content changes without notice: bypass the page cache */
+	int control;   /* .rpfs/flush: writes act */
 };
 
 int tree_new(struct cache *c, struct tree_cfg *cfg, struct tree **out);

@@ -21,12 +21,12 @@
 
 static int failures;
 
-#define CHECK(cond)                                                                     \
-	do {                                                                            \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++;                                                     \
-		}                                                                       \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
+			failures++;                                                                \
+		}                                                                                  \
 	} while (0)
 
 /* ---- fake backend ------------------------------------------------------ */
@@ -34,13 +34,13 @@ static int failures;
 struct fake {
 	pthread_mutex_t lock;
 	int n_list, n_coll, n_rp, n_rg;
-	int fail;          /* errno returned by every call when set */
-	int delay_ms;      /* each call sleeps */
-	int extra_point;   /* add a point "rp-new" to web01-rpc */
-	int progress;      /* completion percent of the copy */
+	int fail;	 /* errno returned by every call when set */
+	int delay_ms;	 /* each call sleeps */
+	int extra_point; /* add a point "rp-new" to web01-rpc */
+	int progress;	 /* completion percent of the copy */
 };
 
-static struct fake fk = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static struct fake fk = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static char *xs(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* malloc'ed printf. */
@@ -62,7 +62,8 @@ static struct arm_rpc *mk_rpc(const char *rg, const char *name, const char *loc,
 	struct arm_rpc *r = calloc(1, sizeof(*r));
 
 	r->id = xs("/subscriptions/" SUB "/resourceGroups/%s/providers/Microsoft.Compute/"
-		   "restorePointCollections/%s", rg, name);
+		   "restorePointCollections/%s",
+		   rg, name);
 	r->name = strdup(name);
 	r->rg = strdup(rg);
 	r->location = strdup(loc);
@@ -102,8 +103,12 @@ static void mk_rp(struct arm_rpc *r, const char *name, const char *state, const 
 	p->disks[0].lun = -1;
 }
 
-#define VM "/subscriptions/" SUB "/resourceGroups/RG1/providers/Microsoft.Compute/virtualMachines/web01"
-#define SRC_RPC "/subscriptions/" SUB "/resourceGroups/RG1/providers/Microsoft.Compute/restorePointCollections/web01-rpc"
+#define VM                                                                                         \
+	"/subscriptions/" SUB                                                                      \
+	"/resourceGroups/RG1/providers/Microsoft.Compute/virtualMachines/web01"
+#define SRC_RPC                                                                                    \
+	"/subscriptions/" SUB                                                                      \
+	"/resourceGroups/RG1/providers/Microsoft.Compute/restorePointCollections/web01-rpc"
 
 /* The collection (rg, name) with its points, or NULL. */
 static struct arm_rpc *model(const char *rg, const char *name)
@@ -119,7 +124,8 @@ static struct arm_rpc *model(const char *rg, const char *name)
 			mk_rp(r, "rp-new", "Creating", "2026-11-26T10:00:00+00:00", NULL);
 	} else if (!strcasecmp(rg, "rg1") && !strcasecmp(name, "web01-dr")) {
 		r = mk_rpc("rg1", "web01-dr", "westus", SRC_RPC);
-		mk_rp(r, "rp-1", "Succeeded", "2026-11-22T10:00:00Z", SRC_RPC "/restorePoints/rp-1");
+		mk_rp(r, "rp-1", "Succeeded", "2026-11-22T10:00:00Z",
+		      SRC_RPC "/restorePoints/rp-1");
 		mk_rp(r, "rp-bad", "Failed", "2026-11-23T10:00:00Z", SRC_RPC "/restorePoints/rp-2");
 	} else if (!strcasecmp(rg, "other") && !strcasecmp(name, "db-rpc")) {
 		r = mk_rpc("other", "db-rpc", "centralus", VM);
@@ -146,8 +152,8 @@ static int enter(int *counter)
 static int be_list(void *arg, struct arm_rpc ***out, size_t *n, unsigned *pages,
 		   struct arm_err *err)
 {
-	const char *const names[][2] = { { "RG1", "web01-rpc" }, { "rg1", "web01-dr" },
-					 { "other", "db-rpc" } };
+	const char *const names[][2] = {
+	    {"RG1", "web01-rpc"}, {"rg1", "web01-dr"}, {"other", "db-rpc"}};
 	int fail = enter(&fk.n_list);
 
 	(void)arg;
@@ -160,7 +166,9 @@ static int be_list(void *arg, struct arm_rpc ***out, size_t *n, unsigned *pages,
 		/* ListAll carries no points. */
 		arm_rpc_free((*out)[i]);
 		(*out)[i] = mk_rpc(names[i][0], names[i][1],
-				   i == 0 ? "eastus" : i == 1 ? "westus" : "centralus",
+				   i == 0   ? "eastus"
+				   : i == 1 ? "westus"
+					    : "centralus",
 				   i == 1 ? SRC_RPC : VM);
 	}
 	*n = 3;
@@ -232,11 +240,17 @@ static struct tree *T;
 /* Make a fresh cache and tree with the given ttl. */
 static void setup(unsigned ttl)
 {
-	struct cache_backend be = { .list_collections = be_list, .get_collection = be_coll,
-				    .get_rp_view = be_rp, .get_rg = be_rg };
-	struct cache_cfg cc = { .subscription = SUB, .ttl = ttl, .neg_ttl = ttl, .busy_ttl = 1,
-				.max_conns = 4, .op_timeout = 5 };
-	struct tree_cfg tc = { .ttl = ttl, .neg_ttl = ttl, .busy_ttl = 1, .config_text = "ttl=60\n" };
+	struct cache_backend be = {.list_collections = be_list,
+				   .get_collection = be_coll,
+				   .get_rp_view = be_rp,
+				   .get_rg = be_rg};
+	struct cache_cfg cc = {.subscription = SUB,
+			       .ttl = ttl,
+			       .neg_ttl = ttl,
+			       .busy_ttl = 1,
+			       .max_conns = 4,
+			       .op_timeout = 5};
+	struct tree_cfg tc = {.ttl = ttl, .neg_ttl = ttl, .busy_ttl = 1, .config_text = "ttl=60\n"};
 
 	tc.nlocations = 2;
 	tc.locations = calloc(2, sizeof(*tc.locations));
@@ -382,8 +396,8 @@ static void test_names(void)
 	CHECK(a.ino == b.ino && a.type == TREE_DIR);
 	CHECK(a.mtime == 1795600800 - 5 * 86400);
 	CHECK(walk("eastus/RG1/web01-rpc", &a) == 0 && a.mtime == 1795600800);
-	CHECK(walk("eastus/RG1/web01-rpc/id", &a) == 0 && walk("eastus/RG1/web01-rpc/id", &b) == 0 &&
-	      a.ino == b.ino && a.type == TREE_REG);
+	CHECK(walk("eastus/RG1/web01-rpc/id", &a) == 0 &&
+	      walk("eastus/RG1/web01-rpc/id", &b) == 0 && a.ino == b.ino && a.type == TREE_REG);
 	CHECK(walk("nowhere", &a) == -ENOENT && a.entry_ttl == 60);
 	CHECK(walk("westus/rg1/web01-rpc", &a) == -ENOENT); /* only under its own region */
 
@@ -411,7 +425,8 @@ static void test_names(void)
 	fk.progress = 40;
 	CHECK(walk("westus/rg1/web01-dr/rp-1/progress", &a) == 0 && a.size == 0);
 	s = cat("westus/rg1/web01-dr/rp-1/progress");
-	CHECK(!strcmp(s, "web01-os 100 Succeeded\nweb01-data0 40 InProgress\ntotal 40 InProgress\n"));
+	CHECK(
+	    !strcmp(s, "web01-os 100 Succeeded\nweb01-data0 40 InProgress\ntotal 40 InProgress\n"));
 	CHECK(walk("westus/rg1/web01-dr/rp-1/progress", &a) == 0 && a.size == strlen(s));
 	free(s);
 	fk.progress = 100;
