@@ -9,6 +9,9 @@ V=api-version=2025-04-01
 S=/subscriptions/$DEMO_SUB
 
 "$ARMSIM" --help | grep -q -- '--empty-pages' || fail "--help does not list --empty-pages"
+for w in 'Seed format' /_armsim/faults /_armsim/mutate /_armsim/reset; do
+	"$ARMSIM" --help | grep -q "$w" || fail "--help does not describe $w"
+done
 "$ARMSIM" --no-such-option >/dev/null 2>&1 && fail "a bad option was accepted"
 # every option of --help is described in the man page
 for o in $("$ARMSIM" --help | sed -n 's/^ *--\([a-z-]*\).*/\1/p'); do
