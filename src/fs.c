@@ -67,7 +67,7 @@ struct fs {
 	struct inval *head, *tail;
 	int busy; /* the thread is sending one */
 	int stop;
-	volatile sig_atomic_t want_flush, want_stats;
+	int want_flush, want_stats; /* set from signal handlers (atomic) */
 };
 
 /* ---- invalidation queue ---------------------------------------------- */
@@ -168,16 +168,14 @@ static void *inval_main(void *arg)
 		if (f->stop)
 			break;
 		pthread_mutex_unlock(&f->lock);
-		if (f->want_flush) {
-			f->want_flush = 0;
+		if (__atomic_exchange_n(&f->want_flush, 0, __ATOMIC_ACQ_REL)) {
 			log_reopen();
 			log_info("SIGHUP: dropping every cached answer");
 			tree_flush(f->t);
 		}
-		if (f->want_stats) {
+		if (__atomic_exchange_n(&f->want_stats, 0, __ATOMIC_ACQ_REL)) {
 			char *s = NULL;
 
-			f->want_stats = 0;
 			if (tree_render_stats(f->t, &s) == 0) {
 				for (char *p = s, *nl; p && *p; p = nl + 1) {
 					nl = strchr(p, '\n');
@@ -201,13 +199,13 @@ static void *inval_main(void *arg)
 /* SIGHUP. */
 void fs_signal_flush(struct fs *f)
 {
-	f->want_flush = 1;
+	__atomic_store_n(&f->want_flush, 1, __ATOMIC_RELEASE);
 }
 
 /* SIGUSR1. */
 void fs_signal_stats(struct fs *f)
 {
-	f->want_stats = 1;
+	__atomic_store_n(&f->want_stats, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- helpers ----------------------------------------------------------- */

@@ -34,17 +34,23 @@ static struct fs *g_fs;
 /* SIGHUP: drop every cached answer and reopen the log. */
 static void on_hup(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	if (g_fs)
 		fs_signal_flush(g_fs);
+	errno = saved;
 }
 
 /* SIGUSR1: write the counters to the log. */
 static void on_usr1(int sig)
 {
+	int saved = errno;
+
 	(void)sig;
 	if (g_fs)
 		fs_signal_stats(g_fs);
+	errno = saved;
 }
 
 /* Options that the low-level API leaves to the file system. */
