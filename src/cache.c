@@ -317,6 +317,27 @@ static double val_ttl(struct cache *c, const struct cache_val *v)
 	return c->cfg.ttl;
 }
 
+/* Drop the parts of a collection's points that only their rendered views
+ * use (memory per cached point is a figure of SPEC §8): the disk fields are
+ * all inside each disk's NAME.json text. */
+static void compact_coll(struct arm_rpc *r)
+{
+	for (size_t i = 0; r && i < r->npoints; i++)
+		for (size_t j = 0; j < r->points[i].ndisks; j++) {
+			struct arm_disk *d = &r->points[i].disks[j];
+
+			if (!d->json)
+				continue;
+			free(d->caching);
+			free(d->storage_type);
+			free(d->disk_id);
+			free(d->disk_rp_id);
+			free(d->encryption_type);
+			d->caching = d->storage_type = d->disk_id = d->disk_rp_id = NULL;
+			d->encryption_type = NULL;
+		}
+}
+
 /* Call the backend (no lock held).  Returns 0 with *out, or an errno. */
 static int backend_fetch(struct cache *c, const struct fetch_req *fr, struct cache_val **out,
 			 struct arm_err *err)
@@ -341,6 +362,8 @@ static int backend_fetch(struct cache *c, const struct fetch_req *fr, struct cac
 		break;
 	case CV_COLL:
 		rc = c->be.get_collection(c->be.arg, fr->rg, fr->name, &v->rpc, err);
+		if (rc == 0)
+			compact_coll(v->rpc);
 		break;
 	case CV_RP:
 		rc = c->be.get_rp_view(c->be.arg, fr->rg, fr->name, fr->rp, &v->rp, err);

@@ -7,7 +7,9 @@
  * immutable and reference-counted: a caller gets its own reference and
  * drops it with cache_put(); a refresh replaces the value in the cache but
  * never changes one a caller holds.  The model structs inside (struct
- * arm_rpc, struct arm_rp) are read-only for callers.
+ * arm_rpc, struct arm_rp) are read-only for callers; in a collection's
+ * points, each disk keeps only its name, lun, size and json (the other
+ * fields are inside the json and are freed to save memory).
  *
  * Thread-safe.  One mutex protects the table; it is never held across a
  * backend call.  Functions return 0 or a negative errno (SPEC §5);

@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fuse_lowlevel.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -132,6 +133,10 @@ int main(int argc, char **argv)
 	enum log_level lvl = LOG_LVL_INFO;
 	int ret = 1, rc, mounted = 0, to_syslog;
 
+	/* Cached answers are allocated by the prefetch threads and kept for
+	 * ttl: one arena per thread would fragment them (memory per cached
+	 * point is a figure of SPEC §8). */
+	mallopt(M_ARENA_MAX, 2);
 	opts_init(&o);
 	if (opts_parse(&o, &args, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rpfs: %s\n", err);
