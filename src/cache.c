@@ -275,11 +275,9 @@ void cache_record_error(struct cache *c, const char *op, const char *path,
 
 	if (!err)
 		err = &none;
-	log_warn("%s %s: %s (HTTP %d%s%s%s%s%s)", op, path, strerror(-rc), err->status,
-		 err->code[0] ? ", " : "", err->code, err->message[0] ? ": " : "", err->message,
-		 err->request_id[0] ? "" : "");
-	if (err->request_id[0])
-		log_warn("%s %s: x-ms-request-id %s", op, path, err->request_id);
+	log_warn("%s %s: %s (HTTP %d%s%s%s%s, x-ms-request-id %s)", op, path, strerror(-rc),
+		 err->status, err->code[0] ? ", " : "", err->code, err->message[0] ? ": " : "",
+		 err->message, err->request_id[0] ? err->request_id : "-");
 	pthread_mutex_lock(&c->lock);
 	r = &c->ring[c->ring_next];
 	r->t = time(NULL);
