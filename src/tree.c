@@ -20,6 +20,12 @@
  *    rpfs invalidates them: tree_expire() drops those older than ttl, and
  *    the cache listener drops those whose content changed.
  *
+ *  - Extending it (mutations): a new kind of directory is a value of enum
+ *    nkind plus its cases in attr_of(), tree_lookup() and tree_readdir();
+ *    a directory that exists only in this mount (a pending collection or
+ *    point) can be a node whose data comes from the node itself instead of
+ *    the cache; fs.c only needs a tree_* function per FUSE request.
+ *
  * Lock order: t->lock (rwlock over the node table and node fields), then
  * whatever the notify callbacks take.  t->lock is never held across a
  * cache call.
