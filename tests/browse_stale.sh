@@ -6,7 +6,7 @@
 . "$TESTS_SRCDIR/fs_lib.sh"
 
 start_armsim --demo
-mount_rpfs -o ttl=2,neg_ttl=1,busy_ttl=1
+mount_rpfs -o ttl=3,neg_ttl=1,busy_ttl=1
 C=$MNT/eastus/rg-prod/rpc-vm-web-01
 CID=$(cat "$C/id") || fail "cannot read the collection id"
 ls "$C" >/dev/null || fail "ls"
@@ -15,14 +15,14 @@ sim POST /_armsim/mutate "{\"op\":\"add_point\",\"collection\":\"$CID\",\"name\"
 	fail "mutate add_point"
 ls "$C" | grep -q rp-oob-1 && fail "a new point is seen before ttl"
 test -d "$C/rp-oob-1" && fail "a new point is found before ttl"
-sleep 3
+sleep 5
 ls "$C" | grep -q rp-oob-1 || fail "a new point is not listed after ttl"
 test -d "$C/rp-oob-1" || fail "a new point is not found after ttl"
 
 old=$(ls "$C" | grep '^rp-2026' | head -1)
 sim POST /_armsim/mutate "{\"op\":\"remove_point\",\"id\":\"$CID/restorePoints/$old\"}" >/dev/null ||
 	fail "mutate remove_point"
-sleep 3
+sleep 5
 ls "$C" | grep -q "$old" && fail "a removed point is still listed after ttl"
 test -e "$C/$old" && fail "a removed point is still found after ttl"
 
