@@ -20,6 +20,7 @@
 #include "http.h"
 
 #define MSI_PROBE_CONNECT_MS 600
+#define MSI_PROBE_TOTAL_MS 3000
 
 /* Ask IMDS for a token. */
 static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
@@ -46,7 +47,8 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 	req.url = url;
 	req.extra_header = "Metadata: true";
 	req.no_proxy = 1;
-	req.timeout_ms = cfg->timeout_ms;
+	/* A probe must not hang on something that accepts and never answers. */
+	req.timeout_ms = s->probe && cfg->timeout_ms > MSI_PROBE_TOTAL_MS ? MSI_PROBE_TOTAL_MS : cfg->timeout_ms;
 	req.connect_timeout_ms = s->probe ? MSI_PROBE_CONNECT_MS : 0;
 	req.op = "IMDS";
 	for (attempt = 0;; attempt++) {
