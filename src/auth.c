@@ -464,6 +464,8 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 			a->token = t;
 			a->cur = used_src;
 			a->used = 1;
+			/* Found: no longer a probe (full timeouts from now on). */
+			a->src[used_src]->probe = 0;
 			a->gen++;
 			a->fetched_ms = now;
 			a->exp = exp ? exp : (time_t)(now / 1000 + 3600);
