@@ -485,6 +485,7 @@ static int arm_do(struct arm_client *c, enum arm_op op, const char *method, cons
 				err->status = 0;
 				snprintf(err->message, sizeof(err->message), "credential: %s", reason);
 			}
+			http_resp_clear(resp);
 			goto out;
 		}
 		force = 0;
@@ -519,8 +520,10 @@ static int arm_do(struct arm_client *c, enum arm_op op, const char *method, cons
 			c->st.remaining_deletes = resp->rl_deletes;
 		pthread_mutex_unlock(&c->lock);
 
-		if (rc == -ENOMEM)
+		if (rc == -ENOMEM) {
+			http_resp_clear(resp);
 			goto out;
+		}
 		if (!rc && resp->status >= 200 && resp->status < 300) {
 			/* A broken body is as bad as no answer: retry it too. */
 			if (!resp->len || armj_valid(resp->body, resp->len) == 0) {
