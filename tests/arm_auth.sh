@@ -55,6 +55,14 @@ PATH="$WORKDIR/bin:$PATH" nodrv -a cli token || fail "cli token: $OUT"
 case $OUT in *"source=cli tenant=cli-tenant "*) ;; *) fail "cli: $OUT" ;; esac
 expect_eq "az arguments" "account get-access-token --resource $ARMSIM_URL/ -o json" "$(tr '\n' ' ' <"$WORKDIR/az.args" | sed 's/ $//')"
 
+# A token ARM refuses: one refresh (the file re-read), one retry, EACCES.
+printf 'not-a-valid-token\n' >"$WORKDIR/bad"
+curl -sS -f -X DELETE "$ARMSIM_URL/_armsim/log" >/dev/null
+OUT=$("$ARMDRV" -e "$ARMSIM_URL" -s "$DEMO_SUB" -t "$WORKDIR/bad" locations 2>>"$WORKDIR/drv.err")
+case $OUT in *"errno=EACCES status=401 "*) ;; *) fail "refused token: $OUT" ;; esac
+n=$(simlog 'select(.auth=="invalid")' | wc -l)
+expect_eq "requests with a refused token (first + after refresh)" 2 "$n"
+
 # token_file rewritten mid-run: start with an issued token, switch the
 # file to the fixed token, then expire every issued token on armsim's clock.
 # Calls keep working only if the file was re-read.
@@ -62,6 +70,7 @@ tok=$(curl -sS -f -X POST --data "grant_type=client_credentials&client_id=rpfs-a
 	"$ARMSIM_URL/t/oauth2/v2.0/token" | jq -r .access_token)
 [ -n "$tok" ] && [ "$tok" != null ] || fail "could not get a token from armsim"
 printf '%s\n' "$tok" >"$WORKDIR/tf"
+curl -sS -f -X DELETE "$ARMSIM_URL/_armsim/log" >/dev/null
 "$ARMDRV" -e "$ARMSIM_URL" -s "$DEMO_SUB" -t "$WORKDIR/tf" -R 0 loop 5 2 >"$WORKDIR/loop.out" 2>>"$WORKDIR/drv.err" &
 loop=$!
 sleep 1.5
