@@ -580,35 +580,35 @@ static char *render_tags(const struct arm_rpc *r)
 /* progress: one line per disk, then the total (minimum over disks). */
 static char *render_progress(const struct arm_rp *p)
 {
-	size_t len = 64;
 	int min = 100;
 	const char *st = NULL;
-	char *s, *q;
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
 
-	for (size_t i = 0; i < p->nprogress; i++)
-		len += strlen(p->progress[i].name ? p->progress[i].name : "") +
-		       strlen(p->progress[i].status ? p->progress[i].status : "") + 16;
-	s = malloc(len + 64);
-	if (!s)
+	if (!f)
 		return NULL;
-	q = s;
 	for (size_t i = 0; i < p->nprogress; i++) {
 		const struct arm_disk_progress *d = &p->progress[i];
 		const char *ds = d->status ? d->status : "Unknown";
 
-		q += sprintf(q, "%s %d %s\n", d->name ? d->name : "disk", d->percent, ds);
-		if (d->percent < min || !st || (d->percent == min && strcasecmp(ds, "Succeeded"))) {
-			if (d->percent <= min)
-				st = ds;
-			if (d->percent < min)
-				min = d->percent;
-		}
-		if (!strcasecmp(ds, "Failed"))
-			st = "Failed";
+		fprintf(f, "%s %d %s\n", d->name ? d->name : "disk", d->percent, ds);
+		/* The total shows the status of the least advanced disk. */
+		if (!st || d->percent < min || (d->percent == min && strcasecmp(ds, "Succeeded")))
+			st = ds;
+		if (d->percent < min)
+			min = d->percent;
 	}
+	for (size_t i = 0; i < p->nprogress; i++)
+		if (p->progress[i].status && !strcasecmp(p->progress[i].status, "Failed"))
+			st = "Failed";
 	if (!p->nprogress)
 		min = 0;
-	sprintf(q, "total %d %s\n", min, st ? st : (p->state ? p->state : "Unknown"));
+	fprintf(f, "total %d %s\n", min, st ? st : (p->state ? p->state : "Unknown"));
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
