@@ -847,8 +847,8 @@ int cache_new(const struct cache_backend *be, const struct cache_cfg *cfg, struc
 	return 0;
 }
 
-/* Stop the prefetch pool, then free every entry. */
-void cache_free(struct cache *c)
+/* Stop the prefetch pool: waits for the requests in flight (idempotent). */
+void cache_stop(struct cache *c)
 {
 	struct pf_job *j, *next;
 
@@ -860,13 +860,24 @@ void cache_free(struct cache *c)
 	pthread_mutex_unlock(&c->lock);
 	for (size_t i = 0; i < c->nthreads; i++)
 		pthread_join(c->threads[i], NULL);
+	c->nthreads = 0;
 	free(c->threads);
+	c->threads = NULL;
 	for (j = c->q_head; j; j = next) {
 		next = j->next;
 		free(j->rg);
 		free(j->name);
 		free(j);
 	}
+	c->q_head = c->q_tail = NULL;
+}
+
+/* Stop the prefetch pool, then free every entry. */
+void cache_free(struct cache *c)
+{
+	if (!c)
+		return;
+	cache_stop(c);
 	for (size_t i = 0; i < c->nbuckets; i++) {
 		struct centry *e = c->buckets[i], *enext;
 

@@ -80,6 +80,9 @@ typedef void (*cache_change_fn)(void *arg, const struct cache_val *oldv,
 				const struct cache_val *newv);
 
 int cache_new(const struct cache_backend *be, const struct cache_cfg *cfg, struct cache **out);
+/* Stop the prefetch threads, waiting for their requests (idempotent);
+ * call it before freeing what the listener uses. */
+void cache_stop(struct cache *c);
 /* Stops the prefetch threads (waits for their requests) and frees. */
 void cache_free(struct cache *c);
 void cache_set_listener(struct cache *c, cache_change_fn fn, void *arg);

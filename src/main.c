@@ -292,6 +292,7 @@ out:
 		g_fs = NULL;
 		fuse_session_destroy(se);
 	}
+	cache_stop(cache); /* no prefetch may report to the tree once it is gone */
 	fs_free(fs);
 	tree_free(tree);
 	cache_free(cache);

@@ -266,6 +266,7 @@ static void setup(unsigned ttl)
 
 static void teardown(void)
 {
+	cache_stop(C);
 	tree_free(T);
 	cache_free(C);
 }
