@@ -249,4 +249,10 @@ const char *arm_lro_resource(const struct arm_lro *lro);
 enum arm_lro_style { ARM_LRO_ASYNC, ARM_LRO_LOCATION, ARM_LRO_STATE };
 int arm_lro_restrict(struct arm_lro *lro, enum arm_lro_style style);
 
+/* The Azure CLI's default subscription (azureProfile.json in
+ * $AZURE_CONFIG_DIR or ~/.azure).  0, -ENOENT, -EIO, -ENOMEM; caller frees. */
+int arm_az_default_subscription(char **out);
+/* "libcurl X\njson-c Y" into buf, for --version. */
+void arm_lib_versions(char *buf, size_t len);
+
 #endif

@@ -946,3 +946,41 @@ char *armj_body_patch_tags(const struct arm_tag *tags, size_t ntags)
 	json_object_object_add(o, "tags", armj_tags(tags, ntags));
 	return armj_render(o);
 }
+
+/* The Azure CLI's default subscription from the text of azureProfile.json
+ * (which the CLI writes with a UTF-8 byte order mark). */
+int armj_az_default_subscription(const char *body, size_t len, char **out)
+{
+	json_object *o, *subs;
+	int rc = -ENOENT;
+
+	*out = NULL;
+	if (len >= 3 && !memcmp(body, "\xef\xbb\xbf", 3)) {
+		body += 3;
+		len -= 3;
+	}
+	if (armj_load(body, len, &o) < 0)
+		return -EIO;
+	if (json_object_object_get_ex(o, "subscriptions", &subs) &&
+	    json_object_is_type(subs, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(subs); i++) {
+			json_object *s = json_object_array_get_idx(subs, i), *d, *id;
+
+			if (json_object_object_get_ex(s, "isDefault", &d) &&
+			    json_object_get_boolean(d) && json_object_object_get_ex(s, "id", &id) &&
+			    json_object_is_type(id, json_type_string)) {
+				*out = strdup(json_object_get_string(id));
+				rc = *out ? 0 : -ENOMEM;
+				break;
+			}
+		}
+	}
+	json_object_put(o);
+	return rc;
+}
+
+/* The json-c version, for rpfs --version. */
+const char *armj_version(void)
+{
+	return json_c_version();
+}

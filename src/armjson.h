@@ -70,4 +70,10 @@ char *armj_body_patch_tags(const struct arm_tag *tags, size_t ntags);
  * trailing "_GUID".  Caller frees; NULL on allocation failure. */
 char *armj_disk_name_from_drp_id(const char *id);
 
+/* The default subscription ("isDefault": true) of the Azure CLI's
+ * azureProfile.json text.  0, -ENOENT (none marked), -EIO, -ENOMEM. */
+int armj_az_default_subscription(const char *body, size_t len, char **out);
+/* json-c's version string (static). */
+const char *armj_version(void);
+
 #endif

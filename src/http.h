@@ -81,4 +81,7 @@ void http_guid(char out[37]);
 /* Global init (curl_global_init), idempotent; called by http_new. */
 void http_global_init(void);
 
+/* libcurl's version string (static), for --version. */
+const char *http_version(void);
+
 #endif
