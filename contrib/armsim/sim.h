@@ -166,6 +166,12 @@ struct sim_fault {
 	long count; /* -1 = unlimited */
 	double probability;
 	uint64_t rng;
+	/* kind "body": the literal answer (repeated), with extra headers */
+	char *body;
+	size_t body_len;
+	long repeat;
+	char *hdr_name[4], *hdr_value[4];
+	int nhdr;
 };
 
 struct sim_bucket {
@@ -346,11 +352,13 @@ struct sim_fault_hit {
 	char code[64];
 	int retry_after;
 	int latency_ms;
+	int rule_id; /* the rule that fired (kind "body" reads it again) */
 };
 void sim_fault_match(const struct sim_req *q, struct sim_fault_hit *hits, int *nhits, int max);
 int sim_fault_add(json_object *spec, char *err, size_t errn);
 json_object *sim_fault_list(void);
 void sim_fault_clear(void);
+int sim_fault_body(int rule_id, struct sim_resp *r);
 int sim_throttle_take(const char *method, struct sim_resp *r);
 
 /* sim_seed.c */

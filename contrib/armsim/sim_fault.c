@@ -14,7 +14,11 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *kinds[] = {"status", "reset", "truncate", "malformed", "latency", "throttle"};
+static const char *kinds[] = {"status",  "reset",    "truncate", "malformed",
+			      "latency", "throttle", "body"};
+
+/* Bound on the answer a "body" rule makes (literal times repeat). */
+#define SIM_FAULT_BODY_MAX (64L << 20)
 
 /* A string field of o, or NULL. */
 static const char *jget_str(json_object *o, const char *k)
@@ -81,7 +85,7 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 	if (!ok) {
 		snprintf(
 		    err, errn,
-		    "kind must be one of status, reset, truncate, malformed, latency, throttle");
+		    "kind must be one of status, reset, truncate, malformed, latency, throttle, body");
 		return -22;
 	}
 	json_object *match = NULL;
@@ -101,6 +105,48 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 	}
 	if (!strcmp(kind, "throttle") && !jget_str(spec, "code"))
 		status = 429;
+	double repeat = 1;
+	const char *lit = jget_str(spec, "body"), *hex = jget_str(spec, "body_hex");
+	json_object *hdrs = NULL;
+	json_object_object_get_ex(spec, "headers", &hdrs);
+	if (!strcmp(kind, "body")) {
+		double st = 0;
+		if (jget_num(spec, "status", &st) == 0)
+			status = 200;
+		if (!lit == !hex) {
+			snprintf(err, errn, "kind body needs one of body (a string) or body_hex");
+			return -22;
+		}
+		if (hex && strspn(hex, "0123456789abcdefABCDEF") != strlen(hex)) {
+			snprintf(err, errn, "body_hex must be an even number of hex digits");
+			return -22;
+		}
+		if (hex && strlen(hex) % 2) {
+			snprintf(err, errn, "body_hex must be an even number of hex digits");
+			return -22;
+		}
+		if (jget_num(spec, "repeat", &repeat) < 0 || repeat < 1 ||
+		    repeat * (double)(lit ? strlen(lit) : strlen(hex) / 2) > SIM_FAULT_BODY_MAX) {
+			snprintf(err, errn, "repeat must be a number >= 1 and the body at most %ld bytes",
+				 SIM_FAULT_BODY_MAX);
+			return -22;
+		}
+		if (hdrs && (!json_object_is_type(hdrs, json_type_object) ||
+			     json_object_object_length(hdrs) > 4)) {
+			snprintf(err, errn, "headers must be an object of at most 4 strings");
+			return -22;
+		}
+		if (hdrs) {
+			json_object_object_foreach(hdrs, hk, hv)
+			{
+				if (!json_object_is_type(hv, json_type_string) || strpbrk(hk, "\r\n:") ||
+				    strpbrk(json_object_get_string(hv), "\r\n")) {
+					snprintf(err, errn, "header %s must be a one-line string", hk);
+					return -22;
+				}
+			}
+		}
+	}
 	if (status < 100 || status > 599 || prob < 0 || prob > 1 || lat < 0 || lat > 600000 ||
 	    retry < 0) {
 		snprintf(err, errn, "a number is out of range");
@@ -121,6 +167,31 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 	f->count = (long)count;
 	f->probability = prob;
 	f->rng = (uint64_t)seed * 0x9e3779b97f4a7c15ULL + 1;
+	if (!strcmp(kind, "body")) {
+		f->repeat = (long)repeat;
+		if (lit) {
+			f->body = sim_xstrdup(lit);
+			f->body_len = strlen(lit);
+		} else {
+			f->body_len = strlen(hex) / 2;
+			f->body = malloc(f->body_len + 1);
+			if (!f->body)
+				abort();
+			for (size_t i = 0; i < f->body_len; i++) {
+				unsigned v;
+				sscanf(hex + 2 * i, "%2x", &v);
+				f->body[i] = (char)v;
+			}
+		}
+		if (hdrs) {
+			json_object_object_foreach(hdrs, hk, hv)
+			{
+				f->hdr_name[f->nhdr] = sim_xstrdup(hk);
+				f->hdr_value[f->nhdr] = sim_xstrdup(json_object_get_string(hv));
+				f->nhdr++;
+			}
+		}
+	}
 	return f->id;
 }
 
@@ -146,6 +217,10 @@ json_object *sim_fault_list(void)
 		json_object_object_add(o, "latency_ms", json_object_new_int(f->latency_ms));
 		json_object_object_add(o, "count", json_object_new_int64(f->count));
 		json_object_object_add(o, "probability", json_object_new_double(f->probability));
+		if (f->body) {
+			json_object_object_add(o, "body_len", json_object_new_int64((int64_t)f->body_len));
+			json_object_object_add(o, "repeat", json_object_new_int64(f->repeat));
+		}
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -159,8 +234,39 @@ void sim_fault_clear(void)
 		free(sim_g.faults[i].prefix);
 		free(sim_g.faults[i].method);
 		free(sim_g.faults[i].code);
+		free(sim_g.faults[i].body);
+		for (int k = 0; k < sim_g.faults[i].nhdr; k++) {
+			free(sim_g.faults[i].hdr_name[k]);
+			free(sim_g.faults[i].hdr_value[k]);
+		}
 	}
 	sim_g.nfaults = 0;
+}
+
+/* The answer of a "body" rule: its status, literal body repeated, headers.
+ * Returns 0, or -2 when the rule is gone (cleared since it fired). */
+int sim_fault_body(int rule_id, struct sim_resp *r)
+{
+	const struct sim_fault *f = NULL;
+	for (int i = 0; i < sim_g.nfaults; i++)
+		if (sim_g.faults[i].id == rule_id && sim_g.faults[i].body)
+			f = &sim_g.faults[i];
+	if (!f)
+		return -2;
+	size_t len = f->body_len * (size_t)f->repeat;
+	char *b = malloc(len + 1);
+	if (!b)
+		abort();
+	for (long k = 0; k < f->repeat; k++)
+		memcpy(b + (size_t)k * f->body_len, f->body, f->body_len);
+	b[len] = 0;
+	free(r->body);
+	r->body = b;
+	r->len = len;
+	r->status = f->status;
+	for (int k = 0; k < f->nhdr; k++)
+		sim_resp_header(r, f->hdr_name[k], f->hdr_value[k]);
+	return 0;
 }
 
 /* The rules that fire for this request (each consumes one of its count). */
@@ -194,6 +300,7 @@ void sim_fault_match(const struct sim_req *q, struct sim_fault_hit *hits, int *n
 		snprintf(h->code, sizeof h->code, "%s", f->code);
 		h->retry_after = f->retry_after;
 		h->latency_ms = f->latency_ms;
+		h->rule_id = f->id;
 	}
 }
 

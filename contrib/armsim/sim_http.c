@@ -326,7 +326,9 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 	if (pre && !strcmp(pre->kind, "reset")) {
 		r->reset = 1;
 		r->status = 0;
-	} else if (pre) {
+	} else if (pre && !strcmp(pre->kind, "body") && !sim_fault_body(pre->rule_id, r)) {
+		/* the rule's literal answer */
+	} else if (pre && strcmp(pre->kind, "body")) {
 		sim_resp_error(r, pre->status, pre->code, "Injected fault: %s %d %s.", pre->kind,
 			       pre->status, pre->code);
 		if (!strcmp(pre->kind, "throttle") || pre->status == 429 || pre->status == 503) {
