@@ -647,6 +647,18 @@ static char *arm_next_url(struct arm_client *c, const char *next, const char *ap
 
 typedef int (*arm_page_fn)(const char *body, size_t len, void *ctx, char **next);
 
+/* How many recent page URLs a listing remembers to catch a nextLink loop. */
+#define ARM_LOOP_RING 16
+
+/* FNV-1a hash of a string (page URLs seen while paging). */
+static uint64_t arm_hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
 /* GET url and every nextLink after it, handing each page to fn. */
 static int arm_paged(struct arm_client *c, enum arm_op op, char *url, const char *api,
 		     arm_page_fn fn, void *ctx, unsigned *pages, struct arm_err *err)
@@ -656,6 +668,7 @@ static int arm_paged(struct arm_client *c, enum arm_op op, char *url, const char
 	unsigned np = 0;
 	char *next = NULL;
 	int rc = 0;
+	uint64_t seen[ARM_LOOP_RING] = {0};
 
 	while (url) {
 		if (np >= ARM_MAX_PAGES) {
@@ -682,6 +695,7 @@ static int arm_paged(struct arm_client *c, enum arm_op op, char *url, const char
 			break;
 		}
 		http_resp_clear(&resp);
+		seen[(np - 1) % ARM_LOOP_RING] = arm_hash_str(url);
 		free(url);
 		url = NULL;
 		if (next) {
@@ -692,6 +706,19 @@ static int arm_paged(struct arm_client *c, enum arm_op op, char *url, const char
 					snprintf(err->message, sizeof(err->message), "nextLink to another host refused");
 				break;
 			}
+			uint64_t h = arm_hash_str(url);
+			for (unsigned k = 0; k < ARM_LOOP_RING && k < np; k++) {
+				if (seen[k] != h)
+					continue;
+				log_err("arm: %s: nextLink of page %u leads back to an earlier page, giving up",
+					arm_op_name(op), np);
+				if (err)
+					snprintf(err->message, sizeof(err->message), "nextLink loop");
+				rc = -EIO;
+				break;
+			}
+			if (rc)
+				break;
 		}
 	}
 	free(url);

@@ -350,8 +350,9 @@ static int http_origin(const char *url, char *scheme, size_t sl, char *host, siz
 	    curl_url_get(u, CURLUPART_HOST, &hst, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
 		goto out;
-	snprintf(scheme, sl, "%s", s);
-	snprintf(host, hl, "%s", hst);
+	/* a part that does not fit is refused: a cut host could match another */
+	if ((size_t)snprintf(scheme, sl, "%s", s) >= sl || (size_t)snprintf(host, hl, "%s", hst) >= hl)
+		goto out;
 	for (i = 0; scheme[i]; i++)
 		scheme[i] = (char)((scheme[i] >= 'A' && scheme[i] <= 'Z') ? scheme[i] + 32 : scheme[i]);
 	for (i = 0; host[i]; i++)
