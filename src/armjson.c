@@ -241,6 +241,19 @@ fail:
 	return rc;
 }
 
+/* Make s one capitalised word: drop white space, upper-case the first letter. */
+static void armj_one_word(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++)
+		if (*r != ' ' && *r != '\t' && *r != '\n' && *r != '\r')
+			*w++ = *r;
+	*w = '\0';
+	if (s[0] >= 'a' && s[0] <= 'z')
+		s[0] = (char)(s[0] - 32);
+}
+
 /* Parse the instance view's per-disk replication progress. */
 static int armj_parse_progress(json_object *iv, struct arm_rp *rp)
 {
@@ -281,19 +294,24 @@ static int armj_parse_progress(json_object *iv, struct arm_rp *rp)
 			return -ENOMEM;
 		rp->nprogress++;
 		p->percent = (int)(pct < 0 ? 0 : pct > 100 ? 100 : pct);
-		if (ds && *ds) {
-			p->status = strdup(ds);
-		} else if (code && *code) {
+		/* One word, so `progress` lines split into NAME PERCENT STATUS:
+		 * the code's tail ("ReplicationState/inProgress" -> "InProgress"),
+		 * else displayStatus without its spaces. */
+		if (code && *code) {
 			const char *t = strrchr(code, '/');
-			t = t ? t + 1 : code;
-			p->status = strdup(t);
-			if (p->status && p->status[0] >= 'a' && p->status[0] <= 'z')
-				p->status[0] = (char)(p->status[0] - 32);
+			p->status = strdup(t ? t + 1 : code);
 		} else {
-			p->status = strdup("Unknown");
+			p->status = strdup(ds && *ds ? ds : "Unknown");
 		}
 		if (!p->status)
 			return -ENOMEM;
+		armj_one_word(p->status);
+		if (!p->status[0]) {
+			free(p->status);
+			p->status = strdup("Unknown");
+			if (!p->status)
+				return -ENOMEM;
+		}
 	}
 	return 0;
 }

@@ -16,6 +16,8 @@
 #include <fuse_lowlevel.h>
 #include <malloc.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,11 +97,72 @@ static int extra_proc(void *data, const char *arg, int key, struct fuse_args *ou
 	}
 }
 
-/* Print versions of rpfs and the libraries it can name without their headers. */
+/* Print the versions of rpfs and of the libraries it runs with. */
 static void print_version(void)
 {
+	char libs[256];
+
+	arm_lib_versions(libs, sizeof(libs));
 	printf("rpfs %s\n", PACKAGE_VERSION);
 	printf("libfuse %s (FUSE API %d)\n", fuse_pkgversion(), FUSE_USE_VERSION);
+	printf("%s\n", libs);
+}
+
+/* Tell systemd (Type=notify) the mount is usable: the datagram protocol of
+ * sd_notify(3) on $NOTIFY_SOCKET, so no libsystemd is needed. */
+static void notify_systemd(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t n;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || (n = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+		log_warn("cannot notify systemd: %s", strerror(errno));
+	close(fd);
+}
+
+/* The subscription when neither -o subscription nor AZURE_SUBSCRIPTION_ID
+ * gave one (SPEC §4): the Azure CLI's default, else the only subscription
+ * the credential can see.  0 or -EINVAL with a reason in err. */
+static int pick_subscription(struct rpfs_opts *o, struct arm_client *arm, char *err, size_t errlen)
+{
+	struct arm_err aerr;
+	char **ids = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (arm_az_default_subscription(&o->subscription) == 0) {
+		o->subscription_from = "Azure CLI default";
+		return 0;
+	}
+	memset(&aerr, 0, sizeof(aerr));
+	rc = arm_list_subscriptions(arm, &ids, &n, &aerr);
+	if (rc < 0) {
+		snprintf(err, errlen, "no subscription given, and listing the credential's "
+				      "subscriptions failed: %s", strerror(-rc));
+		return -EINVAL;
+	}
+	if (n != 1) {
+		snprintf(err, errlen, "no subscription given and the credential sees %zu; "
+				      "use -o subscription=ID or AZURE_SUBSCRIPTION_ID", n);
+		arm_strings_free(ids, n);
+		return -EINVAL;
+	}
+	o->subscription = ids[0];
+	ids[0] = NULL;
+	o->subscription_from = "the only one the credential sees";
+	arm_strings_free(ids, n);
+	return 0;
 }
 
 /* .rpfs/auth. */
@@ -152,7 +215,7 @@ int main(int argc, char **argv)
 		ret = 0;
 		goto out;
 	}
-	if (opts_validate(&o, 0, err, sizeof(err)) < 0) {
+	if (opts_validate(&o, 1, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rpfs: %s\n", err);
 		goto out;
 	}
@@ -184,6 +247,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rpfs: cannot create the ARM client: %s\n", strerror(-rc));
 		goto out;
 	}
+	if (!o.subscription) {
+		if (pick_subscription(&o, arm, err, sizeof(err)) < 0) {
+			fprintf(stderr, "rpfs: %s\n", err);
+			goto out;
+		}
+		arm_client_free(arm);
+		arm = NULL;
+		rc = arm_client_new(&o, auth, &arm);
+		if (rc < 0) {
+			fprintf(stderr, "rpfs: cannot create the ARM client: %s\n", strerror(-rc));
+			goto out;
+		}
+	}
 	/* The start-up request; its answer is the tree's region list. */
 	memset(&aerr, 0, sizeof(aerr));
 	rc = arm_list_locations(arm, &locs, &nlocs, &aerr);
@@ -198,8 +274,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.check) {
-		printf("rpfs: ok: subscription %s, %zu locations, credential %s\n", o.subscription,
-		       nlocs, auth_source_name(auth));
+		printf("rpfs: ok\ncredential: %s\ntenant: %s\nendpoint: %s\n"
+		       "subscription: %s (from %s)\nlocations: %zu\n",
+		       auth_source_name(auth), auth_tenant(auth) ? auth_tenant(auth) : "unknown",
+		       o.endpoint, o.subscription, o.subscription_from ? o.subscription_from : "option",
+		       nlocs);
 		ret = 0;
 		goto out;
 	}
@@ -270,6 +349,7 @@ int main(int argc, char **argv)
 	}
 	log_info("mounted subscription %s on %s (%s)", o.subscription, mnt,
 		 o.ro ? "read-only" : "read-write");
+	notify_systemd("READY=1");
 	if (x.single) {
 		rc = fuse_session_loop(se);
 	} else {
@@ -278,6 +358,7 @@ int main(int argc, char **argv)
 		rc = fuse_session_loop_mt(se, &lc);
 	}
 	ret = rc == 0 ? 0 : 1;
+	notify_systemd("STOPPING=1");
 	log_info("unmounting %s", mnt);
 	goto out;
 oom:
