@@ -107,9 +107,14 @@ _sanitizer_check() {
 	return 0
 }
 
+# at_exit CMD: run CMD (a shell string) first when the test exits.
+_lib_at_exit=
+at_exit() { _lib_at_exit="$1; $_lib_at_exit"; }
+
 cleanup() {
 	local rc=$?
 	set +e
+	[ -n "$_lib_at_exit" ] && eval "$_lib_at_exit"
 	if [ -n "$MNT" ] && mountpoint -q "$MNT" 2>/dev/null; then
 		fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT" 2>/dev/null
 	fi
