@@ -94,3 +94,17 @@ timed_errno() {
 	*) fail "$*: expected $want, got: $REL_OUT" ;;
 	esac
 }
+
+# rel_mount_env [RPFS-ARGS...]: like mount_rpfs, but authenticating with
+# client credentials from the environment (AZURE_TENANT_ID, AZURE_CLIENT_ID,
+# AZURE_CLIENT_SECRET) against armsim's token endpoint.
+rel_mount_env() {
+	need_fuse
+	MNT=$WORKDIR/mnt
+	mkdir -p "$MNT"
+	env -u RPFS_TOKEN_FILE -u AZURE_FEDERATED_TOKEN_FILE "$RPFS" -f \
+		-o "endpoint=$ARMSIM_URL,authority=$ARMSIM_URL,auth=env,subscription=$DEMO_SUB" \
+		-o log_level=debug "$@" "$MNT" >>"$RPFS_LOG" 2>&1 &
+	RPFS_PID=$!
+	wait_for 100 mountpoint -q "$MNT" || fail "rpfs did not mount"
+}

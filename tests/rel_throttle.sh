@@ -1,0 +1,60 @@
+#!/bin/sh
+# Throttling: armsim --throttle (ARM's read bucket: 250, refilled 25/s),
+# the bucket drained beforehand, then a burst of parallel walks and flushes
+# on one mount.  From armsim's log: after every 429, no request arrives
+# inside its Retry-After window (rpfs pauses every request to ARM, since
+# the bucket is per subscription); and no walk sees an error while retries
+# remain.
+. "$TESTS_SRCDIR/lib.sh"
+. "$TESTS_SRCDIR/rel_lib.sh"
+command -v python3 >/dev/null || skip "python3 not installed"
+
+start_armsim --demo --throttle
+mount_rpfs -o retries=8,op_timeout=60
+ls -lR "$MNT" >/dev/null || fail "first walk"
+
+# Drain the read bucket (one keep-alive curl, 300 GETs).
+u="$ARMSIM_URL/subscriptions/$DEMO_SUB/locations?api-version=2022-12-01"
+set --
+for i in $(seq 300); do set -- "$@" "$u"; done
+curl -s -H "Authorization: Bearer rpfs-test-token" "$@" >/dev/null
+clear_log
+
+# The burst: 4 walkers and 2 flush+walk loops, 4 rounds each, at once.
+pids=
+for w in 1 2 3 4 5 6; do
+	(
+		for r in 1 2 3 4; do
+			[ "$w" -gt 4 ] && { echo 1 >"$MNT/.rpfs/flush" || exit 1; }
+			timeout 120 ls -lR "$MNT" >/dev/null || exit 1
+			timeout 60 cat "$MNT"/westus2/rg-prod/*/rp-*/progress >/dev/null || exit 1
+		done
+	) 2>"$WORKDIR/walk.$w.err" &
+	pids="$pids $!"
+done
+for p in $pids; do
+	wait "$p" || fail "a walk saw an error while retries remained: $(cat "$WORKDIR"/walk.*.err | head -5)"
+done
+
+sim GET /_armsim/log >"$WORKDIR/log.jsonl" || fail "cannot read the log"
+# Retry-After of armsim's throttle answers is ceil((1 - tokens) / 25) = 1 s.
+python3 - "$WORKDIR/log.jsonl" >"$WORKDIR/throttle.txt" <<'EOT' || fail "requests inside a Retry-After window: $(cat "$WORKDIR/throttle.txt")"
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+t429 = [e["t_ms"] for e in log if e["status"] == 429]
+# A request that left rpfs before its 429 arrived lands a moment later:
+# it was in flight, not sent inside the window.  Grace: 30 ms.
+GRACE, WINDOW = 30, 1000
+bad = [e for e in log for t in t429 if t + GRACE < e["t_ms"] < t + WINDOW]
+raced = [e for e in log for t in t429 if t < e["t_ms"] <= t + GRACE]
+print("requests", len(log), "throttled", len(t429), "inside", len(bad), "in-flight", len(raced))
+for e in bad[:10]:
+    print("  inside a window:", e["t_ms"], e["status"], e["path"])
+sys.exit(1 if bad else 0)
+EOT
+read -r _ nreq _ n429 _ inside _ raced <"$WORKDIR/throttle.txt"
+[ "$n429" -gt 0 ] || fail "no 429 at all: the burst did not reach the bucket's limit ($nreq requests)"
+log "FIGURE throttling: $nreq requests, $n429 answered 429, $inside sent inside a Retry-After window ($raced already in flight within ${GRACE_MS:-30} ms of a 429)"
+th=$(rel_stat throttled_429)
+[ "${th:-0}" -gt 0 ] || fail ".rpfs/stats counts no 429"
+pass
