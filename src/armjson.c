@@ -41,6 +41,10 @@ static int armj_load(const char *body, size_t len, json_object **out)
 	tok = json_tokener_new_ex(ARMJ_MAX_DEPTH);
 	if (!tok)
 		return -ENOMEM;
+#ifdef JSON_TOKENER_VALIDATE_UTF8
+	/* JSON is UTF-8 (RFC 8259): other bytes would become file names */
+	json_tokener_set_flags(tok, JSON_TOKENER_VALIDATE_UTF8);
+#endif
 	o = json_tokener_parse_ex(tok, body, (int)len);
 	if (!o || json_tokener_get_error(tok) != json_tokener_success)
 		goto out;
