@@ -306,6 +306,9 @@ int main(int argc, char **argv)
 	tcfg.auth_text = auth_text;
 	tcfg.auth_arg = auth;
 	tcfg.ro = o.ro;
+	tcfg.allow_delete = o.allow_delete;
+	tcfg.dry_run = o.dry_run;
+	tcfg.consistency = o.consistency;
 	rc = tree_new(cache, &tcfg, &tree);
 	if (rc < 0)
 		goto oom;
