@@ -663,6 +663,93 @@ void cache_flush(struct cache *c)
 	log_info("cache flushed");
 }
 
+/* Mark one entry expired (kept, so a refresh reports the change).  Lock held. */
+static void expire_key(struct cache *c, const char *key)
+{
+	size_t h = hash_key(key) % c->nbuckets;
+
+	for (struct centry *e = c->buckets[h]; e; e = e->next)
+		if (!strcmp(e->key, key)) {
+			e->expires = 0;
+			if (e->neg)
+				e->neg = 0;
+		}
+}
+
+/* Mark the ListAll answer and one collection expired; a fetch in flight
+ * (started before the change) is not stored. */
+void cache_expire(struct cache *c, const char *rg, const char *name)
+{
+	char key[KEY_MAX];
+	int ok = rg && name &&
+		 make_key(key, sizeof(key),
+			  "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+			  "restorePointCollections/%s",
+			  c->sub, rg, name) == 0;
+
+	pthread_mutex_lock(&c->lock);
+	c->gen++;
+	expire_key(c, LIST_KEY);
+	if (ok)
+		expire_key(c, key);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Send one mutation through the backend and expire what it changes. */
+int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err)
+{
+	static const char *const ops[] = {
+	    [CM_PUT_RPC] = "RestorePointCollections_CreateOrUpdate",
+	    [CM_PUT_RP] = "RestorePoints_Create",
+	    [CM_DELETE_RP] = "RestorePoints_Delete",
+	    [CM_DELETE_RPC] = "RestorePointCollections_Delete",
+	    [CM_PATCH_TAGS] = "RestorePointCollections_Update"};
+	char path[KEY_MAX];
+	int rc = -EPERM;
+
+	memset(err, 0, sizeof(*err));
+	switch (m->op) {
+	case CM_PUT_RPC:
+		if (c->be.put_collection)
+			rc = c->be.put_collection(c->be.arg, m->rg, m->rpc, m->location,
+						  m->source_id, err);
+		break;
+	case CM_PUT_RP:
+		if (c->be.put_rp)
+			rc = c->be.put_rp(c->be.arg, m->rg, m->rpc, m->rp, m->source_rp_id,
+					  m->consistency, err);
+		break;
+	case CM_DELETE_RP:
+		if (c->be.delete_rp)
+			rc = c->be.delete_rp(c->be.arg, m->rg, m->rpc, m->rp, err);
+		break;
+	case CM_DELETE_RPC:
+		if (c->be.delete_collection)
+			rc = c->be.delete_collection(c->be.arg, m->rg, m->rpc, err);
+		break;
+	case CM_PATCH_TAGS:
+		if (c->be.patch_tags)
+			rc = c->be.patch_tags(c->be.arg, m->rg, m->rpc, m->tags, m->ntags, err);
+		break;
+	}
+	cache_expire(c, m->rg, m->rpc);
+	if (rc < 0) {
+		snprintf(path, sizeof(path),
+			 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+			 "restorePointCollections/%s%s%s",
+			 c->sub, m->rg ? m->rg : "", m->rpc ? m->rpc : "",
+			 m->rp ? "/restorePoints/" : "", m->rp ? m->rp : "");
+		cache_record_error(c, ops[m->op], path, err, rc);
+	}
+	return rc;
+}
+
+/* The subscription id. */
+const char *cache_subscription(const struct cache *c)
+{
+	return c->sub;
+}
+
 /* The current generation (bumped by every flush). */
 uint64_t cache_generation(struct cache *c)
 {

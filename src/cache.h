@@ -37,6 +37,17 @@ struct cache_backend {
 			   struct arm_rp **out, struct arm_err *err); /* $expand=instanceView */
 	int (*get_rg)(void *arg, const char *rg, char **name_out, struct arm_err *err);
 	void (*stats)(void *arg, struct arm_stats *out); /* may be NULL */
+	/* Mutations (may be NULL: -EPERM).  err receives ARM's answer. */
+	int (*put_collection)(void *arg, const char *rg, const char *name, const char *location,
+			      const char *source_id, struct arm_err *err);
+	int (*put_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
+		      const char *source_rp_id, const char *consistency, struct arm_err *err);
+	int (*delete_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
+			 struct arm_err *err);
+	int (*delete_collection)(void *arg, const char *rg, const char *name,
+				 struct arm_err *err);
+	int (*patch_tags)(void *arg, const char *rg, const char *name, const struct arm_tag *tags,
+			  size_t ntags, struct arm_err *err);
 };
 
 /* The ARM client as a backend (c is borrowed). */
@@ -115,6 +126,28 @@ const struct arm_rpc *cache_list_find(const struct cache_val *list, const char *
 				      const char *name);
 /* 1 when the state is not terminal (anything but Succeeded / Failed). */
 int cache_state_busy(const char *state);
+
+/* A mutation sent through the backend (SPEC §3). */
+enum cache_mut_op { CM_PUT_RPC, CM_PUT_RP, CM_DELETE_RP, CM_DELETE_RPC, CM_PATCH_TAGS };
+struct cache_mut {
+	enum cache_mut_op op;
+	const char *rg, *rpc, *rp;	  /* rp for point operations */
+	const char *location, *source_id; /* CM_PUT_RPC */
+	const char *source_rp_id;	  /* CM_PUT_RP copy, else NULL */
+	const char *consistency;	  /* CM_PUT_RP new point, may be NULL */
+	const struct arm_tag *tags;	  /* CM_PATCH_TAGS */
+	size_t ntags;
+};
+/* Send a mutation (no lock held across it); a failure is recorded in
+ * .rpfs/errors.  Whatever the answer, the ListAll answer and the
+ * collection's entry are marked expired (the values are kept so that the
+ * next fetch reports the difference to the listener).  Returns 0 or the
+ * errno of ARM's answer; -EPERM when the backend cannot mutate. */
+int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err);
+/* Mark the ListAll answer and a collection (rg/name) expired. */
+void cache_expire(struct cache *c, const char *rg, const char *name);
+/* The subscription the cache was made for. */
+const char *cache_subscription(const struct cache *c);
 
 /* Renderings for .rpfs/stats and .rpfs/errors; caller frees *out. */
 int cache_render_stats(struct cache *c, char **out, size_t *len);

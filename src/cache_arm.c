@@ -40,6 +40,40 @@ static void be_stats(void *arg, struct arm_stats *out)
 	arm_stats_get(arg, out);
 }
 
+/* Collection PUT (cross-region copy: source is a collection). */
+static int be_put_rpc(void *arg, const char *rg, const char *name, const char *location,
+		      const char *source_id, struct arm_err *err)
+{
+	return arm_put_collection(arg, rg, name, location, source_id, NULL, 0, NULL, err);
+}
+
+/* Restore point PUT: returns when ARM accepts; the tree re-reads the point. */
+static int be_put_rp(void *arg, const char *rg, const char *rpc, const char *rp,
+		     const char *source_rp_id, const char *consistency, struct arm_err *err)
+{
+	return arm_put_rp(arg, rg, rpc, rp, source_rp_id, consistency, NULL, NULL, err);
+}
+
+/* Restore point DELETE: returns when ARM accepts. */
+static int be_del_rp(void *arg, const char *rg, const char *rpc, const char *rp,
+		     struct arm_err *err)
+{
+	return arm_delete_rp(arg, rg, rpc, rp, NULL, err);
+}
+
+/* Collection DELETE: returns when ARM accepts. */
+static int be_del_rpc(void *arg, const char *rg, const char *name, struct arm_err *err)
+{
+	return arm_delete_collection(arg, rg, name, NULL, err);
+}
+
+/* Collection PATCH of the tags. */
+static int be_patch(void *arg, const char *rg, const char *name, const struct arm_tag *tags,
+		    size_t ntags, struct arm_err *err)
+{
+	return arm_patch_collection_tags(arg, rg, name, tags, ntags, NULL, err);
+}
+
 /* Fill a backend that forwards to the ARM client c. */
 void cache_backend_arm(struct arm_client *c, struct cache_backend *out)
 {
@@ -49,4 +83,9 @@ void cache_backend_arm(struct arm_client *c, struct cache_backend *out)
 	out->get_rp_view = be_rp;
 	out->get_rg = be_rg;
 	out->stats = be_stats;
+	out->put_collection = be_put_rpc;
+	out->put_rp = be_put_rp;
+	out->delete_rp = be_del_rp;
+	out->delete_collection = be_del_rpc;
+	out->patch_tags = be_patch;
 }

@@ -12,8 +12,9 @@
  * queue, never from inside a request that holds a lock the kernel needs.
  *
  * This file stays thin: every decision about names and content is the
- * tree's.  Mutations are refused (EROFS with -o ro, else EPERM), except a
- * write to .rpfs/flush.
+ * tree's, mutations included (mkdir, create, write, rmdir...: SPEC §3);
+ * the pid of the calling process is passed down, because cp's creates in
+ * a directory it has just made must not find the view names there.
  *
  * Locks: f->lock (the invalidation queue), taken after the tree's lock when
  * the tree reports changes; f->fh_lock (open-file reference counts), alone.
@@ -238,6 +239,14 @@ static void to_entry(struct fs *f, const struct tree_attr *a, struct fuse_entry_
 	e->entry_timeout = a->entry_ttl;
 }
 
+/* The process behind a request (0 when unknown). */
+static uint32_t caller(fuse_req_t req)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	return ctx && ctx->pid > 0 ? (uint32_t)ctx->pid : 0;
+}
+
 /* ---- operations -------------------------------------------------------- */
 
 /* Negotiate the kernel features the cache design relies on. */
@@ -266,7 +275,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *f = fuse_req_userdata(req);
 	struct tree_attr a;
 	struct fuse_entry_param e;
-	int rc = tree_lookup(f->t, parent, name, &a);
+	int rc = tree_lookup_pid(f->t, parent, name, caller(req), &a);
 
 	if (rc == -ENOENT && a.entry_ttl > 0) {
 		memset(&e, 0, sizeof(e));
@@ -315,7 +324,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_attr(req, &st, a.attr_ttl);
 }
 
-/* chmod, chown, utimens, truncate: only truncating .rpfs/flush is accepted. */
+/* chmod, chown, utimens, truncate: accepted without effect on views
+ * (cp -a), truncating .rpfs/flush too; refused on .rpfs and with ro. */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		       struct fuse_file_info *fi)
 {
@@ -323,19 +333,9 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	int rc;
 
 	(void)fi;
-	if (to_set & FUSE_SET_ATTR_SIZE) {
-		rc = tree_truncate(f->t, ino, (uint64_t)attr->st_size);
-		if (rc < 0) {
-			fuse_reply_err(req, -rc);
-			return;
-		}
-		to_set &= ~FUSE_SET_ATTR_SIZE;
-		to_set &= ~(FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME);
-	}
-	if (to_set &
-	    (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID | FUSE_SET_ATTR_ATIME |
-	     FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) {
-		fuse_reply_err(req, -tree_mutation_errno(f->t));
+	rc = tree_setattr(f->t, ino, (to_set & FUSE_SET_ATTR_SIZE) ? (int64_t)attr->st_size : -1);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
 		return;
 	}
 	op_getattr(req, ino, NULL);
@@ -475,6 +475,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	tf->pid = caller(req);
 	h->tf = tf;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = tf->direct_io;
@@ -525,17 +526,32 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	int rc;
 
 	(void)off;
-	if (!tf || !tf->control) {
+	if (!tf || (!tf->control && !tf->absorb)) {
 		fuse_reply_err(req, -tree_mutation_errno(f->t));
 		return;
 	}
-	rc = tree_write(f->t, ino, buf, size);
+	rc = tree_write(f->t, ino, tf, buf, size);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	q_drain(f);
+	if (tf->control)
+		q_drain(f);
 	fuse_reply_write(req, size);
+}
+
+/* close(): what a view file's content asks is done now, its errno is close's. */
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct fs *f = fuse_req_userdata(req);
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	int rc = 0;
+
+	if (h && h->tf && h->tf->absorb) {
+		rc = tree_file_done(f->t, ino, h->tf);
+		q_drain(f);
+	}
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
 /* Close. */
@@ -572,9 +588,9 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* ---- mutations: refused in this version ------------------------------- */
+/* ---- mutations (SPEC §3): decisions are the tree's ------------------- */
 
-/* The errno of every mutation. */
+/* The errno of a mutation rpfs never does (rename, link, mknod). */
 static void refuse(fuse_req_t req)
 {
 	struct fs *f = fuse_req_userdata(req);
@@ -582,14 +598,34 @@ static void refuse(fuse_req_t req)
 	fuse_reply_err(req, -tree_mutation_errno(f->t));
 }
 
-static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+/* Reply to a request that made a name. */
+static void reply_made(fuse_req_t req, int rc, const struct tree_attr *a)
 {
-	(void)p;
-	(void)n;
-	(void)m;
-	refuse(req);
+	struct fs *f = fuse_req_userdata(req);
+	struct fuse_entry_param e;
+
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	/* No q_drain here: the kernel holds the parent directory's lock
+	 * until this reply, and an entry invalidation in it would wait. */
+	to_entry(f, a, &e);
+	fuse_reply_entry(req, &e);
 }
 
+/* mkdir: a collection, a restore point, or disks/ of a point. */
+static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
+{
+	struct fs *f = fuse_req_userdata(req);
+	struct tree_attr a;
+	int rc = tree_mkdir(f->t, p, n, caller(req), &a);
+
+	(void)m;
+	reply_made(req, rc, &a);
+}
+
+/* mknod: rpfs stores no files of its own (create handles view files). */
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d)
 {
 	(void)p;
@@ -599,28 +635,36 @@ static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_
 	refuse(req);
 }
 
+/* unlink of a view file: accepted, nothing changes. */
 static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 {
-	(void)p;
-	(void)n;
-	refuse(req);
+	struct fs *f = fuse_req_userdata(req);
+	int rc = tree_unlink(f->t, p, n);
+
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
+/* rmdir: DELETE with allow_delete. */
 static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *n)
 {
-	(void)p;
-	(void)n;
-	refuse(req);
+	struct fs *f = fuse_req_userdata(req);
+	int rc = tree_rmdir(f->t, p, n);
+
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
+/* symlink of origin: accepted without effect. */
 static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *n)
 {
+	struct fs *f = fuse_req_userdata(req);
+	struct tree_attr a;
+	int rc = tree_symlink(f->t, p, n, &a);
+
 	(void)l;
-	(void)p;
-	(void)n;
-	refuse(req);
+	reply_made(req, rc, &a);
 }
 
+/* rename: ARM cannot rename (EXDEV would make mv copy then delete). */
 static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
 		      unsigned int fl)
 {
@@ -632,6 +676,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np
 	refuse(req);
 }
 
+/* link: no hard links in a view. */
 static void op_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn)
 {
 	(void)i;
@@ -640,32 +685,58 @@ static void op_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn)
 	refuse(req);
 }
 
+/* create: a view file opened for an absorbed write (cp into a view dir). */
 static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
 		      struct fuse_file_info *fi)
 {
-	(void)p;
-	(void)n;
+	struct fs *f = fuse_req_userdata(req);
+	struct tree_file *tf = NULL;
+	struct tree_attr a;
+	struct fuse_entry_param e;
+	struct fh *h;
+	int rc = tree_create(f->t, p, n, caller(req), &a, &tf);
+
 	(void)m;
-	(void)fi;
-	refuse(req);
+	if (rc < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		tree_file_free(tf);
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	h->tf = tf;
+	fi->fh = (uint64_t)(uintptr_t)h;
+	fi->direct_io = 1;
+	fi->keep_cache = 0;
+	to_entry(f, &a, &e);
+	if (fuse_reply_create(req, &e, fi) != 0) {
+		tree_file_free(tf);
+		free(h);
+	}
 }
 
+/* setxattr: user.rpfs.source names a pending directory's source. */
 static void op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char *v, size_t s,
 			int fl)
 {
-	(void)i;
-	(void)n;
-	(void)v;
-	(void)s;
+	struct fs *f = fuse_req_userdata(req);
+	int rc = tree_setxattr(f->t, i, n, v, s);
+
 	(void)fl;
-	refuse(req);
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
+/* removexattr: views keep no attributes; accepted like setxattr. */
 static void op_removexattr(fuse_req_t req, fuse_ino_t i, const char *n)
 {
-	(void)i;
+	struct fs *f = fuse_req_userdata(req);
+	int rc = tree_setattr(f->t, i, -1);
+
 	(void)n;
-	refuse(req);
+	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
 static const struct fuse_lowlevel_ops ops = {
@@ -683,6 +754,7 @@ static const struct fuse_lowlevel_ops ops = {
     .open = op_open,
     .read = op_read,
     .write = op_write,
+    .flush = op_flush,
     .release = op_release,
     .statfs = op_statfs,
     .mkdir = op_mkdir,

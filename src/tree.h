@@ -54,7 +54,10 @@ struct tree_cfg {
 	const char *config_text;		 /* .rpfs/config (copied) */
 	int (*auth_text)(void *arg, char **out); /* .rpfs/auth, may be NULL */
 	void *auth_arg;
-	int ro; /* mutations give EROFS, else EPERM */
+	int ro;			 /* mutations give EROFS */
+	int allow_delete;	 /* rmdir sends DELETEs (SPEC §3.4) */
+	int dry_run;		 /* mutations are recorded in .rpfs/ops, not sent */
+	const char *consistency; /* consistencyMode of new points (copied), may be NULL */
 };
 
 /* How the tree tells the FUSE layer what the kernel must drop.  Called
@@ -71,6 +74,15 @@ struct tree_file {
 	size_t len;
 	int direct_io; /* content changes without notice: bypass the page cache */
 	int control;   /* .rpfs/flush: writes act */
+	/* A view file opened for writing (cp into a view directory): the
+	 * content is kept here, and acts only when it names a source. */
+	int absorb;
+	int slot;
+	uint32_t pid; /* process that opened it */
+	char *wbuf;
+	size_t wlen;
+	int done; /* content acted upon (or found to name nothing) */
+	int rc;	  /* its result, repeated to later writes and to close */
 };
 
 int tree_new(struct cache *c, struct tree_cfg *cfg, struct tree **out);
@@ -91,8 +103,41 @@ int tree_readlink(struct tree *t, uint64_t ino, char **out);
  * other than to .rpfs/flush. */
 int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out);
 void tree_file_free(struct tree_file *f);
-/* A write to an opened file (only .rpfs/flush acts: drops every cached answer). */
-int tree_write(struct tree *t, uint64_t ino, const char *buf, size_t len);
+/* A write to an opened file: .rpfs/flush drops every cached answer; a
+ * write to a view file is kept in f and acts when it names a source
+ * (SPEC §3.1-3.3) or, for tags, at tree_file_done. */
+int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *buf, size_t len);
+/* close() of an opened file: what the written content asks is done now
+ * (tags PATCH, a source id that arrived without a newline); its errno. */
+int tree_file_done(struct tree *t, uint64_t ino, struct tree_file *f);
+
+/* ---- mutations (SPEC §3); pid = the calling process, 0 when unknown ---- */
+
+/* Lookup as tree_lookup, for process pid: in a directory pid has just
+ * created, view names look absent (entry_ttl 0) so that cp's
+ * O_CREAT|O_EXCL and mkdir reach tree_create/tree_mkdir. */
+int tree_lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
+		    struct tree_attr *out);
+/* mkdir: a collection (in a resource group), a point (in a collection),
+ * or disks/ in a point.  -EINVAL bad name, -EEXIST, -EPERM, -EROFS, ARM's errno. */
+int tree_mkdir(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
+	       struct tree_attr *out);
+/* create: a view file name in a collection or point is opened for an
+ * absorbed write; other names -EPERM. */
+int tree_create(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
+		struct tree_attr *out, struct tree_file **f);
+/* symlink of origin in a view directory: accepted without effect. */
+int tree_symlink(struct tree *t, uint64_t parent, const char *name, struct tree_attr *out);
+/* unlink of a view file: accepted without effect. */
+int tree_unlink(struct tree *t, uint64_t parent, const char *name);
+/* rmdir: DELETE with allow_delete (else -EPERM), -ENOTEMPTY, -EBUSY. */
+int tree_rmdir(struct tree *t, uint64_t parent, const char *name);
+/* chmod/chown/utimens on a view node: accepted without effect (0), or the
+ * refusal errno.  size >= 0 is a truncation. */
+int tree_setattr(struct tree *t, uint64_t ino, int64_t size);
+/* setxattr: user.rpfs.source names a pending directory's source; others
+ * are accepted without effect. */
+int tree_setxattr(struct tree *t, uint64_t ino, const char *name, const char *value, size_t len);
 /* Truncate (O_TRUNC): accepted on .rpfs/flush, refused elsewhere. */
 int tree_truncate(struct tree *t, uint64_t ino, uint64_t size);
 /* The errno for a mutation this build does not do: -EROFS with ro, else -EPERM. */
