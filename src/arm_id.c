@@ -45,7 +45,8 @@ int arm_id_parse(const char *id, struct arm_id **out)
 			goto bad;
 		if (slash)
 			*slash = '\0';
-		if (!*p)
+		/* "." and ".." are no ARM names, and would be path steps in the tree */
+		if (!*p || !strcmp(p, ".") || !strcmp(p, ".."))
 			goto bad;
 		seg[n++] = p;
 		p = slash ? slash + 1 : NULL;

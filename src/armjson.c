@@ -27,6 +27,13 @@
 #define PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define PLAIN (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
+/* 1 when a name from ARM can be a file name: not empty, ".", ".." and
+ * without '/' (ARM names never are; a bad answer must not add path steps). */
+static int armj_name_ok(const char *name)
+{
+	return *name && strcmp(name, ".") && strcmp(name, "..") && !strchr(name, '/');
+}
+
 /* Parse a whole body into a json-c tree, or -EIO. */
 static int armj_load(const char *body, size_t len, json_object **out)
 {
@@ -225,6 +232,10 @@ static int armj_parse_disk(json_object *o, int lun, struct arm_disk *d)
 	rc = -ENOMEM;
 	if (!d->name)
 		goto fail;
+	rc = -EIO;
+	if (!armj_name_ok(d->name))
+		goto fail;
+	rc = -ENOMEM;
 	view = json_object_new_object();
 	if (!view)
 		goto fail;
@@ -339,6 +350,10 @@ static int armj_rp_from(json_object *o, struct arm_rp *rp)
 	    (rc = armj_str(armj_obj(props, "sourceRestorePoint"), "id", 0, &rp->source_rp_id)) ||
 	    (rc = armj_str(sm, "location", 0, &rp->source_location)))
 		goto fail;
+	if (!armj_name_ok(rp->name)) {
+		rc = -EIO;
+		goto fail;
+	}
 	if (sp) {
 		json_object *os = armj_obj(sp, "osDisk");
 		size_t nd = 0, i;
@@ -422,7 +437,7 @@ static int armj_rpc_from(json_object *o, struct arm_rpc *rpc)
 	    (rc = armj_str(armj_obj(props, "source"), "location", 0, &rpc->source_location)))
 		goto fail;
 	rc = arm_id_parse(rpc->id, &aid);
-	if (rc || !aid->rpc || aid->rp) {
+	if (rc || !aid->rpc || aid->rp || !armj_name_ok(rpc->name) || !armj_name_ok(rpc->location)) {
 		rc = rc == -ENOMEM ? rc : -EIO;
 		goto fail;
 	}
@@ -623,6 +638,11 @@ int armj_parse_locations_page(const char *body, size_t len, struct arm_location 
 		memset(l, 0, sizeof(*l));
 		if ((rc = armj_str(e, "name", 1, &l->name)))
 			goto fail;
+		if (!armj_name_ok(l->name)) {
+			free(l->name);
+			rc = -EIO;
+			goto fail;
+		}
 		if ((rc = armj_str(e, "displayName", 0, &l->display_name))) {
 			free(l->name);
 			goto fail;

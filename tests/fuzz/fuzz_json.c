@@ -13,6 +13,44 @@
 #include "armjson.h"
 #include "fuzz.h"
 
+/* 1 when s is valid UTF-8 (no overlong forms, no surrogates). */
+static int utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		unsigned c = *p, n, cp;
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return 0;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
+/* A name that becomes a file name: one path step, not "." or "..", UTF-8. */
+static void check_name(const char *name)
+{
+	FUZZ_CHECK(name && *name && strcmp(name, ".") && strcmp(name, "..") && !strchr(name, '/'));
+	FUZZ_CHECK(utf8_ok(name));
+}
+
 /* A rendered view: valid JSON, one trailing newline. */
 static void check_view(const char *json)
 {
@@ -34,9 +72,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&rpc, 0, sizeof(rpc));
 	if (armj_parse_rpc(b, size, &rpc) == 0) {
 		FUZZ_CHECK(rpc.id && rpc.name && rpc.location);
+		check_name(rpc.name);
+		check_name(rpc.location);
 		check_view(rpc.json);
 		for (size_t i = 0; i < rpc.npoints; i++) {
 			FUZZ_CHECK(rpc.points[i].id && rpc.points[i].name);
+			check_name(rpc.points[i].name);
+			for (size_t k = 0; k < rpc.points[i].ndisks; k++)
+				check_name(rpc.points[i].disks[k].name);
 			check_view(rpc.points[i].json);
 		}
 		arm_rpc_clear(&rpc);
@@ -46,6 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&rp, 0, sizeof(rp));
 	if (armj_parse_rp(b, size, &rp) == 0) {
 		FUZZ_CHECK(rp.id && rp.name);
+		check_name(rp.name);
+		for (size_t k = 0; k < rp.ndisks; k++)
+			check_name(rp.disks[k].name);
 		check_view(rp.json);
 		arm_rp_clear(&rp);
 	}
@@ -53,8 +99,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct arm_rpc **v = NULL;
 	size_t n = 0, cap = 0;
 	char *next = NULL;
-	if (armj_parse_rpc_page(b, size, &v, &n, &cap, &next) == 0)
+	if (armj_parse_rpc_page(b, size, &v, &n, &cap, &next) == 0) {
 		FUZZ_CHECK(n <= cap && n <= ARMJ_MAX_ITEMS);
+		for (size_t i = 0; i < n; i++)
+			check_name(v[i]->name), check_name(v[i]->location);
+	}
 	arm_rpc_array_free(v, n);
 	free(next);
 
@@ -63,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	next = NULL;
 	if (armj_parse_locations_page(b, size, &loc, &n, &cap, &next) == 0)
 		for (size_t i = 0; i < n; i++)
-			FUZZ_CHECK(loc[i].name);
+			check_name(loc[i].name);
 	arm_locations_free(loc, n);
 	free(next);
 
