@@ -2976,8 +2976,10 @@ static int absorb_act(struct tree *t, struct tnode *n, struct tree_file *f, int 
 	int is_src, names, l;
 	char *id;
 
+	/* close() comes for every descriptor of the file (a shell's dup2
+	 * closes one before writing): nothing is final while nothing is written. */
 	if (n->kind == N_RPC && f->slot == S_C_TAGS) {
-		if (!final)
+		if (!final || !f->wlen)
 			return 0;
 		f->done = 1;
 		return f->rc = write_tags(t, n, f);
@@ -2987,15 +2989,11 @@ static int absorb_act(struct tree *t, struct tnode *n, struct tree_file *f, int 
 		: n->kind == N_RP ? (f->slot == S_P_ID || f->slot == S_P_JSON || is_src)
 				  : 0;
 	l = node_local(t, n);
-	if (!names || l != L_PENDING) {
-		f->done = final;
+	if (!names || l != L_PENDING)
 		return 0; /* a view: absorbed */
-	}
 	id = written_id(f->wbuf ? f->wbuf : "", f->wlen, final);
-	if (!id) {
-		f->done = final;
+	if (!id)
 		return 0;
-	}
 	f->done = 1;
 	f->rc = name_source(t, n, id, is_src);
 	free(id);
