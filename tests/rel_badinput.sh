@@ -117,9 +117,13 @@ server_case "a nextLink loop" RestorePointCollections_ListAll \
 	"\"body\":\"{\\\"value\\\":[],\\\"nextLink\\\":\\\"$ARMSIM_URL$LISTALL?api-version=2025-04-01&%24skipToken=loop\\\"}\"" ls "$MNT/eastus"
 # one try and one retry, two pages each: at most a handful of requests
 n=$(sim GET /_armsim/stats | jq .total)
+[ "$n" -le 10 ] || fail "the nextLink loop cost $n requests"
 grep -q 'leads back to an earlier page' "$RPFS_LOG" || fail "no log line for the nextLink loop"
 server_case "a collection named .." RestorePointCollections_ListAll \
 	"\"body\":\"{\\\"value\\\":[{\\\"id\\\":\\\"/subscriptions/$SUB/resourceGroups/rg-prod/providers/Microsoft.Compute/restorePointCollections/..\\\",\\\"name\\\":\\\"..\\\",\\\"location\\\":\\\"eastus\\\"}]}\"" \
 	ls "$MNT/eastus/rg-prod"
+server_case "a disk named ../x" RestorePointCollections_Get \
+	"\"body\":\"{\\\"id\\\":\\\"$RPC_ID\\\",\\\"name\\\":\\\"rpc-vm-web-01\\\",\\\"location\\\":\\\"eastus\\\",\\\"properties\\\":{\\\"restorePoints\\\":[{\\\"id\\\":\\\"$RPC_ID/restorePoints/p\\\",\\\"name\\\":\\\"p\\\",\\\"properties\\\":{\\\"sourceMetadata\\\":{\\\"storageProfile\\\":{\\\"osDisk\\\":{\\\"name\\\":\\\"../x\\\"}}}}}]}}\"" \
+	ls "$MNT/$C"
 log "FIGURE server answers tried: $nserver bad answers, each EIO, daemon up; user inputs tried: $nbad"
 pass
