@@ -2436,8 +2436,9 @@ out:
 
 /* ---- restore points --------------------------------------------------- */
 
-/* 1 when point src_id already has a copy in region (from what is known). */
-static int copied_to(struct tree *t, const char *region, const char *src_id)
+/* 1 when point src_id (of collection src_coll) already has a copy in
+ * region: the copies of src_coll there are read (cached, else fetched). */
+static int copied_to(struct tree *t, const char *region, const char *src_coll, const char *src_id)
 {
 	struct cache_val *list = NULL, *cv;
 	int found = 0;
@@ -2447,10 +2448,10 @@ static int copied_to(struct tree *t, const char *region, const char *src_id)
 	for (size_t i = 0; i < list->n && !found; i++) {
 		const struct arm_rpc *r = list->v[i];
 
-		if (!same(r->location, region) || !rpc_is_copy(r))
+		if (!same(r->location, region) || !rpc_is_copy(r) || !same(r->source_id, src_coll))
 			continue;
 		cv = NULL;
-		if (cache_coll(t->c, r->rg, r->name, CACHE_NOFETCH, &cv) < 0)
+		if (get_coll(t, r->rg, r->name, D_CACHED, &cv) < 0)
 			continue;
 		for (size_t k = 0; cv->rpc && k < cv->rpc->npoints && !found; k++)
 			found = same(cv->rpc->points[k].source_rp_id, src_id) &&
@@ -2506,7 +2507,7 @@ static int copy_point(struct tree *t, struct tnode *pn, const struct arm_rpc *sc
 		return refuse_op(t, "PUT", what, -EBUSY,
 				 "the source point is not Succeeded; only a Succeeded point "
 				 "can be copied");
-	if (copied_to(t, region, p->id))
+	if (copied_to(t, region, sc->id, p->id))
 		return refuse_op(t, "PUT", what, -EEXIST,
 				 "the source point already has a copy in this region (one copy "
 				 "per source point per region)");
@@ -2991,6 +2992,11 @@ static int absorb_act(struct tree *t, struct tnode *n, struct tree_file *f, int 
 	l = node_local(t, n);
 	if (!names || l != L_PENDING)
 		return 0; /* a view: absorbed */
+	/* cp copying a copy writes the source's own source there: what is
+	 * being copied is named by id and the JSON view, so whatever order cp
+	 * writes in, its `source` is a view (another process may name it). */
+	if (is_src && fresh_for(t, n, f->pid))
+		return 0;
 	id = written_id(f->wbuf ? f->wbuf : "", f->wlen, final);
 	if (!id)
 		return 0;
@@ -3040,7 +3046,7 @@ int tree_create(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
-	if (s == S_FLUSH) {
+	if (n->kind == N_ROOT) {
 		f->control = 1;
 	} else {
 		f->absorb = 1;
