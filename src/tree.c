@@ -459,7 +459,7 @@ static int rpc_data(struct tree *t, const struct tnode *n, enum dmode m, int nee
 	if (rc < 0)
 		return rc;
 	base = cache_list_find(d->list, rg, n->name);
-	if (!base || !same(base->location, region)) {
+	if (!base || !same(base->location, region) || same(base->state, "Deleting")) {
 		dctx_done(d);
 		return -ENOENT;
 	}
@@ -1037,7 +1037,7 @@ static int lookup_rpc(struct tree *t, struct tnode *rgn, const char *name, struc
 	if (rc < 0)
 		return rc;
 	r = cache_list_find(list, rgn->name, name);
-	if (!r || !same(r->location, rgn->parent->name)) {
+	if (!r || !same(r->location, rgn->parent->name) || same(r->state, "Deleting")) {
 		cache_put(list);
 		return -ENOENT;
 	}
@@ -1278,7 +1278,7 @@ static int list_region(struct tree *t, struct tnode *region, enum dmode m, struc
 		struct tnode *n;
 		int dup = 0;
 
-		if (!same(r->location, region->name) || !r->rg)
+		if (!same(r->location, region->name) || !r->rg || same(r->state, "Deleting"))
 			continue;
 		if (m == D_FETCH)
 			cache_prefetch(t->c, r->rg, r->name);
@@ -1315,7 +1315,8 @@ static int list_rg(struct tree *t, struct tnode *rgn, enum dmode m, struct dlist
 		struct tnode *n;
 		struct dctx d;
 
-		if (!same(r->location, rgn->parent->name) || !same(r->rg, rgn->name))
+		if (!same(r->location, rgn->parent->name) || !same(r->rg, rgn->name) ||
+		    same(r->state, "Deleting"))
 			continue;
 		n = node_get(t, rgn, r->name, N_RPC);
 		if (!n)
@@ -2251,7 +2252,7 @@ static int send_mut(struct tree *t, const struct cache_mut *m)
 			     : arm_url_path_rpc(sub, m->rg, m->rpc);
 		if (body)
 			one_line(body);
-		ops_add(t, "dry_run %s %s %s", verbs[m->op], path ? path : id, body ? body : "");
+		ops_add(t, "dry_run %s %s %s", verbs[m->op], path ? path : id, body ? body : "-");
 		log_info("dry_run: %s %s (not sent)", verbs[m->op], id);
 		free(body);
 		free(path);
