@@ -51,12 +51,13 @@ grep -q '^ttl=' "$MNT/.rpfs/config" || fail ".rpfs/config has no ttl"
 grep -q '^requests ' "$MNT/.rpfs/stats" || fail ".rpfs/stats has no request count"
 grep -qi 'token_file' "$MNT/.rpfs/auth" || fail ".rpfs/auth does not name the source"
 grep -q 'rpfs-test-token' "$MNT/.rpfs/auth" "$MNT/.rpfs/config" && fail "a token in .rpfs"
-# df answers at once; mutations are refused.
+# df answers at once; what rpfs cannot do is refused (mutations that it
+# does are the mut_*.sh tests').
 timeout 2 df "$MNT" >/dev/null || fail "df failed"
-expect_errno EPERM mkdir "$C/rp-new"
+expect_errno EPERM mkdir "$C/rp-20261115-0200/extra"
 expect_errno EPERM rmdir "$C/rp-20261115-0200"
 expect_errno EPERM mv "$C" "$MNT/eastus/rg-prod/renamed"
-expect_errno EPERM sh -c "echo x > '$C/state'"
+expect_errno EPERM sh -c "echo x > '$C/notes'"
 
 umount_rpfs
 mount_rpfs -o ro
