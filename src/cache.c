@@ -676,9 +676,9 @@ static void expire_key(struct cache *c, const char *key)
 		}
 }
 
-/* Mark the ListAll answer and one collection expired; a fetch in flight
- * (started before the change) is not stored. */
-void cache_expire(struct cache *c, const char *rg, const char *name)
+/* Mark one collection (and with list, the ListAll answer) expired; a
+ * fetch in flight (started before the change) is not stored. */
+void cache_expire(struct cache *c, const char *rg, const char *name, int list)
 {
 	char key[KEY_MAX];
 	int ok = rg && name &&
@@ -689,7 +689,8 @@ void cache_expire(struct cache *c, const char *rg, const char *name)
 
 	pthread_mutex_lock(&c->lock);
 	c->gen++;
-	expire_key(c, LIST_KEY);
+	if (list)
+		expire_key(c, LIST_KEY);
 	if (ok)
 		expire_key(c, key);
 	pthread_mutex_unlock(&c->lock);
@@ -732,7 +733,10 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 			rc = c->be.patch_tags(c->be.arg, m->rg, m->rpc, m->tags, m->ntags, err);
 		break;
 	}
-	cache_expire(c, m->rg, m->rpc);
+	/* A point changes its collection only; the ListAll answer holds the
+	 * collections with their tags. */
+	cache_expire(c, m->rg, m->rpc, m->op == CM_PUT_RPC || m->op == CM_DELETE_RPC ||
+					   m->op == CM_PATCH_TAGS);
 	if (rc < 0) {
 		snprintf(path, sizeof(path),
 			 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"

@@ -139,13 +139,14 @@ struct cache_mut {
 	size_t ntags;
 };
 /* Send a mutation (no lock held across it); a failure is recorded in
- * .rpfs/errors.  Whatever the answer, the ListAll answer and the
- * collection's entry are marked expired (the values are kept so that the
- * next fetch reports the difference to the listener).  Returns 0 or the
+ * .rpfs/errors.  Whatever the answer, the collection's entry (and for a
+ * collection PUT, DELETE or PATCH, the ListAll answer) is marked expired;
+ * the values are kept so that the next fetch reports the difference to
+ * the listener.  Returns 0 or the
  * errno of ARM's answer; -EPERM when the backend cannot mutate. */
 int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err);
-/* Mark the ListAll answer and a collection (rg/name) expired. */
-void cache_expire(struct cache *c, const char *rg, const char *name);
+/* Mark a collection (rg/name) and, with list, the ListAll answer expired. */
+void cache_expire(struct cache *c, const char *rg, const char *name, int list);
 /* The subscription the cache was made for. */
 const char *cache_subscription(const struct cache *c);
 

@@ -2269,12 +2269,14 @@ static int send_mut(struct tree *t, const struct cache_mut *m)
 	return rc;
 }
 
-/* Fetch the ListAll answer and a collection again (after a mutation). */
-static void refresh_coll(struct tree *t, const char *rg, const char *rpc)
+/* Fetch a collection and, with list, the ListAll answer again (after a
+ * mutation): the cache listener turns the differences into kernel
+ * invalidations. */
+static void refresh_coll(struct tree *t, const char *rg, const char *rpc, int list)
 {
 	struct cache_val *v = NULL;
 
-	if (cache_list(t->c, CACHE_FETCH, &v) == 0)
+	if (list && cache_list(t->c, CACHE_FETCH, &v) == 0)
 		cache_put(v);
 	v = NULL;
 	if (rpc && cache_coll(t->c, rg, rpc, CACHE_FETCH, &v) == 0)
@@ -2330,7 +2332,7 @@ static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc 
 		const struct arm_rpc *r;
 		int ok = 0;
 
-		refresh_coll(t, rg, n->name);
+		refresh_coll(t, rg, n->name, 1);
 		/* A retried PUT that met what it created is a success. */
 		if (rc == -EEXIST && get_list(t, D_FETCH, &list) == 0) {
 			r = cache_list_find(list, rg, n->name);
@@ -2518,7 +2520,7 @@ static int copy_point(struct tree *t, struct tnode *pn, const struct arm_rpc *sc
 	if (rc == 0 || rc == -EEXIST) {
 		struct cache_val *cv = NULL;
 
-		refresh_coll(t, rg, cn->name);
+		refresh_coll(t, rg, cn->name, 0);
 		if (rc == -EEXIST && cache_coll(t->c, rg, cn->name, CACHE_NOFETCH, &cv) == 0) {
 			const struct arm_rp *q = point_named(cv->rpc, pn->name);
 
@@ -2661,7 +2663,7 @@ static int mkdir_point(struct tree *t, struct tnode *cn, const char *name, uint3
 			if (t->cfg.dry_run)
 				rc = set_local(t, pn, L_DRY, NULL);
 			else
-				refresh_coll(t, rg, cn->name);
+				refresh_coll(t, rg, cn->name, 0);
 			goto done;
 		}
 		dctx_done(&d);
@@ -2923,7 +2925,7 @@ static int write_tags(struct tree *t, struct tnode *n, struct tree_file *f)
 
 			rc = send_mut(t, &m);
 			if (rc == 0 && !t->cfg.dry_run)
-				refresh_coll(t, d.rpc->rg, d.rpc->name);
+				refresh_coll(t, d.rpc->rg, d.rpc->name, 1);
 		}
 		dctx_done(&d);
 	}
@@ -3211,7 +3213,7 @@ int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
 		} else {
 			rc = send_mut(t, &m);
 			if (rc == 0 && !t->cfg.dry_run)
-				refresh_coll(t, d.rpc->rg, d.rpc->name);
+				refresh_coll(t, d.rpc->rg, d.rpc->name, 0);
 		}
 		free(pid);
 		dctx_done(&d);
@@ -3241,7 +3243,7 @@ int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
 			m.rpc = d.rpc->name;
 			rc = send_mut(t, &m);
 			if (rc == 0 && !t->cfg.dry_run)
-				refresh_coll(t, d.rpc->rg, d.rpc->name);
+				refresh_coll(t, d.rpc->rg, d.rpc->name, 1);
 		}
 		dctx_done(&d);
 		return rc;
