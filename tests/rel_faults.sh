@@ -85,4 +85,22 @@ for k in $KINDS; do
 	log "$k at 100%: $want within op_timeout; recovered"
 done
 grep -q 'ServerBusy\|InternalServerError' "$MNT/.rpfs/errors" || fail ".rpfs/errors shows no failure"
+umount_rpfs
+
+# --- start-up at 100%: a clear message, a non-zero exit, nothing mounted ----
+mkdir -p "$WORKDIR/m2"
+for k in $KINDS; do
+	fault "$(rule "$k" 1 1 6000)"
+	elapsed_ms "$RPFS" -f -o "endpoint=$ARMSIM_URL,token_file=$WORKDIR/token,subscription=$DEMO_SUB" \
+		-o op_timeout=3,retries=2 "$WORKDIR/m2"
+	clear_faults
+	if mountpoint -q "$WORKDIR/m2"; then
+		fusermount3 -u "$WORKDIR/m2"
+		fail "$k at 100%: rpfs mounted"
+	fi
+	[ "$REL_RC" -ne 0 ] || fail "$k at 100%: rpfs exited 0"
+	[ "$REL_MS" -le 4500 ] || fail "$k at 100%: start-up took $REL_MS ms (op_timeout 3 s)"
+	case $REL_OUT in *"cannot reach ARM"*) ;; *) fail "$k at 100%: start-up message: $REL_OUT" ;; esac
+done
+log "start-up under each fault at 100%: refused within op_timeout, nothing mounted"
 pass
