@@ -232,10 +232,71 @@ static int be_rg(void *arg, const char *rg, char **name_out, struct arm_err *err
 	return 0;
 }
 
+/* Mutations: the last one asked of the backend. */
+static struct {
+	int n;
+	char op[16], rg[64], rpc[64], rp[64], loc[64], src[512], tags[128];
+} mu;
+
+/* Record a mutation call. */
+static void mu_rec(const char *op, const char *rg, const char *rpc, const char *rp,
+		   const char *loc, const char *src)
+{
+	mu.n++;
+	snprintf(mu.op, sizeof(mu.op), "%s", op);
+	snprintf(mu.rg, sizeof(mu.rg), "%s", rg ? rg : "");
+	snprintf(mu.rpc, sizeof(mu.rpc), "%s", rpc ? rpc : "");
+	snprintf(mu.rp, sizeof(mu.rp), "%s", rp ? rp : "");
+	snprintf(mu.loc, sizeof(mu.loc), "%s", loc ? loc : "");
+	snprintf(mu.src, sizeof(mu.src), "%s", src ? src : "");
+}
+
+static int be_put_rpc(void *arg, const char *rg, const char *name, const char *location,
+		      const char *source_id, struct arm_err *err)
+{
+	(void)arg;
+	err->status = 201;
+	mu_rec("put_rpc", rg, name, NULL, location, source_id);
+	return 0;
+}
+
+static int be_put_rp(void *arg, const char *rg, const char *rpc, const char *rp,
+		     const char *source_rp_id, const char *consistency, struct arm_err *err)
+{
+	(void)arg;
+	err->status = 201;
+	mu_rec("put_rp", rg, rpc, rp, consistency, source_rp_id);
+	return 0;
+}
+
+static int be_del_rp(void *arg, const char *rg, const char *rpc, const char *rp,
+		     struct arm_err *err)
+{
+	(void)arg;
+	err->status = 202;
+	mu_rec("del_rp", rg, rpc, rp, NULL, NULL);
+	return 0;
+}
+
+static int be_patch(void *arg, const char *rg, const char *name, const struct arm_tag *tags,
+		    size_t ntags, struct arm_err *err)
+{
+	(void)arg;
+	err->status = 200;
+	mu_rec("patch", rg, name, NULL, NULL, NULL);
+	mu.tags[0] = '\0';
+	for (size_t i = 0; i < ntags; i++)
+		snprintf(mu.tags + strlen(mu.tags), sizeof(mu.tags) - strlen(mu.tags), "%s=%s;",
+			 tags[i].key, tags[i].value);
+	return 0;
+}
+
 /* ---- helpers ----------------------------------------------------------- */
 
 static struct cache *C;
 static struct tree *T;
+
+static struct tree_cfg mcfg; /* mutation options of the next setup() */
 
 /* Make a fresh cache and tree with the given ttl. */
 static void setup(unsigned ttl)
@@ -243,7 +304,11 @@ static void setup(unsigned ttl)
 	struct cache_backend be = {.list_collections = be_list,
 				   .get_collection = be_coll,
 				   .get_rp_view = be_rp,
-				   .get_rg = be_rg};
+				   .get_rg = be_rg,
+				   .put_collection = be_put_rpc,
+				   .put_rp = be_put_rp,
+				   .delete_rp = be_del_rp,
+				   .patch_tags = be_patch};
 	struct cache_cfg cc = {.subscription = SUB,
 			       .ttl = ttl,
 			       .neg_ttl = ttl,
@@ -252,10 +317,16 @@ static void setup(unsigned ttl)
 			       .op_timeout = 5};
 	struct tree_cfg tc = {.ttl = ttl, .neg_ttl = ttl, .busy_ttl = 1, .config_text = "ttl=60\n"};
 
-	tc.nlocations = 2;
-	tc.locations = calloc(2, sizeof(*tc.locations));
+	tc.ro = mcfg.ro;
+	tc.allow_delete = mcfg.allow_delete;
+	tc.dry_run = mcfg.dry_run;
+	tc.consistency = mcfg.consistency;
+	memset(&mu, 0, sizeof(mu));
+	tc.nlocations = 3;
+	tc.locations = calloc(3, sizeof(*tc.locations));
 	tc.locations[0].name = strdup("eastus");
 	tc.locations[1].name = strdup("westus");
+	tc.locations[2].name = strdup("centralus");
 	if (cache_new(&be, &cc, &C) || tree_new(C, &tc, &T))
 		abort();
 	fk.n_list = fk.n_coll = fk.n_rp = fk.n_rg = 0;
@@ -564,6 +635,176 @@ static void test_rpfs(void)
 	teardown();
 }
 
+/* mkdir in the directory at path. */
+static int mk(const char *dir, const char *name)
+{
+	struct tree_attr a, out;
+	int rc = walk(dir, &a);
+
+	return rc < 0 ? rc : tree_mkdir(T, a.ino, name, 0, &out);
+}
+
+/* Write text to the view file at path, then close it; the first errno. */
+static int put_text(const char *path, const char *text)
+{
+	struct tree_attr a;
+	struct tree_file *f = NULL;
+	int rc = walk(path, &a), rc2;
+
+	if (rc < 0) {
+		/* A file cp creates: create it in its directory. */
+		char dir[512], *slash;
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		slash = strrchr(dir, '/');
+		*slash = '\0';
+		rc = walk(dir, &a);
+		if (rc < 0)
+			return rc;
+		rc = tree_create(T, a.ino, slash + 1, 0, &a, &f);
+	} else {
+		rc = tree_open(T, a.ino, 1, &f);
+	}
+	if (rc < 0)
+		return rc;
+	rc = tree_write(T, a.ino, f, text, strlen(text));
+	rc2 = tree_file_done(T, a.ino, f);
+	tree_file_free(f);
+	return rc < 0 ? rc : rc2;
+}
+
+/* mkdir, pending directories, copies, checks before sending, tags, rmdir. */
+static void test_mutations(void)
+{
+	char *s;
+
+	memset(&mcfg, 0, sizeof(mcfg));
+	setup(60);
+	/* Bad names: EINVAL, nothing sent. */
+	CHECK(mk("westus/other", "a<b") == -EINVAL);
+	CHECK(mk("westus/other", "trailing.") == -EINVAL);
+	CHECK(mk("eastus/RG1/web01-rpc", "a:b") == -EINVAL);
+	CHECK(mu.n == 0);
+	/* The group holds the name (in eastus): EEXIST. */
+	CHECK(mk("westus/RG1", "web01-rpc") == -EEXIST);
+	/* Exactly one collection of that name in another region: PUT at once. */
+	CHECK(mk("westus/other", "web01-rpc") == 0);
+	CHECK(mu.n == 1 && !strcmp(mu.op, "put_rpc") && !strcmp(mu.rg, "other") &&
+	      !strcmp(mu.rpc, "web01-rpc") && !strcmp(mu.loc, "westus") && !strcmp(mu.src, SRC_RPC));
+	/* Otherwise pending, resolved by a write of a collection id to source. */
+	CHECK(mk("westus/other", "newc") == 0);
+	CHECK(mu.n == 1);
+	s = cat("westus/other/newc/state");
+	CHECK(!strcmp(s, "pending\n"));
+	free(s);
+	CHECK(listed("westus/other", "newc"));
+	CHECK(put_text("westus/other/newc/source", VM "\n") == 0); /* a VM id: absorbed */
+	CHECK(mu.n == 1);
+	CHECK(put_text("westus/other/newc/source", SRC_RPC "\n") == 0);
+	CHECK(mu.n == 2 && !strcmp(mu.rpc, "newc") && !strcmp(mu.src, SRC_RPC));
+	/* A path inside the mount names it too; JSON: the top-level id. */
+	CHECK(mk("westus/other", "byjson") == 0);
+	CHECK(put_text("westus/other/byjson/collection.json",
+		       "{\n  \"properties\": {\"source\": {\"id\": \"" VM "\"}},\n"
+		       "  \"id\": \"" SRC_RPC "\"\n}\n") == 0);
+	CHECK(mu.n == 3 && !strcmp(mu.rpc, "byjson") && !strcmp(mu.src, SRC_RPC));
+	CHECK(mk("westus/other", "bypath") == 0);
+	CHECK(put_text("westus/other/bypath/source", "/mnt/x/eastus/RG1/web01-rpc\n") == 0);
+	CHECK(mu.n == 4 && !strcmp(mu.rpc, "bypath"));
+	/* A source in the same region, a copy of a copy: EINVAL, nothing sent. */
+	CHECK(mk("eastus/other", "same") == 0);
+	CHECK(put_text("eastus/other/same/source", SRC_RPC "\n") == -EINVAL);
+	CHECK(mk("centralus/other", "cc") == 0);
+	CHECK(put_text("centralus/other/cc/source",
+		       "/subscriptions/" SUB "/resourceGroups/rg1/providers/Microsoft.Compute/"
+		       "restorePointCollections/web01-dr\n") == -EINVAL);
+	CHECK(mu.n == 4);
+	/* A stray name in a collection: EPERM. */
+	{
+		struct tree_attr a;
+		struct tree_file *f = NULL;
+
+		CHECK(walk("eastus/RG1/web01-rpc", &a) == 0);
+		CHECK(tree_create(T, a.ino, "notes.txt", 0, &a, &f) == -EPERM);
+	}
+	/* A new point of the VM. */
+	CHECK(mk("eastus/RG1/web01-rpc", "rp-3") == 0);
+	CHECK(mu.n == 5 && !strcmp(mu.op, "put_rp") && !strcmp(mu.rp, "rp-3") && !mu.src[0]);
+	/* A copy of a point that already has a copy in westus (rp-bad): EEXIST. */
+	CHECK(mk("westus/rg1/web01-dr", "rp-2") == -EEXIST);
+	/* A renamed point: pending, the copied restorepoint.json names it;
+	 * rp-new is still Creating: EBUSY, nothing sent. */
+	fk.extra_point = 1;
+	tree_flush(T);
+	CHECK(mk("westus/rg1/web01-dr", "renamed") == 0);
+	CHECK(put_text("westus/rg1/web01-dr/renamed/restorepoint.json",
+		       "{\"properties\": {\"id\": \"x\"}, \"id\": \"" SRC_RPC
+		       "/restorePoints/rp-new\"}\n") == -EBUSY);
+	CHECK(mu.n == 5);
+	/* tags: a PATCH replacing them; the same tags again send nothing. */
+	CHECK(put_text("eastus/RG1/web01-rpc/tags", "a=b\nc=d\n") == 0);
+	CHECK(mu.n == 6 && !strcmp(mu.op, "patch") && !strcmp(mu.tags, "a=b;c=d;"));
+	CHECK(put_text("eastus/RG1/web01-rpc/tags", "env=prod\n") == 0);
+	CHECK(mu.n == 6);
+	CHECK(put_text("eastus/RG1/web01-rpc/tags", "no equals sign\n") == -EINVAL);
+	/* rmdir needs allow_delete; pending directories go locally. */
+	{
+		struct tree_attr a;
+
+		CHECK(walk("eastus/RG1/web01-rpc", &a) == 0);
+		CHECK(tree_rmdir(T, a.ino, "rp-1") == -EPERM);
+		CHECK(walk("westus/rg1/web01-dr", &a) == 0);
+		CHECK(tree_rmdir(T, a.ino, "renamed") == 0);
+	}
+	CHECK(!listed("westus/rg1/web01-dr", "renamed"));
+	s = cat(".rpfs/ops");
+	CHECK(strstr(s, " PUT /subscriptions/" SUB "/resourceGroups/other/providers/"
+			"Microsoft.Compute/restorePointCollections/web01-rpc 201 ok") != NULL);
+	CHECK(strstr(s, " EBUSY refused: ") != NULL);
+	free(s);
+	fk.extra_point = 0;
+	teardown();
+
+	/* allow_delete: a DELETE. */
+	mcfg.allow_delete = 1;
+	setup(60);
+	{
+		struct tree_attr a;
+
+		CHECK(walk("eastus/RG1/web01-rpc", &a) == 0);
+		CHECK(tree_rmdir(T, a.ino, "rp-1") == 0);
+		CHECK(mu.n == 1 && !strcmp(mu.op, "del_rp") && !strcmp(mu.rp, "rp-1"));
+		CHECK(walk("eastus", &a) == 0);
+		CHECK(tree_rmdir(T, a.ino, "RG1") == -ENOTEMPTY);
+	}
+	teardown();
+
+	/* dry_run: recorded, nothing sent; ro: EROFS. */
+	memset(&mcfg, 0, sizeof(mcfg));
+	mcfg.dry_run = 1;
+	mcfg.consistency = "CrashConsistent";
+	setup(60);
+	CHECK(mk("westus/other", "web01-rpc") == 0);
+	CHECK(mk("eastus/RG1/web01-rpc", "rp-9") == 0);
+	CHECK(mu.n == 0);
+	s = cat("westus/other/web01-rpc/state");
+	CHECK(!strcmp(s, "dry_run\n"));
+	free(s);
+	s = cat(".rpfs/ops");
+	CHECK(strstr(s, " dry_run PUT /subscriptions/" SUB "/resourceGroups/other/providers/"
+			"Microsoft.Compute/restorePointCollections/web01-rpc {") != NULL);
+	CHECK(strstr(s, "rp-9 {\"properties\":{\"consistencyMode\":\"CrashConsistent\"}}") != NULL);
+	free(s);
+	teardown();
+	memset(&mcfg, 0, sizeof(mcfg));
+	mcfg.ro = 1;
+	setup(60);
+	CHECK(mk("westus/other", "x") == -EROFS);
+	CHECK(put_text("eastus/RG1/web01-rpc/tags", "a=b\n") == -EROFS);
+	teardown();
+	memset(&mcfg, 0, sizeof(mcfg));
+}
+
 int main(void)
 {
 	test_time();
@@ -572,6 +813,7 @@ int main(void)
 	test_single_flight();
 	test_generation_and_stale();
 	test_rpfs();
+	test_mutations();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;
