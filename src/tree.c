@@ -101,6 +101,7 @@ struct tnode {
 	uint8_t busy;	     /* a mutation of this node is being sent */
 	uint32_t fresh_pid;  /* process that created this directory ... */
 	uint32_t fresh_until; /* ... until then (mount seconds) */
+	uint16_t made;	      /* view slots (< 16) that process has created here */
 	char *src;	     /* local nodes: the source id, once known */
 	char name[];
 };
@@ -1049,6 +1050,7 @@ static int lookup_rpc(struct tree *t, struct tnode *rgn, const char *name, struc
 }
 
 static int fresh_for(struct tree *t, struct tnode *n, uint32_t pid);
+static int made_here(struct tree *t, struct tnode *n, int slot);
 static struct tnode *local_child(struct tree *t, struct tnode *parent, const char *name);
 
 /* Resolve name in directory parent (may fetch). */
@@ -1071,9 +1073,10 @@ int tree_lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_t 
 		return -ENOENT;
 	if ((n->kind == N_RPC || n->kind == N_RP) && fresh_for(t, n, pid)) {
 		/* cp creating the children of a directory it has just made. */
-		int view = n->kind == N_RPC ? fixed_slot(coll_files, name) >= 0
-					    : slot == S_P_DISKS || fixed_slot(point_files, name) >= 0;
-		if (view) {
+		int vs = slot == S_P_DISKS ? S_P_ABSORB
+			 : n->kind == N_RPC ? fixed_slot(coll_files, name)
+					    : fixed_slot(point_files, name);
+		if (vs >= 0 && !(slot == S_DIR && made_here(t, n, vs))) {
 			out->entry_ttl = 0;
 			return -ENOENT;
 		}
@@ -1956,12 +1959,33 @@ static int fresh_for(struct tree *t, struct tnode *n, uint32_t pid)
 	return r;
 }
 
+/* 1 when the process filling n has already made view slot there. */
+static int made_here(struct tree *t, struct tnode *n, int slot)
+{
+	int r;
+
+	pthread_mutex_lock(&t->mlock);
+	r = slot >= 0 && slot < 16 && (n->made & (1u << slot));
+	pthread_mutex_unlock(&t->mlock);
+	return r;
+}
+
+/* Remember that view slot of n was made (create, mkdir disks, symlink). */
+static void set_made(struct tree *t, struct tnode *n, int slot)
+{
+	pthread_mutex_lock(&t->mlock);
+	if (slot >= 0 && slot < 16)
+		n->made |= (uint16_t)(1u << slot);
+	pthread_mutex_unlock(&t->mlock);
+}
+
 /* Mark directory n as being filled by process pid. */
 static void set_fresh(struct tree *t, struct tnode *n, uint32_t pid)
 {
 	pthread_mutex_lock(&t->mlock);
 	n->fresh_pid = pid;
 	n->fresh_until = mount_secs(t) + FRESH_SECS;
+	n->made = 0;
 	pthread_mutex_unlock(&t->mlock);
 }
 
@@ -2431,6 +2455,7 @@ static int mkdir_collection(struct tree *t, struct tnode *rgn, const char *name,
 	if (rc == 0) {
 		set_fresh(t, n, pid);
 		dir_attr(out, mkino(n->idx, 0), t->mount_time, 1);
+		out->entry_ttl = t->cfg.ttl;
 	}
 out:
 	cache_put(list);
@@ -2703,6 +2728,7 @@ done:
 	if (rc == 0) {
 		set_fresh(t, pn, pid);
 		dir_attr(out, mkino(pn->idx, 0), t->mount_time, 1);
+		out->entry_ttl = t->cfg.ttl;
 	}
 	return rc;
 }
@@ -2722,6 +2748,8 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 	if (n->kind == N_RP && slot == S_DIR && !strcmp(name, "disks")) {
 		/* cp making the view subdirectory. */
 		dir_attr(out, mkino(n->idx, S_P_DISKS), t->mount_time, 1);
+		out->entry_ttl = t->cfg.ttl;
+		set_made(t, n, S_P_DISKS);
 		return 0;
 	}
 	if (slot != S_DIR || (n->kind != N_RG && n->kind != N_RPC)) {
@@ -3042,10 +3070,13 @@ int tree_create(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 		log_warn("create %s: not a file of this view (rpfs stores no data)", name);
 		return -EPERM;
 	}
-	if (s == S_P_ABSORB || attr_of(t, n, s, D_CACHED, out) < 0) {
+	if (s == S_P_ABSORB || attr_of(t, n, s, D_CACHED, out) < 0)
 		file_attr(out, mkino(n->idx, s), NULL, t->mount_time, 0, TREE_REG);
-		out->entry_ttl = 0;
-	}
+	/* The kernel keeps the name: a later lookup by the same cp (cp -a
+	 * setting times) must not meet the absent view again. */
+	out->entry_ttl = t->cfg.ttl;
+	if (n->kind != N_ROOT && slot == S_DIR)
+		set_made(t, n, s);
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
@@ -3076,11 +3107,11 @@ int tree_symlink(struct tree *t, uint64_t parent, const char *name, struct tree_
 		log_warn("symlink %s: not a link of this view", name);
 		return -EPERM;
 	}
-	if (attr_of(t, n, n->kind == N_RPC ? S_C_ORIGIN : S_P_ORIGIN, D_CACHED, out) < 0) {
+	if (attr_of(t, n, n->kind == N_RPC ? S_C_ORIGIN : S_P_ORIGIN, D_CACHED, out) < 0)
 		file_attr(out, mkino(n->idx, n->kind == N_RPC ? S_C_ORIGIN : S_P_ORIGIN), NULL,
 			  t->mount_time, 0, TREE_LNK);
-		out->entry_ttl = 0;
-	}
+	out->entry_ttl = t->cfg.ttl;
+	set_made(t, n, n->kind == N_RPC ? S_C_ORIGIN : S_P_ORIGIN);
 	return 0;
 }
 
