@@ -20,13 +20,14 @@
  *    rpfs invalidates them: tree_expire() drops those older than ttl, and
  *    the cache listener drops those whose content changed.
  *
- *  - Extending it (mutations): a new kind of directory is a value of enum
- *    nkind plus its cases in attr_of(), tree_lookup() and tree_readdir();
- *    a directory that exists only in this mount (a pending collection or
- *    point) can be a node whose data comes from the node itself instead of
- *    the cache; fs.c only needs a tree_* function per FUSE request.
+ *  - Mutations (mkdir, cp -r, rmdir, tags: SPEC §3) are the last section
+ *    of this file; its own comment says how cp's calls become ARM requests.
+ *    A directory that exists only in this mount (a pending collection or
+ *    point, or one made under dry_run) is a node whose data comes from the
+ *    node itself (its `local` fields) instead of the cache.
  *
  * Lock order: t->lock (rwlock over the node table and node fields), then
+ * t->mlock (the mutation state: local nodes, .rpfs/ops, copies), then
  * whatever the notify callbacks take.  t->lock is never held across a
  * cache call.
  */

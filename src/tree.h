@@ -11,8 +11,11 @@
  * numbers derived from their directory's (node << 7 | slot), so they cost
  * no memory and are stable too.  The root is inode 1.
  *
+ * Mutations (SPEC §3) go through the cache to ARM; their results and
+ * refusals are recorded in .rpfs/ops.
+ *
  * Thread-safe.  Errors: 0 or a negative errno of SPEC §5 (-ENOENT,
- * -EHOSTUNREACH, -ETIMEDOUT, -EIO, -EACCES, ...).  Memory returned through
+ * -EHOSTUNREACH, -ETIMEDOUT, -EIO, -EACCES, -EEXIST, -EBUSY, -EDQUOT, ...).  Memory returned through
  * out pointers belongs to the caller (free with the matching _free).
  */
 #ifndef RPFS_TREE_H
