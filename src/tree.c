@@ -52,6 +52,9 @@ enum nkind { N_ROOT, N_REGION, N_RG, N_RPC, N_RP };
 enum { L_NONE, L_PENDING, L_DRY };
 
 struct copy_rec; /* a copy started from this mount (mutations section) */
+struct tnode;
+struct op_err;	 /* a point's last failed operation (mutations section) */
+static char *node_error(struct tree *t, const struct tnode *n);
 struct dlist;
 
 /* Slots of synthetic inodes, per directory kind. */
@@ -129,6 +132,7 @@ struct tree {
 	char **ops; /* ring of .rpfs/ops lines */
 	size_t ops_next, ops_count;
 	struct copy_rec *copies;
+	struct op_err *errs; /* the last failed operation on a point, per point */
 };
 
 struct fixed_name {
@@ -844,7 +848,10 @@ static int point_slot_attr(struct tree *t, const struct tnode *n, const struct d
 		a->entry_ttl = ttl;
 		return 0;
 	}
-	rc = render_point_file(d, slot, &s);
+	if (slot == S_P_ERROR && (s = node_error(t, n)) != NULL)
+		rc = 0;
+	else
+		rc = render_point_file(d, slot, &s);
 	if (rc < 0)
 		return rc;
 	file_attr(a, mkino(n->idx, slot), s, mt, ttl, slot == S_P_ORIGIN ? TREE_LNK : TREE_REG);
@@ -1599,7 +1606,10 @@ int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 		rc = rp_data(t, n, D_CACHED, &d);
 		if (rc < 0)
 			break;
-		rc = render_point_file(&d, slot, &f->buf);
+		if (slot == S_P_ERROR && (f->buf = node_error(t, n)) != NULL)
+			rc = 0;
+		else
+			rc = render_point_file(&d, slot, &f->buf);
 		dctx_done(&d);
 		break;
 	default:
@@ -2249,8 +2259,75 @@ static void one_line(char *s)
 	*w = '\0';
 }
 
+/* The last failed operation on a point, shown in its `error` file. */
+struct op_err {
+	struct op_err *next;
+	const struct tnode *n;
+	char *text;
+};
+
+/* The `error` text of point n from this mount, or NULL. */
+static char *node_error(struct tree *t, const struct tnode *n)
+{
+	char *s = NULL;
+
+	pthread_mutex_lock(&t->mlock);
+	for (struct op_err *e = t->errs; e && !s; e = e->next)
+		if (e->n == n)
+			s = strdup(e->text);
+	pthread_mutex_unlock(&t->mlock);
+	return s;
+}
+
+/* Remember (text) or forget (NULL) the last failed operation on point n. */
+static void set_node_error(struct tree *t, const struct tnode *n, char *text)
+{
+	struct op_err **pp, *e;
+
+	pthread_mutex_lock(&t->mlock);
+	for (pp = &t->errs; *pp; pp = &(*pp)->next)
+		if ((*pp)->n == n) {
+			e = *pp;
+			*pp = e->next;
+			free(e->text);
+			free(e);
+			break;
+		}
+	if (text && (e = calloc(1, sizeof(*e))) != NULL) {
+		e->n = n;
+		e->text = text;
+		e->next = t->errs;
+		t->errs = e;
+		text = NULL;
+	}
+	pthread_mutex_unlock(&t->mlock);
+	free(text);
+}
+
+/* Free every remembered error. */
+static void errs_free(struct tree *t)
+{
+	struct op_err *e, *next;
+
+	for (e = t->errs; e; e = next) {
+		next = e->next;
+		free(e->text);
+		free(e);
+	}
+	t->errs = NULL;
+}
+
+static int send_mut_on(struct tree *t, const struct cache_mut *m, const struct tnode *pn);
+
 /* Send one mutation (or, with dry_run, record it).  Returns ARM's errno. */
 static int send_mut(struct tree *t, const struct cache_mut *m)
+{
+	return send_mut_on(t, m, NULL);
+}
+
+/* send_mut for an existing point pn, whose `error` file then tells how
+ * the operation ended. */
+static int send_mut_on(struct tree *t, const struct cache_mut *m, const struct tnode *pn)
 {
 	static const char *const verbs[] = {[CM_PUT_RPC] = "PUT",
 					    [CM_PUT_RP] = "PUT",
@@ -2287,6 +2364,13 @@ static int send_mut(struct tree *t, const struct cache_mut *m)
 	rc = cache_mutate(t->c, m, &err);
 	ops_add(t, "%s %s %d %s %s", verbs[m->op], id, err.status, errname(rc),
 		err.request_id[0] ? err.request_id : "-");
+	if (pn)
+		set_node_error(t, pn,
+			       rc < 0 ? xasprintf("%s: %s: %s (HTTP %d, x-ms-request-id %s)\n",
+						  verbs[m->op], err.code[0] ? err.code : errname(rc),
+						  err.message[0] ? err.message : strerror(-rc),
+						  err.status, err.request_id[0] ? err.request_id : "-")
+				      : NULL);
 	if (rc == 0)
 		log_info("%s %s: %d (x-ms-request-id %s)", verbs[m->op], id, err.status,
 			 err.request_id[0] ? err.request_id : "-");
@@ -3243,7 +3327,10 @@ int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
 				       "the point is the source of a copy still running from this "
 				       "mount");
 		} else {
-			rc = send_mut(t, &m);
+			pthread_rwlock_rdlock(&t->lock);
+			c = find_child(t, n, p->name);
+			pthread_rwlock_unlock(&t->lock);
+			rc = send_mut_on(t, &m, c);
 			if (rc == 0 && !t->cfg.dry_run)
 				refresh_coll(t, d.rpc->rg, d.rpc->name, 0);
 		}
@@ -3510,6 +3597,7 @@ void tree_free(struct tree *t)
 		free(t->ops[i]);
 	free(t->ops);
 	copies_free(t);
+	errs_free(t);
 	free((char *)t->cfg.consistency);
 	pthread_mutex_destroy(&t->mlock);
 	pthread_cond_destroy(&t->mcond);

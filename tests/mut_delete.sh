@@ -54,6 +54,12 @@ expect_errno EBUSY rmdir eastus/rg-prod/$W/rp-weekly-20261030
 expect_errno ENOTEMPTY rmdir westus/rg-dev/$W
 mut_no_writes "EBUSY and ENOTEMPTY"
 sim_advance 3600
+# A DELETE that ARM refuses: the errno, and the point's error file says why.
+sim POST /_armsim/faults '{"match":{"operationId":"RestorePoints_Delete"},"kind":"status","status":400,"code":"BadRequest","count":1}' >/dev/null ||
+	fail "cannot inject a fault"
+expect_errno EINVAL rmdir westus/rg-dev/$W/rp-weekly-20261030
+grep -q "^DELETE: BadRequest: .*(HTTP 400" westus/rg-dev/$W/rp-weekly-20261030/error ||
+	fail "the error file does not tell the failed DELETE: $(cat westus/rg-dev/$W/rp-weekly-20261030/error 2>&1)"
 mut_clear
 rm -r westus/rg-dev/$W || fail "rm -r of a copy collection"
 want=
