@@ -98,5 +98,14 @@ fi
 mut_expect_writes "pending collections named by source and setfattr" \
 "$(mut_put_rpc_line rg-dev etl-dr westus "$(mut_rpc rg-analytics rpc-vm-etl-01)")$want2"
 expect_eq "state once named" Succeeded "$(cat westus/rg-dev/etl-dr/state)"
+
+# 7. A pending collection whose first content is a point: the point's
+#    collection becomes its source (collection PUT, then the copy).
+mut_clear
+mkdir westus/rg-dev/dev-dr || fail "mkdir pending 3"
+cp -r westeurope/rg-dev/rpc-vm-dev-01/rp-20261118-0206 westus/rg-dev/dev-dr/ || fail "cp -r of a point into a pending collection"
+mut_expect_writes "a point copied into a pending collection" \
+"$(mut_put_rpc_line rg-dev dev-dr westus "$(mut_rpc rg-dev rpc-vm-dev-01)")
+$(mut_put_copy_line rg-dev dev-dr rp-20261118-0206 "$(mut_rp rg-dev rpc-vm-dev-01 rp-20261118-0206)")"
 cd /
 pass
