@@ -340,15 +340,19 @@ void arm_stats_get(struct arm_client *c, struct arm_stats *out)
 
 /* ---- the gate: shared 429 pause, token buckets, connection slots --------- */
 
-/* Wait until a request may be sent; takes a slot.  -ETIMEDOUT at deadline. */
+/* Wait until a request may be sent; takes a slot.  -ETIMEDOUT at deadline,
+ * -EAGAIN at once when a 429's pause outlasts the deadline (SPEC §5: the
+ * call is throttled, not unanswered). */
 static int arm_gate(struct arm_client *c, int kind, long long deadline)
 {
 	for (;;) {
 		long long now = arm_now_ms(), wait = 0;
+		int paused = 0;
 
 		pthread_mutex_lock(&c->lock);
 		if (c->pause_until > now) {
 			wait = c->pause_until - now;
+			paused = 1;
 		} else if (c->rate[kind] > 0) {
 			double add = (double)(now - c->last_refill[kind]) * c->rate[kind] / 1000.0;
 			c->tokens[kind] += add;
@@ -381,7 +385,7 @@ static int arm_gate(struct arm_client *c, int kind, long long deadline)
 		}
 		pthread_mutex_unlock(&c->lock);
 		if (now + wait > deadline)
-			return -ETIMEDOUT;
+			return paused ? -EAGAIN : -ETIMEDOUT;
 		arm_sleep_ms(wait);
 	}
 }
@@ -490,6 +494,8 @@ static int arm_do(struct arm_client *c, enum arm_op op, const char *method, cons
 		}
 		force = 0;
 		rc = arm_gate(c, kind, deadline);
+		if (rc == -EAGAIN)
+			goto paused;
 		if (rc)
 			goto timeout;
 		now = arm_now_ms();
@@ -599,6 +605,16 @@ timeout:
 	if (err && !err->message[0])
 		snprintf(err->message, sizeof(err->message), "no answer within op_timeout");
 	log_warn("arm: %s %s: no answer within op_timeout", arm_op_name(op), lpath);
+	pthread_mutex_lock(&c->lock);
+	c->st.errors++;
+	pthread_mutex_unlock(&c->lock);
+	http_resp_clear(resp);
+	goto out;
+paused:
+	/* not sent: a 429's Retry-After holds every request past op_timeout */
+	if (err && !err->message[0])
+		snprintf(err->message, sizeof(err->message), "throttled: Retry-After outlasts op_timeout");
+	log_warn("arm: %s %s: not sent, ARM's Retry-After outlasts op_timeout", arm_op_name(op), lpath);
 	pthread_mutex_lock(&c->lock);
 	c->st.errors++;
 	pthread_mutex_unlock(&c->lock);

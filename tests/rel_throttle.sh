@@ -57,4 +57,24 @@ read -r _ nreq _ n429 _ inside _ raced <"$WORKDIR/throttle.txt"
 log "FIGURE throttling: $nreq requests, $n429 answered 429, $inside sent inside a Retry-After window ($raced already in flight within ${GRACE_MS:-30} ms of a 429)"
 th=$(rel_stat throttled_429)
 [ "${th:-0}" -gt 0 ] || fail ".rpfs/stats counts no 429"
+umount_rpfs
+
+# A Retry-After longer than op_timeout: the calls that need ARM fail at
+# once with EAGAIN (not after op_timeout, not ETIMEDOUT), nothing is sent
+# until the window ends, and then everything works.
+kill "$ARMSIM_PID" 2>/dev/null
+start_armsim --demo
+mount_rpfs -o op_timeout=2,retries=2
+ls "$MNT" >/dev/null || fail "listing the regions"
+clear_log
+fault '{"kind":"throttle","retry_after":6,"count":1}'
+rel_flush
+t0=$(date +%s)
+timed_errno EAGAIN 2500 ls "$MNT/eastus"
+for d in westus2 westus3 northeurope; do timed_errno EAGAIN 500 ls "$MNT/$d"; done
+n=$(sim GET /_armsim/stats | jq .total)
+[ "$n" = 1 ] || fail "$n requests during a 6 s Retry-After window (1 expected: the throttled one)"
+sleep $(( 7 - ($(date +%s) - t0) ))
+ls -lR "$MNT" >/dev/null || fail "no recovery after the Retry-After window"
+log "a 6 s Retry-After with op_timeout 2: EAGAIN at once, 1 request in the window, then recovery"
 pass
