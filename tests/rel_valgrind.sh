@@ -1,6 +1,7 @@
 #!/bin/sh
 # A valgrind memcheck run of a mount session (mount, ls -lR, cat of every
-# view file and of progress files, a flush, a second walk, unmount): no
+# view file and of progress files, a flush, a second walk, walks under
+# faults and bad answers for the error paths, unmount): no
 # definite leak and no memory error.  valgrind cannot run a
 # sanitizer-instrumented binary, so when $RPFS is built with ASan the test
 # compiles a plain rpfs from the same sources into its work directory
@@ -41,6 +42,22 @@ cat "$MNT"/.rpfs/* >/dev/null 2>&1
 rel_flush
 ls -lR "$MNT" >/dev/null || fail "second walk"
 stat "$MNT/eastus/no-such-group" >/dev/null 2>&1
+# the error paths: faults on a third of the requests, then bad answers
+for k in '"kind":"status","status":500' '"kind":"truncate"' '"kind":"malformed"' '"kind":"reset"' \
+	'"kind":"throttle","retry_after":0'; do
+	fault "{$k,\"probability\":0.3,\"seed\":7}"
+done
+rel_flush
+rel_walk "$MNT" "$WORKDIR/w2" || log "walk with faults: $(head -2 "$WORKDIR/w2.err")"
+clear_faults
+for b in '"body":"[","repeat":1000' '"body":"{\"value\":\"x\"}"' \
+	"\"body\":\"{\\\"value\\\":[],\\\"nextLink\\\":\\\"http://127.0.0.1:1/x\\\"}\""; do
+	fault "{\"match\":{\"operationId\":\"RestorePointCollections_ListAll\"},\"kind\":\"body\",$b}"
+	rel_flush
+	ls "$MNT/eastus" >/dev/null 2>&1
+	clear_faults
+done
+ls -lR "$MNT" >/dev/null || fail "walk after the faults"
 fusermount3 -u "$MNT" || fail "cannot unmount"
 rc=0
 wait "$RPFS_PID" || rc=$?
