@@ -28,10 +28,14 @@
 #define PLAIN (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
 /* 1 when a name from ARM can be a file name: not empty, ".", ".." and
- * without '/' (ARM names never are; a bad answer must not add path steps). */
+ * without '/' or control characters (ARM names never are; a bad answer must
+ * not add path steps, or lines to the files that list names). */
 static int armj_name_ok(const char *name)
 {
-	return *name && strcmp(name, ".") && strcmp(name, "..") && !strchr(name, '/');
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '/')
+			return 0;
+	return *name && strcmp(name, ".") && strcmp(name, "..");
 }
 
 /* Parse a whole body into a json-c tree, or -EIO. */
@@ -308,6 +312,8 @@ static int armj_parse_progress(json_object *iv, struct arm_rp *rp)
 		if (!p->name)
 			return -ENOMEM;
 		rp->nprogress++;
+		if (!armj_name_ok(p->name))
+			return -EIO; /* it starts a line of `progress` */
 		p->percent = (int)(pct < 0 ? 0 : pct > 100 ? 100 : pct);
 		/* One word, so `progress` lines split into NAME PERCENT STATUS:
 		 * the code's tail ("ReplicationState/inProgress" -> "InProgress"),

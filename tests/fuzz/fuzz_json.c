@@ -49,6 +49,8 @@ static void check_name(const char *name)
 {
 	FUZZ_CHECK(name && *name && strcmp(name, ".") && strcmp(name, "..") && !strchr(name, '/'));
 	FUZZ_CHECK(utf8_ok(name));
+	for (const char *p = name; *p; p++)
+		FUZZ_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
 }
 
 /* A rendered view: valid JSON, one trailing newline. */
