@@ -141,7 +141,7 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 			{
 				if (!json_object_is_type(hv, json_type_string) || strpbrk(hk, "\r\n:") ||
 				    strpbrk(json_object_get_string(hv), "\r\n")) {
-					snprintf(err, errn, "header %s must be a one-line string", hk);
+					snprintf(err, errn, "header %s: a name without : and a one-line string value", hk);
 					return -22;
 				}
 			}
