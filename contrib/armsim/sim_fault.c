@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *kinds[] = {"status",  "reset",    "truncate", "malformed",
+static const char *kinds[] = {"status",	 "reset",    "truncate", "malformed",
 			      "latency", "throttle", "body"};
 
 /* Bound on the answer a "body" rule makes (literal times repeat). */
@@ -83,9 +83,9 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 	for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
 		ok |= !strcmp(kind, kinds[i]);
 	if (!ok) {
-		snprintf(
-		    err, errn,
-		    "kind must be one of status, reset, truncate, malformed, latency, throttle, body");
+		snprintf(err, errn,
+			 "kind must be one of status, reset, truncate, malformed, latency, "
+			 "throttle, body");
 		return -22;
 	}
 	json_object *match = NULL;
@@ -127,7 +127,8 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 		}
 		if (jget_num(spec, "repeat", &repeat) < 0 || repeat < 1 ||
 		    repeat * (double)(lit ? strlen(lit) : strlen(hex) / 2) > SIM_FAULT_BODY_MAX) {
-			snprintf(err, errn, "repeat must be a number >= 1 and the body at most %ld bytes",
+			snprintf(err, errn,
+				 "repeat must be a number >= 1 and the body at most %ld bytes",
 				 SIM_FAULT_BODY_MAX);
 			return -22;
 		}
@@ -139,9 +140,13 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 		if (hdrs) {
 			json_object_object_foreach(hdrs, hk, hv)
 			{
-				if (!json_object_is_type(hv, json_type_string) || strpbrk(hk, "\r\n:") ||
+				if (!json_object_is_type(hv, json_type_string) ||
+				    strpbrk(hk, "\r\n:") ||
 				    strpbrk(json_object_get_string(hv), "\r\n")) {
-					snprintf(err, errn, "header %s: a name without : and a one-line string value", hk);
+					snprintf(err, errn,
+						 "header %s: a name without : and a one-line "
+						 "string value",
+						 hk);
 					return -22;
 				}
 			}
@@ -218,7 +223,8 @@ json_object *sim_fault_list(void)
 		json_object_object_add(o, "count", json_object_new_int64(f->count));
 		json_object_object_add(o, "probability", json_object_new_double(f->probability));
 		if (f->body) {
-			json_object_object_add(o, "body_len", json_object_new_int64((int64_t)f->body_len));
+			json_object_object_add(o, "body_len",
+					       json_object_new_int64((int64_t)f->body_len));
 			json_object_object_add(o, "repeat", json_object_new_int64(f->repeat));
 		}
 		json_object_array_add(a, o);

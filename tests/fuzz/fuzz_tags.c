@@ -13,8 +13,8 @@
 #include "armjson.h"
 #include "fuzz.h"
 
-#define HEAD                                                                                    \
-	"{\"id\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/"              \
+#define HEAD                                                                                       \
+	"{\"id\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/"                 \
 	"restorePointCollections/c\",\"name\":\"c\",\"location\":\"eastus\",\"tags\":"
 
 /* Parse tags given as the text of a JSON value; 0 and *out filled on success. */
