@@ -699,12 +699,11 @@ void cache_expire(struct cache *c, const char *rg, const char *name, int list)
 /* Send one mutation through the backend and expire what it changes. */
 int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err)
 {
-	static const char *const ops[] = {
-	    [CM_PUT_RPC] = "RestorePointCollections_CreateOrUpdate",
-	    [CM_PUT_RP] = "RestorePoints_Create",
-	    [CM_DELETE_RP] = "RestorePoints_Delete",
-	    [CM_DELETE_RPC] = "RestorePointCollections_Delete",
-	    [CM_PATCH_TAGS] = "RestorePointCollections_Update"};
+	static const char *const ops[] = {[CM_PUT_RPC] = "RestorePointCollections_CreateOrUpdate",
+					  [CM_PUT_RP] = "RestorePoints_Create",
+					  [CM_DELETE_RP] = "RestorePoints_Delete",
+					  [CM_DELETE_RPC] = "RestorePointCollections_Delete",
+					  [CM_PATCH_TAGS] = "RestorePointCollections_Update"};
 	char path[KEY_MAX];
 	int rc = -EPERM;
 
@@ -735,8 +734,8 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 	}
 	/* A point changes its collection only; the ListAll answer holds the
 	 * collections with their tags. */
-	cache_expire(c, m->rg, m->rpc, m->op == CM_PUT_RPC || m->op == CM_DELETE_RPC ||
-					   m->op == CM_PATCH_TAGS);
+	cache_expire(c, m->rg, m->rpc,
+		     m->op == CM_PUT_RPC || m->op == CM_DELETE_RPC || m->op == CM_PATCH_TAGS);
 	if (rc < 0) {
 		snprintf(path, sizeof(path),
 			 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"

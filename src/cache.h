@@ -44,8 +44,7 @@ struct cache_backend {
 		      const char *source_rp_id, const char *consistency, struct arm_err *err);
 	int (*delete_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
 			 struct arm_err *err);
-	int (*delete_collection)(void *arg, const char *rg, const char *name,
-				 struct arm_err *err);
+	int (*delete_collection)(void *arg, const char *rg, const char *name, struct arm_err *err);
 	int (*patch_tags)(void *arg, const char *rg, const char *name, const struct arm_tag *tags,
 			  size_t ntags, struct arm_err *err);
 };

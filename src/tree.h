@@ -15,8 +15,8 @@
  * refusals are recorded in .rpfs/ops.
  *
  * Thread-safe.  Errors: 0 or a negative errno of SPEC §5 (-ENOENT,
- * -EHOSTUNREACH, -ETIMEDOUT, -EIO, -EACCES, -EEXIST, -EBUSY, -EDQUOT, ...).  Memory returned through
- * out pointers belongs to the caller (free with the matching _free).
+ * -EHOSTUNREACH, -ETIMEDOUT, -EIO, -EACCES, -EEXIST, -EBUSY, -EDQUOT, ...).  Memory returned
+ * through out pointers belongs to the caller (free with the matching _free).
  */
 #ifndef RPFS_TREE_H
 #define RPFS_TREE_H

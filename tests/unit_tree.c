@@ -239,8 +239,8 @@ static struct {
 } mu;
 
 /* Record a mutation call. */
-static void mu_rec(const char *op, const char *rg, const char *rpc, const char *rp,
-		   const char *loc, const char *src)
+static void mu_rec(const char *op, const char *rg, const char *rpc, const char *rp, const char *loc,
+		   const char *src)
 {
 	mu.n++;
 	snprintf(mu.op, sizeof(mu.op), "%s", op);
@@ -690,7 +690,8 @@ static void test_mutations(void)
 	/* Exactly one collection of that name in another region: PUT at once. */
 	CHECK(mk("westus/other", "web01-rpc") == 0);
 	CHECK(mu.n == 1 && !strcmp(mu.op, "put_rpc") && !strcmp(mu.rg, "other") &&
-	      !strcmp(mu.rpc, "web01-rpc") && !strcmp(mu.loc, "westus") && !strcmp(mu.src, SRC_RPC));
+	      !strcmp(mu.rpc, "web01-rpc") && !strcmp(mu.loc, "westus") &&
+	      !strcmp(mu.src, SRC_RPC));
 	/* Otherwise pending, resolved by a write of a collection id to source. */
 	CHECK(mk("westus/other", "newc") == 0);
 	CHECK(mu.n == 1);
