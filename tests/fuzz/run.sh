@@ -36,11 +36,10 @@ CC=${FUZZ_CC:-clang}
 cflags="-g -O1 -std=gnu11 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
  -I$build -I$top/src -I$here $(pkg-config --cflags json-c libcurl fuse3)"
 libs="$(pkg-config --libs json-c libcurl fuse3) -lpthread -lm"
-# Everything but the FUSE layer and main(): what the targets call, and what it links.
+# Everything in src/ but main(): what the targets call, and what it links.
 srcs=""
-for f in opts log http auth auth_token_file auth_env auth_workload auth_msi auth_cli \
-	armjson arm arm_id arm_err cache cache_arm tree; do
-	srcs="$srcs $top/src/$f.c"
+for f in "$top"/src/*.c; do
+	case $f in */main.c) ;; *) srcs="$srcs $f" ;; esac
 done
 if [ "$mode" = fuzz ]; then
 	mkdir -p "$out"
