@@ -16,8 +16,13 @@
  * the pid of the calling process is passed down, because cp's creates in
  * a directory it has just made must not find the view names there.
  *
+ * A listing is built once, at offset 0, and later offsets of the same
+ * directory are served from it (FS_LISTINGS kept, the oldest replaced):
+ * directories need no handle (no opendir), so the listing is keyed by inode.
+ *
  * Locks: f->lock (the invalidation queue), taken after the tree's lock when
- * the tree reports changes; f->fh_lock (open-file reference counts), alone.
+ * the tree reports changes; f->fh_lock (open-file reference counts and the
+ * kept listings), alone.
  */
 #define FUSE_USE_VERSION 35
 #include "config.h"
@@ -54,9 +59,23 @@ struct fh {
 	int released;
 };
 
+/* A directory listing built at offset 0, kept for the later offsets of
+ * the same listing (the kernel reads a directory in several READDIRPLUS
+ * calls, the last one only to learn that it ended). */
+struct listing {
+	uint64_t ino;
+	struct tree_dirent *v;
+	size_t n;
+	int refs;
+};
+
+#define FS_LISTINGS 16 /* directories being read at the same time */
+
 struct fs {
 	struct tree *t;
-	pthread_mutex_t fh_lock;
+	pthread_mutex_t fh_lock; /* also guards listings[] and their refs */
+	struct listing *listings[FS_LISTINGS];
+	unsigned next_listing;
 	struct fs_cfg cfg;
 	struct fuse_session *se;
 	int no_opendir;
@@ -378,30 +397,114 @@ static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 	fuse_reply_err(req, 0);
 }
 
+/* Drop a reference to a listing.  fh_lock held. */
+static void listing_put_locked(struct listing *l)
+{
+	if (l && --l->refs == 0) {
+		tree_dirents_free(l->v, l->n);
+		free(l);
+	}
+}
+
+/* The listing of ino: built afresh at offset 0 (and kept), else the one
+ * kept since its offset 0, else built from cached data. */
+static int listing_get(struct fs *f, fuse_ino_t ino, off_t off, struct listing **out)
+{
+	struct listing *l = NULL, *old;
+	unsigned slot;
+	int rc;
+
+	if (off > 0) {
+		pthread_mutex_lock(&f->fh_lock);
+		for (unsigned i = 0; i < FS_LISTINGS && !l; i++)
+			if (f->listings[i] && f->listings[i]->ino == ino) {
+				l = f->listings[i];
+				l->refs++;
+			}
+		pthread_mutex_unlock(&f->fh_lock);
+		if (l) {
+			*out = l;
+			return 0;
+		}
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	rc = tree_readdir(f->t, ino, off == 0, &l->v, &l->n);
+	if (rc < 0) {
+		free(l);
+		return rc;
+	}
+	l->ino = ino;
+	l->refs = 1;
+	if (off == 0 && l->n + 2 > 2) {
+		pthread_mutex_lock(&f->fh_lock);
+		slot = FS_LISTINGS;
+		for (unsigned i = 0; i < FS_LISTINGS; i++)
+			if (f->listings[i] && f->listings[i]->ino == ino)
+				slot = i;
+		if (slot == FS_LISTINGS)
+			slot = f->next_listing++ % FS_LISTINGS;
+		old = f->listings[slot];
+		f->listings[slot] = l;
+		l->refs++;
+		listing_put_locked(old);
+		pthread_mutex_unlock(&f->fh_lock);
+	}
+	*out = l;
+	return 0;
+}
+
+/* Done with a listing; ended = the reader reached its end (drop it). */
+static void listing_done(struct fs *f, struct listing *l, int ended)
+{
+	pthread_mutex_lock(&f->fh_lock);
+	if (ended)
+		for (unsigned i = 0; i < FS_LISTINGS; i++)
+			if (f->listings[i] == l) {
+				f->listings[i] = NULL;
+				listing_put_locked(l);
+			}
+	listing_put_locked(l);
+	pthread_mutex_unlock(&f->fh_lock);
+}
+
 /* Shared by readdir and readdirplus: entries from offset off, "." and ".."
- * first; a listing asks for fresh data only when it starts (off 0). */
+ * first; a listing asks for fresh data only when it starts (off 0), later
+ * offsets use the listing made then. */
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
 {
 	struct fs *f = fuse_req_userdata(req);
-	struct tree_dirent *v = NULL;
-	size_t n = 0, pos = 0, total;
+	struct listing *l = NULL;
+	struct tree_dirent *v;
+	size_t n, pos = 0, total;
 	char *buf;
 	int rc;
 
 	if (size > 1u << 20)
 		size = 1u << 20;
-	rc = tree_readdir(f->t, ino, off == 0, &v, &n);
+	if (off < 0)
+		off = 0;
+	rc = listing_get(f, ino, off, &l);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
+	v = l->v;
+	n = l->n;
+	total = n + 2;
+	if ((size_t)off >= total) {
+		/* The end: nothing to render. */
+		listing_done(f, l, 1);
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
 	buf = malloc(size);
 	if (!buf) {
-		tree_dirents_free(v, n);
+		listing_done(f, l, 1);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	total = n + 2;
 	for (size_t i = (size_t)off; i < total; i++) {
 		const char *name = i == 0 ? "." : i == 1 ? ".." : v[i - 2].name;
 		size_t want;
@@ -437,7 +540,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 	}
 	fuse_reply_buf(req, buf, pos);
 	free(buf);
-	tree_dirents_free(v, n);
+	listing_done(f, l, 0);
 }
 
 /* readdir (when the kernel does not use readdirplus). */
@@ -479,7 +582,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	h->tf = tf;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = tf->direct_io;
-	fi->keep_cache = 0;
+	/* Content the tree invalidates when it changes stays in the page
+	 * cache: a second cat costs an OPEN only (no READ, no GETATTR for the
+	 * atime a READ would stale). */
+	fi->keep_cache = tf->keep && !tf->direct_io;
+	/* Only written view files act at close: other closes need no FLUSH. */
+	fi->noflush = !tf->absorb && !tf->control;
 	if (fuse_reply_open(req, fi) != 0) {
 		tree_file_free(tf);
 		free(h);
@@ -845,6 +953,8 @@ void fs_free(struct fs *f)
 	pthread_cond_destroy(&f->idle);
 	pthread_cond_destroy(&f->cond);
 	pthread_mutex_destroy(&f->lock);
+	for (unsigned i = 0; i < FS_LISTINGS; i++)
+		listing_put_locked(f->listings[i]);
 	pthread_mutex_destroy(&f->fh_lock);
 	free(f);
 }

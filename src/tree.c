@@ -221,35 +221,65 @@ static struct tnode *rg_node_get(struct tree *t, struct tnode *region, const cha
 
 /* ---- small helpers ---------------------------------------------------- */
 
-/* Parse an ISO 8601 time as ARM gives it ("2026-11-25T10:00:00.1234567+00:00"). */
+/* Read exactly n digits at *p into *v; advances *p.  0, or -EINVAL. */
+static int digits(const char **p, int n, int *v)
+{
+	int x = 0;
+
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (!isdigit((unsigned char)**p))
+			return -EINVAL;
+		x = x * 10 + (**p - '0');
+	}
+	*v = x;
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static long days_from_civil(long y, int m, int d)
+{
+	long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* Parse an ISO 8601 time as ARM gives it ("2026-11-25T10:00:00.1234567+00:00").
+ * Hand-written: a listing of a collection asks it once per point. */
 int tree_parse_time(const char *iso, time_t *out)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, s, n = 0;
-	const char *p;
+	int y, mo, d, h, mi, s, oh = 0, om = 0;
+	const char *p = iso;
 	long off = 0;
 
-	if (!iso || sscanf(iso, "%d-%d-%dT%d:%d:%d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6)
+	if (!p || digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
+	    digits(&p, 2, &d) || (*p != 'T' && *p != 't' && *p != ' '))
 		return -EINVAL;
-	p = iso + n;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) || *p++ != ':' ||
+	    digits(&p, 2, &s))
+		return -EINVAL;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 24 || mi > 59 || s > 60)
+		return -EINVAL;
 	if (*p == '.')
 		for (p++; isdigit((unsigned char)*p); p++)
 			;
 	if (*p == '+' || *p == '-') {
-		int oh = 0, om = 0;
+		const char *q = p + 1;
 
-		if (sscanf(p + 1, "%d:%d", &oh, &om) < 1)
+		if (digits(&q, 2, &oh))
+			return -EINVAL;
+		if (*q == ':')
+			q++;
+		if (isdigit((unsigned char)*q) && digits(&q, 2, &om))
 			return -EINVAL;
 		off = (oh * 3600L + om * 60L) * (*p == '-' ? -1 : 1);
 	}
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = s;
-	*out = timegm(&tm) - off;
+	*out = (time_t)(days_from_civil(y, mo, d) * 86400L + h * 3600L + mi * 60L + s) - off;
 	return 0;
 }
 
@@ -602,6 +632,23 @@ static int render_point_file(const struct dctx *d, int slot, char **out)
 	return 0;
 }
 
+/* Length of restorepoint.json (S_P_JSON) or a disk's NAME.json, as
+ * render_point_file would render it. */
+static int point_json_len(const struct arm_rp *p, int slot, size_t *len)
+{
+	const char *j;
+
+	if (slot == S_P_JSON) {
+		j = p->json;
+	} else if (slot >= S_P_DISK0 && (size_t)(slot - S_P_DISK0) < p->ndisks) {
+		j = p->disks[slot - S_P_DISK0].json;
+	} else {
+		return -ENOENT;
+	}
+	*len = j ? strlen(j) : 3;
+	return 0;
+}
+
 /* Render a .rpfs file. */
 static int render_rpfs_file(struct tree *t, int slot, char **out)
 {
@@ -675,18 +722,25 @@ void tree_file_attr(struct tree_attr *a, uint64_t ino, char *s, time_t mtime, do
 	free(s);
 }
 
-/* Attributes of slot in a resolved collection. */
-static int coll_slot_attr(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
-			  struct tree_attr *a)
+/* Attributes of slot in a resolved collection whose mtime is mt. */
+static int coll_slot_attr_mt(struct tree *t, const struct tnode *n, const struct dctx *d,
+			     int slot, time_t mt, struct tree_attr *a)
 {
 	char *s = NULL;
 	int rc = render_coll_file(t, d, slot, &s);
 
 	if (rc < 0)
 		return rc;
-	tree_file_attr(a, mkino(n->idx, slot), s, rpc_mtime(t, d), t->cfg.ttl,
+	tree_file_attr(a, mkino(n->idx, slot), s, mt, t->cfg.ttl,
 		       slot == S_C_ORIGIN ? TREE_LNK : TREE_REG);
 	return 0;
+}
+
+/* Attributes of slot in a resolved collection. */
+static int coll_slot_attr(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
+			  struct tree_attr *a)
+{
+	return coll_slot_attr_mt(t, n, d, slot, rpc_mtime(t, d), a);
 }
 
 /* Attributes of slot in a resolved point. */
@@ -710,6 +764,17 @@ static int point_slot_attr(struct tree *t, const struct tnode *n, const struct d
 		a->size = n->aux;
 		pthread_rwlock_unlock(&t->lock);
 		a->entry_ttl = ttl;
+		return 0;
+	}
+	if (slot == S_P_JSON || slot >= S_P_DISK0) {
+		/* The JSON views: their length without copying them. */
+		size_t len;
+
+		rc = point_json_len(d->rp, slot, &len);
+		if (rc < 0)
+			return rc;
+		tree_file_attr(a, mkino(n->idx, slot), NULL, mt, ttl, TREE_REG);
+		a->size = len;
 		return 0;
 	}
 	if (slot == S_P_ERROR && (s = tree_node_error(t, n)) != NULL)
@@ -1189,13 +1254,15 @@ static int list_rg(struct tree *t, struct tnode *rgn, enum dmode m, struct dlist
 static int list_rpc(struct tree *t, struct tnode *n, enum dmode m, struct dlist *l)
 {
 	struct tree_attr a;
+	time_t mt;
 	struct dctx d;
 	int rc = tree_rpc_data(t, n, m, 1, &d);
 
 	if (rc < 0)
 		return rc;
+	mt = rpc_mtime(t, &d);
 	for (const struct fixed_name *f = tree_coll_files; f->name; f++)
-		if (coll_slot_attr(t, n, &d, f->slot, &a) == 0)
+		if (coll_slot_attr_mt(t, n, &d, f->slot, mt, &a) == 0)
 			tree_dl_add(l, f->name, &a);
 	for (size_t i = 0; d.coll && d.coll->rpc && i < d.coll->rpc->npoints; i++) {
 		const struct arm_rp *p = &d.coll->rpc->points[i];
@@ -1431,6 +1498,7 @@ int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 			break;
 		rc = render_coll_file(t, &d, slot, &f->buf);
 		tree_dctx_done(&d);
+		f->keep = 1;
 		break;
 	case N_RP:
 		if (slot == S_DIR || slot == S_P_DISKS) {
@@ -1453,6 +1521,9 @@ int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 		else
 			rc = render_point_file(&d, slot, &f->buf);
 		tree_dctx_done(&d);
+		/* error also tells this mount's failures, which change no ARM
+		 * answer: read afresh at every open. */
+		f->keep = slot != S_P_ERROR;
 		break;
 	default:
 		rc = -EISDIR;

@@ -76,6 +76,8 @@ struct tree_file {
 	char *buf;
 	size_t len;
 	int direct_io; /* content changes without notice: bypass the page cache */
+	int keep;      /* the kernel may keep the content across opens: rpfs
+			* pushes an inode invalidation whenever it changes */
 	int control;   /* .rpfs/flush: writes act */
 	/* A view file opened for writing (cp into a view directory): the
 	 * content is kept here, and acts only when it names a source. */

@@ -169,6 +169,14 @@ static int set_local(struct tree *t, struct tnode *n, int l, const char *src)
 		free(n->src);
 		n->src = NULL;
 	}
+	if (n->local != (uint8_t)l && t->nt.inval_inode) {
+		/* The files' content now comes from elsewhere: the kernel may
+		 * keep pages of the old one (keep_cache). */
+		int last = n->kind == N_RPC ? S_C_TAGS : S_P_DISK0 + 8;
+
+		for (int s = 1; s <= last; s++)
+			t->nt.inval_inode(t->nt.arg, mkino(n->idx, s));
+	}
 	n->local = (uint8_t)l;
 out:
 	pthread_mutex_unlock(&t->mlock);
