@@ -87,13 +87,47 @@ static size_t arm_utf8_len(const char *s)
 	return n;
 }
 
+/* 1 when s is well-formed UTF-8 (no overlong forms, no surrogates): ARM
+ * names are Unicode, so other bytes can name nothing there. */
+static int arm_utf8_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		unsigned c = *p, n, cp, i;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		p += n + 1;
+	}
+	return 1;
+}
+
 /* ARM's generic resource name rule. */
 int arm_name_check(const char *name)
 {
 	size_t len;
 	const unsigned char *p;
 
-	if (!name || !*name)
+	if (!name || !*name || !arm_utf8_ok(name))
 		return -EINVAL;
 	len = strlen(name);
 	if (arm_utf8_len(name) > 260 || len > 1040)
@@ -113,7 +147,7 @@ int arm_rg_name_check(const char *name)
 	size_t len;
 	const unsigned char *p;
 
-	if (!name || !*name)
+	if (!name || !*name || !arm_utf8_ok(name))
 		return -EINVAL;
 	len = strlen(name);
 	if (arm_utf8_len(name) > 90 || len > 360)

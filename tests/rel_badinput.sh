@@ -4,8 +4,8 @@
 # .., unicode, spaces, control characters, ARM's forbidden characters and
 # over-long names, looked up at every level of the tree: a clean ENOENT,
 # and either no request at all or a request whose path is exactly the
-# name as one segment (armsim's log, decoded, shows the name itself: a ?
-# or # sent raw would cut it, a %2F sent raw would become a /).  origin
+# name as one segment (armsim's log: "path", decoded, is the name itself,
+# and "raw_path" the name percent-encoded byte for byte).  origin
 # symlinks never point outside the mount.
 # From the server (armsim fault kind "body"): an answer above the size
 # cap, JSON nested 100000 deep, fields of the wrong type, invalid UTF-8,
@@ -20,6 +20,7 @@ mount_rpfs -o op_timeout=3,retries=1
 ls -lR "$MNT" >/dev/null || fail "first walk"
 SUB=$DEMO_SUB
 nbad=0
+nsent=0
 
 # --- names from the user ---------------------------------------------------
 long=$(printf 'n%.0s' $(seq 300))
@@ -37,12 +38,20 @@ for n in 'rg?x' 'rg#x' 'rg%2Fx' '%2F..%2F..' 'rg..x' '...' 'rgé' 'rg日本' 'rg
 		esac
 	done
 	# The only lookups that may reach ARM are resource groups: the exact name, one segment.
-	simlog --arg p "/subscriptions/$SUB/resourceGroups/" \
-		'select(.path | startswith($p)) | .path[($p | length):]' >"$WORKDIR/sent"
+	sim GET /_armsim/log | jq -c --arg p "/subscriptions/$SUB/resourceGroups/" \
+		'select(.path | startswith($p)) | .path[($p | length):]' >"$WORKDIR/sent" ||
+		fail "cannot read armsim's log"
 	while IFS= read -r s; do
 		s=$(printf '%s' "$s" | jq -r .)
 		[ "$s" = "$n" ] || fail "lookup of [$n] sent a request for [$s]"
 	done <"$WORKDIR/sent"
+	# and on the wire: each byte outside A-Za-z0-9-_.~ percent-encoded
+	enc=$(printf '%s' "$n" | python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.stdin.buffer.read(), safe="-_.~"))')
+	simlog '.raw_path' | jq -r . | while IFS= read -r raw; do
+		[ "$raw" = "/subscriptions/$SUB/resourceGroups/$enc" ] ||
+			{ echo "lookup of [$n] was sent as [$raw], not [$enc]"; exit 1; }
+	done >"$WORKDIR/raw.err" || fail "$(cat "$WORKDIR/raw.err")"
+	nsent=$((nsent + $(wc -l <"$WORKDIR/sent")))
 	if simlog 'select(.operationId != "ResourceGroups_Get")' | grep -q .; then
 		fail "lookup of [$n] sent: $(simlog '.path' | head -3)"
 	fi
@@ -51,7 +60,7 @@ for n in 'rg?x' 'rg#x' 'rg%2Fx' '%2F..%2F..' 'rg..x' '...' 'rgé' 'rg日本' 'rg
 	fi
 	clear_log
 done
-log "FIGURE user names tried: $nbad lookups, each ENOENT, no request but for the exact name"
+log "FIGURE user names tried: $nbad lookups, each ENOENT; $nsent requests sent, each for the exact name, percent-encoded as one segment"
 # origin symlinks resolve inside the mount
 for l in $(cd "$MNT" && find . -name origin -type l); do
 	nbad=$((nbad + 1))

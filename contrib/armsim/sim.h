@@ -238,6 +238,7 @@ struct sim_req {
 	void *conn; /* struct MHD_Connection */
 	const char *method;
 	const char *path;
+	const char *raw_path; /* path as sent, still percent-encoded */
 	char *body;
 	size_t body_len;
 	json_object *jbody; /* parsed body or NULL */

@@ -113,6 +113,7 @@ void sim_ctl_record(struct sim_req *q, struct sim_resp *r)
 	jadd(o, "t_ms", json_object_new_int64((int64_t)llround((q->arrived - sim_g.t0) * 1000)));
 	jadd(o, "method", json_object_new_string(q->method));
 	jadd(o, "path", json_object_new_string(q->path));
+	jadd(o, "raw_path", json_object_new_string(q->raw_path ? q->raw_path : q->path));
 	jadd(o, "query", json_object_new_string(q->query));
 	jadd(o, "status", json_object_new_int(r->reset ? 0 : r->status));
 	jadd(o, "operationId", q->opid ? json_object_new_string(q->opid) : NULL);

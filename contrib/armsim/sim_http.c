@@ -32,7 +32,26 @@ struct conn_ctx {
 	char *body;
 	size_t len;
 	int too_big;
+	int started;
+	char *raw_path; /* the path as sent, before percent-decoding */
 };
+
+/* libmicrohttpd's URI log callback: the request's context, holding the
+ * path exactly as the client sent it (the handler sees it decoded). */
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct conn_ctx *ctx = calloc(1, sizeof *ctx);
+	(void)cls;
+	(void)conn;
+	if (ctx && uri) {
+		ctx->raw_path = strndup(uri, strcspn(uri, "?"));
+		if (!ctx->raw_path) {
+			free(ctx);
+			ctx = NULL;
+		}
+	}
+	return ctx;
+}
 
 /* A query argument of the request on conn (decoded), or NULL. */
 const char *sim_http_arg(void *conn, const char *name)
@@ -443,11 +462,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	struct conn_ctx *ctx = *con_cls;
 	(void)cls;
 	(void)version;
-	if (!ctx) {
-		ctx = calloc(1, sizeof *ctx);
-		if (!ctx)
-			return MHD_NO;
-		*con_cls = ctx;
+	if (!ctx)
+		return MHD_NO; /* uri_logger could not allocate */
+	if (!ctx->started) {
+		ctx->started = 1;
 		return MHD_YES;
 	}
 	if (*upload_size) {
@@ -472,6 +490,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	q.conn = conn;
 	q.method = method;
 	q.path = url;
+	q.raw_path = ctx->raw_path ? ctx->raw_path : url;
 	q.body = ctx->body;
 	q.body_len = ctx->len;
 	struct qbuf qb = {q.query, sizeof q.query};
@@ -541,6 +560,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)toe;
 	if (ctx) {
 		free(ctx->body);
+		free(ctx->raw_path);
 		free(ctx);
 		*con_cls = NULL;
 	}
@@ -621,17 +641,18 @@ int sim_http_start(void)
 		sim_g.tls = 1;
 	}
 	if (tls)
-		daemon_h = MHD_start_daemon(flags, 0, NULL, NULL, handler, NULL,
-					    MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED,
-					    completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
-					    (unsigned)2000, MHD_OPTION_CONNECTION_TIMEOUT,
-					    (unsigned)120, MHD_OPTION_HTTPS_MEM_CERT, tls_cert_pem,
-					    MHD_OPTION_HTTPS_MEM_KEY, tls_key_pem, MHD_OPTION_END);
+		daemon_h = MHD_start_daemon(
+		    flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_URI_LOG_CALLBACK,
+		    uri_logger, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_HTTPS_MEM_CERT,
+		    tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, tls_key_pem, MHD_OPTION_END);
 	else
 		daemon_h = MHD_start_daemon(
 		    flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_LIMIT,
-		    (unsigned)2000, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_URI_LOG_CALLBACK,
+		    uri_logger, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
 	if (!daemon_h) {
 		fprintf(stderr, "armsim: cannot listen on %s:%d\n", host, port);
 		return -EADDRINUSE;
