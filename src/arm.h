@@ -38,7 +38,10 @@ struct arm_disk {
 	char *disk_id;         /* managedDisk.id or NULL */
 	char *disk_rp_id;      /* diskRestorePoint.id or NULL */
 	char *encryption_type; /* diskRestorePoint.encryption.type or NULL */
-	char *json;            /* pretty-printed NAME.json view, '\n'-terminated */
+	char *json;            /* pretty-printed NAME.json view, '\n'-terminated;
+				  NULL once dropped (the cache keeps only name,
+				  lun and json_len): arm_rp_disk_json renders it */
+	size_t json_len;       /* length of the NAME.json view */
 };
 
 /* Replication progress of one disk, from $expand=instanceView. */
@@ -60,8 +63,11 @@ struct arm_rp {
 	struct arm_disk_progress *progress; /* only with instanceView */
 	size_t nprogress;
 	int has_instance_view;
-	char *json;            /* restorepoint.json view: pretty, stable, '\n'-terminated,
-				  without instanceView */
+	char *cjson;           /* the point without instanceView, compact JSON: the
+				  restorepoint.json view is rendered from it
+				  (arm_rp_json), as a pretty copy of every point
+				  would be most of a cached point's memory */
+	size_t json_len;       /* length of restorepoint.json (exact: st_size) */
 };
 
 struct arm_rpc {
@@ -92,6 +98,13 @@ struct arm_err {
 	char message[256];     /* CloudError message or transport error text */
 	char request_id[64];   /* x-ms-request-id, "" when none */
 };
+
+/* The restorepoint.json view of a point: pretty, stable, '\n'-terminated,
+ * json_len bytes.  0 or -ENOMEM; caller frees. */
+int arm_rp_json(const struct arm_rp *rp, char **out);
+/* The NAME.json view of disk i of a point (from d->json, else rendered
+ * again from rp->cjson).  0, -ENOENT, -EIO, -ENOMEM; caller frees. */
+int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out);
 
 void arm_rp_free(struct arm_rp *rp);
 void arm_rp_clear(struct arm_rp *rp);       /* frees members, not rp itself */

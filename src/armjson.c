@@ -10,7 +10,11 @@
  * The collection.json and restorepoint.json views are the resource as ARM
  * returned it minus the parts that have their own files (restorePoints,
  * instanceView), printed by json-c's pretty printer so the same answer
- * always gives the same bytes.
+ * always gives the same bytes.  A point keeps only json-c's compact print
+ * (a pretty copy of every cached point would be most of rpfs's memory):
+ * armj_pretty turns it into exactly the bytes of json-c's pretty print
+ * (a purely structural rewrite: both prints share strings and numbers), so
+ * the view's length is known at parse time and the view is rendered on open.
  */
 #include "config.h"
 
@@ -178,6 +182,86 @@ static char *armj_print(json_object *o)
 	return r;
 }
 
+/* Append n spaces of indentation for level (json-c: two per level). */
+static size_t armj_indent(char *out, size_t n, int level)
+{
+	for (int i = 0; i < 2 * level; i++, n++)
+		if (out)
+			out[n] = ' ';
+	return n;
+}
+
+/* Rewrite json-c's compact print (PLAIN) as its pretty print (PRETTY) plus
+ * a newline: the layout json-c gives ("{\n", two spaces a level, "key": value,
+ * ",\n", empty containers as "{\n<indent>}").  out NULL: only count.
+ * Returns the length (out is NUL-terminated after it). */
+size_t armj_pretty(const char *in, char *out)
+{
+	size_t n = 0;
+	int level = 0;
+
+#define ARMJ_PUT(ch)                                                                               \
+	do {                                                                                       \
+		if (out)                                                                           \
+			out[n] = (ch);                                                             \
+		n++;                                                                               \
+	} while (0)
+	for (const char *p = in; p && *p; p++) {
+		char c = *p;
+
+		switch (c) {
+		case '"':
+			ARMJ_PUT(c);
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1]) {
+					ARMJ_PUT(*p);
+					p++;
+				}
+				ARMJ_PUT(*p);
+			}
+			if (!*p)
+				goto end;
+			ARMJ_PUT('"');
+			break;
+		case '{':
+		case '[':
+			ARMJ_PUT(c);
+			ARMJ_PUT('\n');
+			if (p[1] == '}' || p[1] == ']') {
+				n = armj_indent(out, n, level);
+				ARMJ_PUT(p[1]);
+				p++;
+			} else {
+				n = armj_indent(out, n, ++level);
+			}
+			break;
+		case '}':
+		case ']':
+			ARMJ_PUT('\n');
+			n = armj_indent(out, n, --level);
+			ARMJ_PUT(c);
+			break;
+		case ',':
+			ARMJ_PUT(',');
+			ARMJ_PUT('\n');
+			n = armj_indent(out, n, level);
+			break;
+		case ':':
+			ARMJ_PUT(':');
+			ARMJ_PUT(' ');
+			break;
+		default:
+			ARMJ_PUT(c);
+		}
+	}
+end:
+	ARMJ_PUT('\n');
+	if (out)
+		out[n] = '\0';
+#undef ARMJ_PUT
+	return n;
+}
+
 /* 1 when s is a GUID (8-4-4-4-12 hex digits). */
 static int armj_is_guid(const char *s, size_t n)
 {
@@ -282,6 +366,7 @@ static int armj_parse_disk(json_object *o, int lun, struct arm_disk *d)
 	json_object_put(view);
 	if (!d->json)
 		goto fail;
+	d->json_len = strlen(d->json);
 	return 0;
 fail:
 	armj_disk_clear(d);
@@ -430,9 +515,14 @@ static int armj_rp_from(json_object *o, struct arm_rp *rp)
 		json_object_object_del(props, "instanceView");
 	}
 	rc = -ENOMEM;
-	rp->json = armj_print(o);
-	if (!rp->json)
+	{
+		const char *plain = json_object_to_json_string_ext(o, PLAIN);
+
+		rp->cjson = plain ? strdup(plain) : NULL;
+	}
+	if (!rp->cjson)
 		goto fail;
+	rp->json_len = armj_pretty(rp->cjson, NULL);
 	return 0;
 fail:
 	arm_rp_clear(rp);
@@ -449,6 +539,65 @@ int armj_parse_rp(const char *body, size_t len, struct arm_rp *out)
 	if (rc)
 		return rc;
 	rc = armj_rp_from(o, out);
+	json_object_put(o);
+	return rc;
+}
+
+/* The restorepoint.json view of a point, rendered from its compact JSON. */
+int arm_rp_json(const struct arm_rp *rp, char **out)
+{
+	const char *in = rp->cjson ? rp->cjson : "{}";
+	size_t n = rp->cjson ? rp->json_len : armj_pretty(in, NULL);
+	char *s = malloc(n + 1);
+
+	*out = NULL;
+	if (!s)
+		return -ENOMEM;
+	if (armj_pretty(in, s) != n) {
+		free(s);
+		return -EIO;
+	}
+	*out = s;
+	return 0;
+}
+
+/* The NAME.json view of disk i: kept, else parsed again from the point. */
+int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out)
+{
+	json_object *o = NULL, *sp, *os, *dd = NULL, *e = NULL;
+	struct arm_disk d;
+	size_t k = i;
+	int rc;
+
+	*out = NULL;
+	if (i >= rp->ndisks)
+		return -ENOENT;
+	if (rp->disks[i].json) {
+		*out = strdup(rp->disks[i].json);
+		return *out ? 0 : -ENOMEM;
+	}
+	if (!rp->cjson)
+		return -EIO;
+	rc = armj_load(rp->cjson, strlen(rp->cjson), &o);
+	if (rc)
+		return rc;
+	sp = armj_obj(armj_obj(armj_obj(o, "properties"), "sourceMetadata"), "storageProfile");
+	os = armj_obj(sp, "osDisk");
+	if (os && k == 0)
+		e = os;
+	else if (json_object_object_get_ex(sp, "dataDisks", &dd) &&
+		 json_object_is_type(dd, json_type_array))
+		e = json_object_array_get_idx(dd, k - (os ? 1 : 0));
+	rc = -EIO;
+	if (e && json_object_is_type(e, json_type_object)) {
+		k -= os ? 1 : 0;
+		rc = armj_parse_disk(e, e == os ? -1 : (int)armj_int(e, "lun", (long)k), &d);
+		if (rc == 0) {
+			*out = d.json;
+			d.json = NULL;
+			armj_disk_clear(&d);
+		}
+	}
 	json_object_put(o);
 	return rc;
 }

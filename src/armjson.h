@@ -66,6 +66,10 @@ char *armj_body_put_collection(const char *location, const char *source_id,
 char *armj_body_put_rp(const char *source_rp_id, const char *consistency);
 char *armj_body_patch_tags(const struct arm_tag *tags, size_t ntags);
 
+/* json-c's pretty print (plus a newline) of a document given as json-c's
+ * compact print; out NULL counts.  Returns the length. */
+size_t armj_pretty(const char *in, char *out);
+
 /* Disk name from a disk restore point id: the last path segment without a
  * trailing "_GUID".  Caller frees; NULL on allocation failure. */
 char *armj_disk_name_from_drp_id(const char *id);

@@ -316,24 +316,27 @@ static double val_ttl(struct cache *c, const struct cache_val *v)
 }
 
 /* Drop the parts of a collection's points that only their rendered views
- * use (memory per cached point is a figure of SPEC §8): the disk fields are
- * all inside each disk's NAME.json text. */
+ * use (memory per cached point is a figure of SPEC §8): a disk keeps its
+ * name, lun and view length; its NAME.json is rendered again from the
+ * point's compact JSON when opened (arm_rp_disk_json). */
 static void compact_coll(struct arm_rpc *r)
 {
-	for (size_t i = 0; r && i < r->npoints; i++)
+	for (size_t i = 0; r && i < r->npoints; i++) {
+		if (!r->points[i].cjson)
+			continue;
 		for (size_t j = 0; j < r->points[i].ndisks; j++) {
 			struct arm_disk *d = &r->points[i].disks[j];
 
-			if (!d->json)
-				continue;
 			free(d->caching);
 			free(d->storage_type);
 			free(d->disk_id);
 			free(d->disk_rp_id);
 			free(d->encryption_type);
+			free(d->json);
 			d->caching = d->storage_type = d->disk_id = d->disk_rp_id = NULL;
-			d->encryption_type = NULL;
+			d->encryption_type = d->json = NULL;
 		}
+	}
 }
 
 /* Call the backend (no lock held).  Returns 0 with *out, or an errno. */

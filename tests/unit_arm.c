@@ -32,6 +32,42 @@ static int failures;
 		} \
 	} while (0)
 
+/* A failed check with a message. */
+static void check_fail(const char *what)
+{
+	fprintf(stderr, "check failed: %s\n", what);
+	failures++;
+}
+
+/* The restorepoint.json view of p (valid until the next call), checked
+ * against json-c's own pretty print of the kept compact JSON and against
+ * the length given at parse time. */
+static char *last_view;
+static const char *view_of(const struct arm_rp *p)
+{
+	json_object *o;
+	const char *pretty;
+
+	free(last_view);
+	last_view = NULL;
+	if (arm_rp_json(p, &last_view) != 0 || !last_view) {
+		check_fail("arm_rp_json");
+		return "";
+	}
+	if (strlen(last_view) != p->json_len)
+		check_fail("restorepoint.json length differs from json_len");
+	o = p->cjson ? json_tokener_parse(p->cjson) : NULL;
+	pretty = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							   JSON_C_TO_STRING_SPACED |
+							   JSON_C_TO_STRING_NOSLASHESCAPE)
+		   : NULL;
+	if (!pretty || strncmp(pretty, last_view, strlen(pretty)) ||
+	    strcmp(last_view + strlen(pretty), "\n"))
+		check_fail("restorepoint.json is not json-c's pretty print");
+	json_object_put(o);
+	return last_view;
+}
+
 /* Read a fixture into memory. */
 static char *fixture(const char *name, size_t *len)
 {
@@ -130,7 +166,7 @@ static void test_collections(void)
 			CHECK(strstr(p->disks[0].json, "\"lun\": null"));
 			CHECK(strstr(p->disks[1].json, "\"diskRestorePointId\": \"/subscriptions/"));
 		}
-		CHECK(p->json && strstr(p->json, "\"sourceMetadata\""));
+		CHECK(view_of(p) && strstr(view_of(p), "\"sourceMetadata\""));
 	}
 	arm_rpc_clear(&rpc);
 	free(b);
@@ -161,8 +197,8 @@ static void test_points(void)
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		b = fixture(ok[i], &len);
 		CHECK(armj_parse_rp(b, len, &rp) == 0);
-		CHECK(rp.id && rp.name && rp.json && rp.ndisks >= 1);
-		CHECK(rp.json && !strstr(rp.json, "instanceView"));
+		CHECK(rp.id && rp.name && view_of(&rp) && rp.ndisks >= 1);
+		CHECK(view_of(&rp) && !strstr(view_of(&rp), "instanceView"));
 		arm_rp_clear(&rp);
 		free(b);
 	}
@@ -186,8 +222,8 @@ static void test_points(void)
 		CHECK(rp.progress[0].percent == 100 && rp.progress[1].percent == 100);
 		CHECK_STR(rp.progress[0].status, "Succeeded");
 	}
-	CHECK(!strstr(rp.json, "instanceView"));
-	CHECK(strstr(rp.json, "\"instantAccessDurationMinutes\": 120"));
+	CHECK(!strstr(view_of(&rp), "instanceView"));
+	CHECK(strstr(view_of(&rp), "\"instantAccessDurationMinutes\": 120"));
 	arm_rp_clear(&rp);
 	free(b);
 
@@ -197,8 +233,8 @@ static void test_points(void)
 		struct arm_rp a2;
 		CHECK(armj_parse_rp(b, len, &rp) == 0);
 		CHECK(armj_parse_rp(b, len, &a2) == 0);
-		CHECK(rp.json && a2.json && !strcmp(rp.json, a2.json));
-		CHECK(strstr(rp.json, "/subscriptions/{subscription-id}/")); /* no "\/" escapes */
+		CHECK(rp.cjson && a2.cjson && !strcmp(rp.cjson, a2.cjson));
+		CHECK(strstr(view_of(&rp), "/subscriptions/{subscription-id}/")); /* no "\/" escapes */
 		arm_rp_clear(&a2);
 		arm_rp_clear(&rp);
 	}
@@ -704,6 +740,44 @@ static void test_http_helpers(void)
 	free(f);
 }
 
+/* restorepoint.json from the compact JSON: tricky strings, empty and
+ * nested containers, numbers; and a disk view rendered again after the
+ * cache dropped it. */
+static void test_pretty(void)
+{
+	static const char body[] =
+	    "{\"id\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/"
+	    "restorePointCollections/c/restorePoints/p\",\"name\":\"p\",\"properties\":{"
+	    "\"a\":\"q\\\"uo,te:{}[]\\\\\",\"b\":[],\"c\":{},\"d\":[[1,2.5e3,-0.1],{\"x\":null}],"
+	    "\"e\":\"caf\\u00e9 \\/ \\n\",\"f\":true,\"g\":[{}],\"sourceMetadata\":{"
+	    "\"storageProfile\":{\"osDisk\":{\"name\":\"os\",\"caching\":\"ReadOnly\"},"
+	    "\"dataDisks\":[{\"lun\":3,\"name\":\"d3\",\"diskSizeGB\":8}]}}}}";
+	struct arm_rp rp;
+	char *d0 = NULL, *d1 = NULL, *a = NULL, *b = NULL;
+
+	CHECK(armj_parse_rp(body, strlen(body), &rp) == 0);
+	(void)view_of(&rp);
+	CHECK(rp.ndisks == 2);
+	if (rp.ndisks == 2) {
+		CHECK(arm_rp_disk_json(&rp, 0, &a) == 0 && arm_rp_disk_json(&rp, 1, &b) == 0);
+		for (size_t i = 0; i < rp.ndisks; i++) {
+			free(rp.disks[i].json);
+			rp.disks[i].json = NULL;
+		}
+		CHECK(arm_rp_disk_json(&rp, 0, &d0) == 0 && arm_rp_disk_json(&rp, 1, &d1) == 0);
+		CHECK(a && d0 && !strcmp(a, d0) && strlen(d0) == rp.disks[0].json_len);
+		CHECK(b && d1 && !strcmp(b, d1) && strlen(d1) == rp.disks[1].json_len);
+		CHECK(d1 && strstr(d1, "\"lun\": 3"));
+		free(d1);
+		CHECK(arm_rp_disk_json(&rp, 2, &d1) == -ENOENT && !d1);
+	}
+	free(a);
+	free(b);
+	free(d0);
+	free(d1);
+	arm_rp_clear(&rp);
+}
+
 int main(void)
 {
 	test_http_helpers();
@@ -717,6 +791,8 @@ int main(void)
 	test_ids_names();
 	test_errno();
 	test_backoff();
+	test_pretty();
+	free(last_view);
 	if (failures) {
 		fprintf(stderr, "unit_arm: %d failures\n", failures);
 		return 1;

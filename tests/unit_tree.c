@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arm.h"
+#include "armjson.h"
 #include "cache.h"
 #include "tree.h"
 
@@ -92,15 +93,23 @@ static void mk_rp(struct arm_rpc *r, const char *name, const char *state, const 
 	p->consistency = strdup("CrashConsistent");
 	p->time_created = strdup(when);
 	p->source_rp_id = src ? strdup(src) : NULL;
-	p->json = xs("{\n  \"name\": \"%s\"\n}\n", name);
+	p->cjson = xs("{\"name\":\"%s\",\"properties\":{\"sourceMetadata\":{\"storageProfile\":{"
+		      "\"osDisk\":{\"name\":\"web01-os\"},"
+		      "\"dataDisks\":[{\"lun\":0,\"name\":\"web01-data0\"}]}}}}",
+		      name);
+	p->json_len = armj_pretty(p->cjson, NULL);
 	p->ndisks = 2;
 	p->disks = calloc(2, sizeof(*p->disks));
 	p->disks[0].name = strdup("web01-os");
-	p->disks[0].json = strdup("{\n  \"name\": \"web01-os\"\n}\n");
 	p->disks[1].name = strdup("web01-data0");
-	p->disks[1].json = strdup("{\n  \"name\": \"web01-data0\",\n  \"lun\": 0\n}\n");
 	p->disks[1].lun = 0;
 	p->disks[0].lun = -1;
+	/* The lengths as the parser gives them: of the rendered views. */
+	{
+		for (size_t i = 0; i < p->ndisks; i++)
+			if (arm_rp_disk_json(p, i, &p->disks[i].json) == 0)
+				p->disks[i].json_len = strlen(p->disks[i].json);
+	}
 }
 
 #define VM                                                                                         \

@@ -63,6 +63,22 @@ static void check_view(const char *json)
 	FUZZ_CHECK(armj_valid(json, n) == 0);
 }
 
+/* restorepoint.json (and each disk's view), rendered from the compact
+ * JSON: a JSON document of exactly the length given at parse time. */
+static void check_rp_view(const struct arm_rp *p)
+{
+	char *v = NULL;
+
+	FUZZ_CHECK(arm_rp_json(p, &v) == 0);
+	FUZZ_CHECK(v && strlen(v) == p->json_len);
+	check_view(v);
+	free(v);
+	for (size_t k = 0; k < p->ndisks; k++) {
+		FUZZ_CHECK(p->disks[k].json && strlen(p->disks[k].json) == p->disks[k].json_len);
+		check_view(p->disks[k].json);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *b = (const char *)data;
@@ -82,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			check_name(rpc.points[i].name);
 			for (size_t k = 0; k < rpc.points[i].ndisks; k++)
 				check_name(rpc.points[i].disks[k].name);
-			check_view(rpc.points[i].json);
+			check_rp_view(&rpc.points[i]);
 		}
 		arm_rpc_clear(&rpc);
 	}
@@ -94,7 +110,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_name(rp.name);
 		for (size_t k = 0; k < rp.ndisks; k++)
 			check_name(rp.disks[k].name);
-		check_view(rp.json);
+		check_rp_view(&rp);
 		arm_rp_clear(&rp);
 	}
 
