@@ -20,6 +20,21 @@
  *    rpfs invalidates them: tree_expire() drops those older than ttl, and
  *    the cache listener drops those whose content changed.
  *
+ *  - Read-ahead of a recursive walk.  Listing a region prefetches its
+ *    collections (SPEC §6); a person looking at one region costs no more.
+ *    But `ls -lR`, find, du, tar or cp -r of the whole mount would then wait
+ *    for one burst of GETs per region, with the local work of the region
+ *    before in between.  So when a walk of the whole mount is evident, every
+ *    collection is queued at once, in walk order (region, resource group,
+ *    name; max_conns workers).  Evident means a chain of fresh listings
+ *    each started within WALK_GAP_MS of the previous one's end: the root,
+ *    then a region (other regions, empty ones, may come between), then a
+ *    resource group of that region.  Only a program goes that fast (typing
+ *    or tab completion takes longer), a walk below one region never lists
+ *    the root, and a plain `ls` of the mount lists nothing below it.  Each
+ *    collection is still fetched once, so a cold `ls -lR` costs 1 + pages +
+ *    collections requests.
+ *
  *  - Mutations (mkdir, cp -r, rmdir, tags: SPEC §3) are in tree_mut.c,
  *    whose top comment says how cp's calls become ARM requests.
  *    A directory that exists only in this mount (a pending collection or
@@ -585,8 +600,7 @@ static int render_point_file(const struct dctx *d, int slot, char **out)
 
 	switch (slot) {
 	case S_P_JSON:
-		s = strdup(p->json ? p->json : "{}\n");
-		break;
+		return arm_rp_json(p, out);
 	case S_P_ID:
 		s = tree_line(p->id);
 		break;
@@ -618,12 +632,8 @@ static int render_point_file(const struct dctx *d, int slot, char **out)
 				  p->name ? p->name : "");
 		break;
 	default:
-		if (slot >= S_P_DISK0 && (size_t)(slot - S_P_DISK0) < p->ndisks) {
-			const struct arm_disk *dk = &p->disks[slot - S_P_DISK0];
-
-			s = strdup(dk->json ? dk->json : "{}\n");
-			break;
-		}
+		if (slot >= S_P_DISK0 && (size_t)(slot - S_P_DISK0) < p->ndisks)
+			return arm_rp_disk_json(p, (size_t)(slot - S_P_DISK0), out);
 		return -ENOENT;
 	}
 	if (!s)
@@ -636,16 +646,12 @@ static int render_point_file(const struct dctx *d, int slot, char **out)
  * render_point_file would render it. */
 static int point_json_len(const struct arm_rp *p, int slot, size_t *len)
 {
-	const char *j;
-
-	if (slot == S_P_JSON) {
-		j = p->json;
-	} else if (slot >= S_P_DISK0 && (size_t)(slot - S_P_DISK0) < p->ndisks) {
-		j = p->disks[slot - S_P_DISK0].json;
-	} else {
+	if (slot == S_P_JSON)
+		*len = p->json_len;
+	else if (slot >= S_P_DISK0 && (size_t)(slot - S_P_DISK0) < p->ndisks)
+		*len = p->disks[slot - S_P_DISK0].json_len;
+	else
 		return -ENOENT;
-	}
-	*len = j ? strlen(j) : 3;
 	return 0;
 }
 
@@ -1308,6 +1314,99 @@ static int list_rp(struct tree *t, struct tnode *n, int slot, enum dmode m, stru
 	return 0;
 }
 
+/* ---- read-ahead of a recursive walk (top comment) --------------------- */
+
+#define WALK_GAP_MS 250 /* longest pause between two listings of one walk */
+enum { WALK_NONE, WALK_ROOT, WALK_REGION, WALK_ALL };
+
+/* Milliseconds on the monotonic clock. */
+static int64_t walk_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A fresh listing of node (slot) starts: 1 when it shows that the whole
+ * mount is being walked, the first time it does. */
+static int walk_note_start(struct tree *t, const struct tnode *node, int slot)
+{
+	int64_t now = walk_now_ms();
+	int quick, all = 0;
+
+	if (node->kind == N_ROOT && slot != S_DIR)
+		return 0; /* .rpfs: find walks it between the root and the regions */
+	pthread_mutex_lock(&t->walk_lock);
+	quick = t->walk_end_ms && now - t->walk_end_ms <= WALK_GAP_MS;
+	switch (node->kind) {
+	case N_ROOT:
+		t->walk_step = WALK_ROOT;
+		break;
+	case N_REGION:
+		if (t->walk_step == WALK_ALL && quick)
+			break;
+		t->walk_step = quick && t->walk_step >= WALK_ROOT ? WALK_REGION : WALK_NONE;
+		t->walk_region = node;
+		break;
+	case N_RG:
+		if (quick && t->walk_step == WALK_REGION && node->parent == t->walk_region) {
+			t->walk_step = WALK_ALL;
+			all = 1;
+		} else if (!quick || t->walk_step != WALK_ALL) {
+			t->walk_step = WALK_NONE;
+		}
+		break;
+	default:
+		if (!quick)
+			t->walk_step = WALK_NONE;
+	}
+	pthread_mutex_unlock(&t->walk_lock);
+	return all;
+}
+
+/* A fresh listing ended. */
+static void walk_note_end(struct tree *t)
+{
+	pthread_mutex_lock(&t->walk_lock);
+	t->walk_end_ms = walk_now_ms();
+	pthread_mutex_unlock(&t->walk_lock);
+}
+
+/* Walk order of collections: region, resource group, name. */
+static int cmp_walk(const void *a, const void *b)
+{
+	const struct arm_rpc *x = *(const struct arm_rpc *const *)a;
+	const struct arm_rpc *y = *(const struct arm_rpc *const *)b;
+	int c = strcmp(x->location ? x->location : "", y->location ? y->location : "");
+
+	if (!c)
+		c = strcmp(x->rg ? x->rg : "", y->rg ? y->rg : "");
+	return c ? c : strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/* Queue a fetch of every collection not fresh, in walk order. */
+static void walk_prefetch_all(struct tree *t)
+{
+	struct cache_val *list = NULL;
+	const struct arm_rpc **v;
+	size_t n = 0;
+
+	if (tree_get_list(t, D_CACHED, &list) < 0)
+		return;
+	v = list->n ? malloc(list->n * sizeof(*v)) : NULL;
+	for (size_t i = 0; v && i < list->n; i++)
+		if (list->v[i]->rg && list->v[i]->location && !same(list->v[i]->state, "Deleting"))
+			v[n++] = list->v[i];
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_walk);
+	log_debug("walk of the mount: prefetching %zu collections", n);
+	for (size_t i = 0; i < n; i++)
+		cache_prefetch(t->c, v[i]->rg, v[i]->name);
+	free(v);
+	cache_put(list);
+}
+
 /* A directory's entries. */
 int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent **out, size_t *n)
 {
@@ -1319,6 +1418,8 @@ int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent *
 
 	if (!node)
 		return -ENOENT;
+	if (refresh && walk_note_start(t, node, slot))
+		walk_prefetch_all(t);
 	switch (node->kind) {
 	case N_ROOT:
 		if (slot == S_DIR) {
@@ -1367,6 +1468,8 @@ int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent *
 	default:
 		rc = -ENOENT;
 	}
+	if (refresh)
+		walk_note_end(t);
 	if (rc == 0 && l.err)
 		rc = l.err;
 	if (rc < 0) {
@@ -1732,7 +1835,7 @@ static void changed_coll(struct tree *t, const struct arm_rpc *o, const struct a
 	for (size_t i = 0; i < o->npoints; i++) {
 		const struct arm_rp *a = &o->points[i], *b = tree_point_named(nw, a->name);
 
-		if (!b || differ(a->json, b->json) || differ(a->state, b->state)) {
+		if (!b || differ(a->cjson, b->cjson) || differ(a->state, b->state)) {
 			inval_point(t, n, a->name);
 			dirty = 1;
 		}
@@ -1834,6 +1937,7 @@ int tree_new(struct cache *c, struct tree_cfg *cfg, struct tree **out)
 	t->hash = calloc(t->nhash, sizeof(*t->hash));
 	pthread_rwlock_init(&t->lock, NULL);
 	pthread_mutex_init(&t->mlock, NULL);
+	pthread_mutex_init(&t->walk_lock, NULL);
 	pthread_cond_init(&t->mcond, NULL);
 	t->cfg.consistency = cfg->consistency ? strdup(cfg->consistency) : NULL;
 	t->ops = calloc(OPS_MAX, sizeof(*t->ops));
@@ -1868,6 +1972,7 @@ void tree_free(struct tree *t)
 	tree_errs_free(t);
 	free((char *)t->cfg.consistency);
 	pthread_mutex_destroy(&t->mlock);
+	pthread_mutex_destroy(&t->walk_lock);
 	pthread_cond_destroy(&t->mcond);
 	free(t->hash);
 	if (t->cfg.locations)

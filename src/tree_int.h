@@ -103,6 +103,12 @@ struct tree {
 	size_t ops_next, ops_count;
 	struct copy_rec *copies;
 	struct op_err *errs; /* the last failed operation on a point, per point */
+	/* Read-ahead of a recursive walk (tree.c, walk_*): under walk_lock,
+	 * taken alone. */
+	pthread_mutex_t walk_lock;
+	int64_t walk_end_ms;	     /* when the last fresh listing ended */
+	int walk_step;		     /* WALK_* */
+	const struct tnode *walk_region; /* region of the chain's last region listing */
 };
 
 struct fixed_name {
