@@ -449,13 +449,19 @@ static unsigned arm_rand(struct arm_client *c)
 	return r;
 }
 
+/* Parses a 2xx body into arg: 0, -EIO (a broken answer: retried), -ENOMEM. */
+typedef int (*arm_parse_fn)(const char *body, size_t len, void *arg);
+
 /*
  * Send one ARM request with retries.  Returns 0 when ARM answered 2xx (resp
  * filled; the caller clears it), else a negative errno with err filled and
- * resp cleared.
+ * resp cleared.  A 2xx body is checked by parse (into parse_arg) when given,
+ * else by armj_valid: a body that fails is retried like a lost answer, and
+ * a body is parsed once.
  */
-static int arm_do(struct arm_client *c, enum arm_op op, const char *method, const char *url,
-		  const char *body, long long deadline, struct http_resp *resp, struct arm_err *err)
+static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method, const char *url,
+			const char *body, long long deadline, struct http_resp *resp,
+			struct arm_err *err, arm_parse_fn parse, void *parse_arg)
 {
 	char *tok = NULL;
 	char reason[256];
@@ -532,10 +538,19 @@ static int arm_do(struct arm_client *c, enum arm_op op, const char *method, cons
 		}
 		if (!rc && resp->status >= 200 && resp->status < 300) {
 			/* A broken body is as bad as no answer: retry it too. */
-			if (!resp->len || armj_valid(resp->body, resp->len) == 0) {
+			int prc = !resp->len ? 0
+				  : parse    ? parse(resp->body, resp->len, parse_arg)
+					     : armj_valid(resp->body, resp->len);
+
+			if (prc == 0) {
 				if (err)
 					arm_fill_err(err, resp, NULL, NULL);
 				rc = 0;
+				goto out;
+			}
+			if (prc == -ENOMEM) {
+				rc = prc;
+				http_resp_clear(resp);
 				goto out;
 			}
 			rc = -EIO;
@@ -623,6 +638,13 @@ out:
 	explicit_bzero(tok, ARM_TOKEN_MAX);
 	free(tok);
 	return rc;
+}
+
+/* arm_do_parse with the body checked by armj_valid. */
+static int arm_do(struct arm_client *c, enum arm_op op, const char *method, const char *url,
+		  const char *body, long long deadline, struct http_resp *resp, struct arm_err *err)
+{
+	return arm_do_parse(c, op, method, url, body, deadline, resp, err, NULL, NULL);
 }
 
 /* endpoint + path + "?api-version=" + api [+ "&" + extra]; caller frees. */
@@ -911,17 +933,32 @@ int arm_list_resource_groups(struct arm_client *c, char ***names, size_t *n, str
 }
 
 /* One GET of a resource; *resp filled on success. */
-static int arm_get(struct arm_client *c, enum arm_op op, const char *path, const char *api,
-		   const char *extra, struct http_resp *resp, struct arm_err *err)
+static int arm_get_parse(struct arm_client *c, enum arm_op op, const char *path, const char *api,
+			 const char *extra, struct http_resp *resp, struct arm_err *err,
+			 arm_parse_fn parse, void *parse_arg)
 {
 	char *url = arm_url(c, path, api, extra);
 	int rc;
 
 	if (!url)
 		return -ENOMEM;
-	rc = arm_do(c, op, "GET", url, NULL, arm_now_ms() + c->op_timeout_ms, resp, err);
+	rc = arm_do_parse(c, op, "GET", url, NULL, arm_now_ms() + c->op_timeout_ms, resp, err,
+			  parse, parse_arg);
 	free(url);
 	return rc;
+}
+
+/* A GET whose body is only checked to be JSON. */
+static int arm_get(struct arm_client *c, enum arm_op op, const char *path, const char *api,
+		   const char *extra, struct http_resp *resp, struct arm_err *err)
+{
+	return arm_get_parse(c, op, path, api, extra, resp, err, NULL, NULL);
+}
+
+/* arm_parse_fn of a collection. */
+static int arm_parse_rpc_cb(const char *body, size_t len, void *arg)
+{
+	return armj_parse_rpc(body, len, arg);
 }
 
 /* Note a malformed 2xx answer in err and the log. */
@@ -981,16 +1018,20 @@ int arm_get_collection(struct arm_client *c, const char *rg, const char *name, i
 	path = arm_url_path_rpc(c->sub, rg, name);
 	if (!path)
 		return -ENOMEM;
-	rc = arm_get(c, ARM_OP_RPC_GET, path, c->api, expand ? "$expand=restorePoints" : NULL, &r, err);
-	free(path);
-	if (rc)
-		return rc;
 	rpc = calloc(1, sizeof(*rpc));
 	if (!rpc) {
-		http_resp_clear(&r);
+		free(path);
 		return -ENOMEM;
 	}
-	rc = armj_parse_rpc(r.body, r.len, rpc);
+	/* Parsed as it arrives: a body that does not parse is retried. */
+	rc = arm_get_parse(c, ARM_OP_RPC_GET, path, c->api, expand ? "$expand=restorePoints" : NULL,
+			   &r, err, arm_parse_rpc_cb, rpc);
+	free(path);
+	if (rc) {
+		free(rpc);
+		return rc;
+	}
+	rc = rpc->id ? 0 : -EIO; /* an empty body */
 	if (rc) {
 		rc = arm_malformed(ARM_OP_RPC_GET, &r, err, rc);
 		free(rpc);
