@@ -52,9 +52,32 @@ for e in bad[:10]:
     print("  inside a window:", e["t_ms"], e["status"], e["path"])
 sys.exit(1 if bad else 0)
 EOT
+# The same from rpfs's side, which knows when it sent each request: its
+# debug trace gives each answer's arrival and the request's duration, so
+# send = arrival - duration.  No request may leave within 1 s of a 429's
+# arrival (2 ms for rounding).
+python3 - "$RPFS_LOG" >"$WORKDIR/sent.txt" <<'EOT' || fail "rpfs sent inside a Retry-After window: $(cat "$WORKDIR/sent.txt")"
+import re, sys
+pat = re.compile(r'^(\d\d):(\d\d):(\d\d)\.(\d{3}) .*debug: http: (\S+) \S+ (\S+) (\d{3}) (\d+) ms')
+reqs = []
+for line in open(sys.argv[1], errors="replace"):
+    m = pat.match(line)
+    if m:
+        h, mi, se, ms = (int(x) for x in m.group(1, 2, 3, 4))
+        done = ((h * 60 + mi) * 60 + se) * 1000 + ms
+        reqs.append((done - int(m.group(8)), done, int(m.group(7)), m.group(6)))
+got429 = [d for (s, d, st, p) in reqs if st == 429]
+bad = [(s, p) for (s, d, st, p) in reqs for t in got429 if t + 2 < s < t + 1000]
+print("traced", len(reqs), "throttled", len(got429), "inside", len(bad))
+for s, p in bad[:10]:
+    print("  sent inside a window:", s, p)
+sys.exit(1 if bad else 0)
+EOT
+read -r _ ntraced _ r429 _ rinside <"$WORKDIR/sent.txt"
+[ "$ntraced" -gt 50 ] || fail "only $ntraced requests in rpfs's trace"
 read -r _ nreq _ n429 _ inside _ raced <"$WORKDIR/throttle.txt"
 [ "$n429" -gt 0 ] || fail "no 429 at all: the burst did not reach the bucket's limit ($nreq requests)"
-log "FIGURE throttling: $nreq requests, $n429 answered 429, $inside sent inside a Retry-After window ($raced already in flight within ${GRACE_MS:-30} ms of a 429)"
+log "FIGURE throttling: armsim saw $nreq requests, $n429 answered 429, $inside arriving inside a Retry-After window ($raced in flight within 30 ms of a 429); rpfs's trace: $ntraced requests, $r429 answered 429, $rinside sent inside a window"
 th=$(rel_stat throttled_429)
 [ "${th:-0}" -gt 0 ] || fail ".rpfs/stats counts no 429"
 umount_rpfs
