@@ -699,6 +699,147 @@ void cache_expire(struct cache *c, const char *rg, const char *name, int list)
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* strdup of a possibly NULL string into *dst; 0 or -ENOMEM. */
+static int dup_str(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+/* Deep copy of a point (the instance view's progress is not copied: a
+ * collection's points have none). */
+static int dup_rp(struct arm_rp *d, const struct arm_rp *s)
+{
+	int rc = 0;
+
+	*d = *s;
+	d->progress = NULL;
+	d->nprogress = 0;
+	d->disks = NULL;
+	d->ndisks = 0;
+	rc |= dup_str(&d->id, s->id) | dup_str(&d->name, s->name) | dup_str(&d->state, s->state);
+	rc |= dup_str(&d->consistency, s->consistency) |
+	      dup_str(&d->time_created, s->time_created);
+	rc |= dup_str(&d->source_rp_id, s->source_rp_id) |
+	      dup_str(&d->source_location, s->source_location) | dup_str(&d->cjson, s->cjson);
+	if (!rc && s->ndisks) {
+		d->disks = calloc(s->ndisks, sizeof(*d->disks));
+		rc = d->disks ? 0 : -ENOMEM;
+		for (size_t i = 0; !rc && i < s->ndisks; i++) {
+			const struct arm_disk *a = &s->disks[i];
+			struct arm_disk *b = &d->disks[i];
+
+			*b = *a;
+			b->caching = b->storage_type = b->disk_id = b->disk_rp_id = NULL;
+			b->encryption_type = b->json = NULL;
+			d->ndisks++;
+			rc |= dup_str(&b->name, a->name) | dup_str(&b->caching, a->caching) |
+			      dup_str(&b->storage_type, a->storage_type) |
+			      dup_str(&b->disk_id, a->disk_id) |
+			      dup_str(&b->disk_rp_id, a->disk_rp_id) |
+			      dup_str(&b->encryption_type, a->encryption_type) |
+			      dup_str(&b->json, a->json);
+		}
+	}
+	if (rc) {
+		arm_rp_clear(d);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Copy of collection s with point p (moved out of *p) added, or put in
+ * place of the point of the same name. */
+static struct arm_rpc *rpc_with_point(const struct arm_rpc *s, struct arm_rp *p)
+{
+	struct arm_rpc *d = calloc(1, sizeof(*d));
+	int rc = 0;
+
+	if (!d)
+		return NULL;
+	*d = *s;
+	d->tags = NULL;
+	d->ntags = 0;
+	d->points = calloc(s->npoints + 1, sizeof(*d->points));
+	d->npoints = 0;
+	rc |= dup_str(&d->id, s->id) | dup_str(&d->name, s->name) | dup_str(&d->rg, s->rg);
+	rc |= dup_str(&d->location, s->location) | dup_str(&d->state, s->state);
+	rc |= dup_str(&d->source_id, s->source_id) |
+	      dup_str(&d->source_location, s->source_location) | dup_str(&d->json, s->json);
+	if (!d->points)
+		rc = -ENOMEM;
+	if (!rc && s->ntags) {
+		d->tags = calloc(s->ntags, sizeof(*d->tags));
+		rc = d->tags ? 0 : -ENOMEM;
+		for (size_t i = 0; !rc && i < s->ntags; i++) {
+			d->ntags++;
+			rc |= dup_str(&d->tags[i].key, s->tags[i].key) |
+			      dup_str(&d->tags[i].value, s->tags[i].value);
+		}
+	}
+	for (size_t i = 0; !rc && i < s->npoints; i++) {
+		if (s->points[i].name && p->name && !strcasecmp(s->points[i].name, p->name))
+			continue;
+		rc = dup_rp(&d->points[d->npoints], &s->points[i]);
+		if (!rc)
+			d->npoints++;
+	}
+	if (rc) {
+		arm_rpc_free(d);
+		return NULL;
+	}
+	d->points[d->npoints++] = *p;
+	memset(p, 0, sizeof(*p));
+	d->has_points = 1;
+	compact_coll(d);
+	return d;
+}
+
+/* Put point p (ARM's answer to its PUT; moved) into the cached value of
+ * its collection rg/name.  0, or -ENOENT when there is no value to update
+ * (or one is being fetched): the caller expires the entry instead. */
+static int fold_point(struct cache *c, const char *rg, const char *name, struct arm_rp *p)
+{
+	char key[KEY_MAX];
+	struct centry *e;
+	struct cache_val *cur = NULL, *nv = NULL, *oldv = NULL;
+	uint64_t gen;
+	int stored = 0;
+
+	if (!p->name || make_key(key, sizeof(key),
+				 "/subscriptions/%s/resourceGroups/%s/providers/"
+				 "Microsoft.Compute/restorePointCollections/%s",
+				 c->sub, rg, name) < 0)
+		return -ENOENT;
+	pthread_mutex_lock(&c->lock);
+	c->gen++; /* a fetch begun before the PUT must not be stored */
+	e = entry_get(c, key);
+	if (e && e->val && !e->fetching && e->val->rpc && e->val->rpc->has_points)
+		cur = cache_ref(e->val);
+	gen = c->gen;
+	pthread_mutex_unlock(&c->lock);
+	if (!cur)
+		return -ENOENT;
+	nv = val_new(CV_COLL);
+	if (nv)
+		nv->rpc = rpc_with_point(cur->rpc, p);
+	pthread_mutex_lock(&c->lock);
+	if (nv && nv->rpc && gen == c->gen && e->val == cur && !e->fetching) {
+		oldv = e->val;
+		e->val = cache_ref(nv);
+		e->neg = 0;
+		e->expires = now_mono() + val_ttl(c, nv);
+		stored = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (stored && c->listener)
+		c->listener(c->listener_arg, oldv, nv);
+	cache_put(oldv);
+	cache_put(cur);
+	cache_put(nv);
+	return stored ? 0 : -ENOENT;
+}
+
 /* Send one mutation through the backend and expire what it changes. */
 int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err)
 {
@@ -708,7 +849,7 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 					  [CM_DELETE_RPC] = "RestorePointCollections_Delete",
 					  [CM_PATCH_TAGS] = "RestorePointCollections_Update"};
 	char path[KEY_MAX];
-	int rc = -EPERM;
+	int rc = -EPERM, folded = 0;
 
 	memset(err, 0, sizeof(*err));
 	switch (m->op) {
@@ -718,9 +859,19 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 						  m->source_id, err);
 		break;
 	case CM_PUT_RP:
-		if (c->be.put_rp)
+		if (c->be.put_rp_answer) {
+			struct arm_rp *ans = NULL;
+
+			rc = c->be.put_rp_answer(c->be.arg, m->rg, m->rpc, m->rp, m->source_rp_id,
+						 m->consistency, &ans, err);
+			if (rc == 0 && ans && fold_point(c, m->rg, m->rpc, ans) == 0)
+				folded = 1;
+			if (ans)
+				arm_rp_free(ans);
+		} else if (c->be.put_rp) {
 			rc = c->be.put_rp(c->be.arg, m->rg, m->rpc, m->rp, m->source_rp_id,
 					  m->consistency, err);
+		}
 		break;
 	case CM_DELETE_RP:
 		if (c->be.delete_rp)
@@ -737,8 +888,12 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 	}
 	/* A point changes its collection only; the ListAll answer holds the
 	 * collections with their tags. */
-	cache_expire(c, m->rg, m->rpc,
-		     m->op == CM_PUT_RPC || m->op == CM_DELETE_RPC || m->op == CM_PATCH_TAGS);
+	if (!folded)
+		cache_expire(c, m->rg, m->rpc,
+			     m->op == CM_PUT_RPC || m->op == CM_DELETE_RPC ||
+				 m->op == CM_PATCH_TAGS);
+	if (m->folded)
+		*m->folded = folded;
 	if (rc < 0) {
 		snprintf(path, sizeof(path),
 			 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"

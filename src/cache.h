@@ -42,6 +42,11 @@ struct cache_backend {
 			      const char *source_id, struct arm_err *err);
 	int (*put_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
 		      const char *source_rp_id, const char *consistency, struct arm_err *err);
+	/* put_rp giving ARM's answer too (*out NULL when it had no body); used
+	 * instead of put_rp when set. */
+	int (*put_rp_answer)(void *arg, const char *rg, const char *rpc, const char *rp,
+			     const char *source_rp_id, const char *consistency,
+			     struct arm_rp **out, struct arm_err *err);
 	int (*delete_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
 			 struct arm_err *err);
 	int (*delete_collection)(void *arg, const char *rg, const char *name, struct arm_err *err);
@@ -136,9 +141,13 @@ struct cache_mut {
 	const char *consistency;	  /* CM_PUT_RP new point, may be NULL */
 	const struct arm_tag *tags;	  /* CM_PATCH_TAGS */
 	size_t ntags;
+	int *folded; /* out, may be NULL: 1 when ARM's answer to a point PUT
+		      * updated the cached collection (no GET needed) */
 };
 /* Send a mutation (no lock held across it); a failure is recorded in
- * .rpfs/errors.  Whatever the answer, the collection's entry (and for a
+ * .rpfs/errors.  A point PUT's answer (the point) is put into the cached
+ * collection when there is one (*m->folded = 1), and the listener told.
+ * Otherwise, whatever the answer, the collection's entry (and for a
  * collection PUT, DELETE or PATCH, the ListAll answer) is marked expired;
  * the values are kept so that the next fetch reports the difference to
  * the listener.  Returns 0 or the

@@ -54,6 +54,15 @@ static int be_put_rp(void *arg, const char *rg, const char *rpc, const char *rp,
 	return arm_put_rp(arg, rg, rpc, rp, source_rp_id, consistency, NULL, NULL, err);
 }
 
+/* Restore point PUT with ARM's answer (the point), so the cache needs no
+ * GET of its collection after it. */
+static int be_put_rp_answer(void *arg, const char *rg, const char *rpc, const char *rp,
+			    const char *source_rp_id, const char *consistency,
+			    struct arm_rp **out, struct arm_err *err)
+{
+	return arm_put_rp(arg, rg, rpc, rp, source_rp_id, consistency, out, NULL, err);
+}
+
 /* Restore point DELETE: returns when ARM accepts. */
 static int be_del_rp(void *arg, const char *rg, const char *rpc, const char *rp,
 		     struct arm_err *err)
@@ -85,6 +94,7 @@ void cache_backend_arm(struct arm_client *c, struct cache_backend *out)
 	out->stats = be_stats;
 	out->put_collection = be_put_rpc;
 	out->put_rp = be_put_rp;
+	out->put_rp_answer = be_put_rp_answer;
 	out->delete_rp = be_del_rp;
 	out->delete_collection = be_del_rpc;
 	out->patch_tags = be_patch;

@@ -743,8 +743,13 @@ static int copy_point(struct tree *t, struct tnode *pn, const struct arm_rpc *sc
 {
 	struct tnode *cn = pn->parent;
 	const char *region = cn->parent->parent->name, *rg = cn->parent->name;
-	struct cache_mut m = {
-	    .op = CM_PUT_RP, .rg = rg, .rpc = cn->name, .rp = pn->name, .source_rp_id = p->id};
+	int folded = 0;
+	struct cache_mut m = {.op = CM_PUT_RP,
+			      .rg = rg,
+			      .rpc = cn->name,
+			      .rp = pn->name,
+			      .source_rp_id = p->id,
+			      .folded = &folded};
 	char what[900];
 	int rc;
 
@@ -768,7 +773,8 @@ static int copy_point(struct tree *t, struct tnode *pn, const struct arm_rpc *sc
 	if (rc == 0 || rc == -EEXIST) {
 		struct cache_val *cv = NULL;
 
-		refresh_coll(t, rg, cn->name, 0);
+		if (!folded) /* else ARM's answer to the PUT is in the cache */
+			refresh_coll(t, rg, cn->name, 0);
 		if (rc == -EEXIST && cache_coll(t->c, rg, cn->name, CACHE_NOFETCH, &cv) == 0) {
 			const struct arm_rp *q = tree_point_named(cv->rpc, pn->name);
 
@@ -895,11 +901,13 @@ static int mkdir_point(struct tree *t, struct tnode *cn, const char *name, uint3
 		}
 		if (!rpc_is_copy(d.rpc)) {
 			/* A new restore point of the collection's VM. */
+			int folded = 0;
 			struct cache_mut m = {.op = CM_PUT_RP,
 					      .rg = d.rpc->rg,
 					      .rpc = d.rpc->name,
 					      .rp = name,
-					      .consistency = t->cfg.consistency};
+					      .consistency = t->cfg.consistency,
+					      .folded = &folded};
 
 			tree_dctx_done(&d);
 			pn = tree_node_get(t, cn, name, N_RP);
@@ -910,7 +918,7 @@ static int mkdir_point(struct tree *t, struct tnode *cn, const char *name, uint3
 				return rc;
 			if (t->cfg.dry_run)
 				rc = set_local(t, pn, L_DRY, NULL);
-			else
+			else if (!folded) /* else ARM's answer is in the cache */
 				refresh_coll(t, rg, cn->name, 0);
 			goto done;
 		}
