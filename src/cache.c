@@ -748,8 +748,8 @@ static int dup_rp(struct arm_rp *d, const struct arm_rp *s)
 	return 0;
 }
 
-/* Copy of collection s with point p (moved out of *p) added, or put in
- * place of the point of the same name. */
+/* Copy of collection s; with p, point p (moved out of *p) is added, or
+ * put in place of the point of the same name. */
 static struct arm_rpc *rpc_with_point(const struct arm_rpc *s, struct arm_rp *p)
 {
 	struct arm_rpc *d = calloc(1, sizeof(*d));
@@ -778,7 +778,7 @@ static struct arm_rpc *rpc_with_point(const struct arm_rpc *s, struct arm_rp *p)
 		}
 	}
 	for (size_t i = 0; !rc && i < s->npoints; i++) {
-		if (s->points[i].name && p->name && !strcasecmp(s->points[i].name, p->name))
+		if (p && s->points[i].name && p->name && !strcasecmp(s->points[i].name, p->name))
 			continue;
 		rc = dup_rp(&d->points[d->npoints], &s->points[i]);
 		if (!rc)
@@ -788,11 +788,120 @@ static struct arm_rpc *rpc_with_point(const struct arm_rpc *s, struct arm_rp *p)
 		arm_rpc_free(d);
 		return NULL;
 	}
-	d->points[d->npoints++] = *p;
-	memset(p, 0, sizeof(*p));
-	d->has_points = 1;
+	if (p) {
+		d->points[d->npoints++] = *p;
+		memset(p, 0, sizeof(*p));
+		d->has_points = 1;
+	}
 	compact_coll(d);
 	return d;
+}
+
+/* A new ListAll value: the entries of cur (copied) with r in place of
+ * the entry of the same group and name, or added. */
+static struct cache_val *list_with(const struct cache_val *cur, const struct arm_rpc *r)
+{
+	struct cache_val *v = val_new(CV_LIST);
+	size_t n = 0;
+
+	if (!v)
+		return NULL;
+	v->v = calloc(cur->n + 1, sizeof(*v->v));
+	v->sorted = calloc(cur->n + 1, sizeof(*v->sorted));
+	v->pages = cur->pages;
+	if (!v->v || !v->sorted)
+		goto fail;
+	for (size_t i = 0; i < cur->n; i++) {
+		const struct arm_rpc *a = cur->v[i];
+
+		if (a->rg && a->name && !strcasecmp(a->rg, r->rg) && !strcasecmp(a->name, r->name))
+			continue;
+		if (!(v->v[n] = rpc_with_point(a, NULL)))
+			goto fail;
+		v->n = ++n;
+	}
+	if (!(v->v[n] = rpc_with_point(r, NULL)))
+		goto fail;
+	v->n = ++n;
+	memcpy(v->sorted, v->v, n * sizeof(*v->sorted));
+	qsort(v->sorted, n, sizeof(*v->sorted), cmp_rpc);
+	return v;
+fail:
+	cache_put(v);
+	return NULL;
+}
+
+/* Store nv as the value of key when it still holds cur (or nothing, with
+ * cur NULL) and no fetch or flush came between (gen); tells the listener. */
+static int store_if(struct cache *c, const char *key, struct cache_val *cur,
+		    struct cache_val *nv, uint64_t gen)
+{
+	struct cache_val *oldv = NULL;
+	struct centry *e;
+	int stored = 0;
+
+	pthread_mutex_lock(&c->lock);
+	e = entry_get(c, key);
+	if (e && nv && gen == c->gen && e->val == cur && !e->fetching) {
+		oldv = e->val;
+		e->val = cache_ref(nv);
+		e->neg = 0;
+		e->expires = now_mono() + val_ttl(c, nv);
+		stored = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (stored && c->listener && (oldv || nv->kind == CV_COLL))
+		c->listener(c->listener_arg, oldv, nv);
+	cache_put(oldv);
+	return stored ? 0 : -ENOENT;
+}
+
+/* Put a new collection (ARM's 201 answer to its PUT) into the cache: its
+ * own entry (no points yet) and the ListAll answer.  0 when both are
+ * updated; else the caller expires them instead. */
+static int fold_collection(struct cache *c, const struct arm_rpc *r)
+{
+	char key[KEY_MAX];
+	struct cache_val *list = NULL, *nl = NULL, *nc = NULL;
+	struct centry *e;
+	uint64_t gen;
+	int rc = -ENOENT;
+
+	if (!r->rg || !r->name || !r->location ||
+	    make_key(key, sizeof(key),
+		     "/subscriptions/%s/resourceGroups/%s/providers/"
+		     "Microsoft.Compute/restorePointCollections/%s",
+		     c->sub, r->rg, r->name) < 0)
+		return -ENOENT;
+	pthread_mutex_lock(&c->lock);
+	c->gen++;
+	e = entry_get(c, LIST_KEY);
+	if (e && e->val && !e->fetching)
+		list = cache_ref(e->val);
+	gen = c->gen;
+	pthread_mutex_unlock(&c->lock);
+	if (!list)
+		return -ENOENT;
+	nl = list_with(list, r);
+	nc = val_new(CV_COLL);
+	if (nc && (nc->rpc = rpc_with_point(r, NULL)) != NULL)
+		nc->rpc->has_points = 1; /* just created: no points */
+	if (nl && nc && nc->rpc) {
+		struct cache_val *curc = NULL;
+
+		pthread_mutex_lock(&c->lock);
+		e = entry_get(c, key);
+		curc = e && e->val ? cache_ref(e->val) : NULL;
+		pthread_mutex_unlock(&c->lock);
+		if (store_if(c, LIST_KEY, list, nl, gen) == 0 &&
+		    store_if(c, key, curc, nc, gen) == 0)
+			rc = 0;
+		cache_put(curc);
+	}
+	cache_put(list);
+	cache_put(nl);
+	cache_put(nc);
+	return rc;
 }
 
 /* Put point p (ARM's answer to its PUT; moved) into the cached value of
@@ -854,7 +963,16 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 	memset(err, 0, sizeof(*err));
 	switch (m->op) {
 	case CM_PUT_RPC:
-		if (c->be.put_collection)
+		if (c->be.put_collection_answer) {
+			struct arm_rpc *ans = NULL;
+
+			rc = c->be.put_collection_answer(c->be.arg, m->rg, m->rpc, m->location,
+							 m->source_id, &ans, err);
+			if (rc == 0 && ans && err->status == 201 && fold_collection(c, ans) == 0)
+				folded = 1;
+			if (ans)
+				arm_rpc_free(ans);
+		} else if (c->be.put_collection)
 			rc = c->be.put_collection(c->be.arg, m->rg, m->rpc, m->location,
 						  m->source_id, err);
 		break;

@@ -40,6 +40,10 @@ struct cache_backend {
 	/* Mutations (may be NULL: -EPERM).  err receives ARM's answer. */
 	int (*put_collection)(void *arg, const char *rg, const char *name, const char *location,
 			      const char *source_id, struct arm_err *err);
+	/* put_collection giving ARM's answer too; used instead when set. */
+	int (*put_collection_answer)(void *arg, const char *rg, const char *name,
+				     const char *location, const char *source_id,
+				     struct arm_rpc **out, struct arm_err *err);
 	int (*put_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
 		      const char *source_rp_id, const char *consistency, struct arm_err *err);
 	/* put_rp giving ARM's answer too (*out NULL when it had no body); used
@@ -141,12 +145,13 @@ struct cache_mut {
 	const char *consistency;	  /* CM_PUT_RP new point, may be NULL */
 	const struct arm_tag *tags;	  /* CM_PATCH_TAGS */
 	size_t ntags;
-	int *folded; /* out, may be NULL: 1 when ARM's answer to a point PUT
-		      * updated the cached collection (no GET needed) */
+	int *folded; /* out, may be NULL: 1 when ARM's answer to a PUT updated
+		      * the cache (no GET needed after it) */
 };
 /* Send a mutation (no lock held across it); a failure is recorded in
  * .rpfs/errors.  A point PUT's answer (the point) is put into the cached
- * collection when there is one (*m->folded = 1), and the listener told.
+ * collection when there is one, a new collection's (201) into its entry
+ * and the ListAll answer (*m->folded = 1), and the listener told.
  * Otherwise, whatever the answer, the collection's entry (and for a
  * collection PUT, DELETE or PATCH, the ListAll answer) is marked expired;
  * the values are kept so that the next fetch reports the difference to

@@ -47,6 +47,13 @@ static int be_put_rpc(void *arg, const char *rg, const char *name, const char *l
 	return arm_put_collection(arg, rg, name, location, source_id, NULL, 0, NULL, err);
 }
 
+/* Collection PUT with ARM's answer (the collection). */
+static int be_put_rpc_answer(void *arg, const char *rg, const char *name, const char *location,
+			     const char *source_id, struct arm_rpc **out, struct arm_err *err)
+{
+	return arm_put_collection(arg, rg, name, location, source_id, NULL, 0, out, err);
+}
+
 /* Restore point PUT: returns when ARM accepts; the tree re-reads the point. */
 static int be_put_rp(void *arg, const char *rg, const char *rpc, const char *rp,
 		     const char *source_rp_id, const char *consistency, struct arm_err *err)
@@ -93,6 +100,7 @@ void cache_backend_arm(struct arm_client *c, struct cache_backend *out)
 	out->get_rg = be_rg;
 	out->stats = be_stats;
 	out->put_collection = be_put_rpc;
+	out->put_collection_answer = be_put_rpc_answer;
 	out->put_rp = be_put_rp;
 	out->put_rp_answer = be_put_rp_answer;
 	out->delete_rp = be_del_rp;

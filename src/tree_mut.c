@@ -559,8 +559,13 @@ static void node_idle(struct tree *t, struct tnode *n)
 static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc *src)
 {
 	const char *region = n->parent->parent->name, *rg = n->parent->name;
-	struct cache_mut m = {
-	    .op = CM_PUT_RPC, .rg = rg, .rpc = n->name, .location = region, .source_id = src->id};
+	int folded = 0;
+	struct cache_mut m = {.op = CM_PUT_RPC,
+			      .rg = rg,
+			      .rpc = n->name,
+			      .location = region,
+			      .source_id = src->id,
+			      .folded = &folded};
 	char what[600];
 	int rc;
 
@@ -579,7 +584,8 @@ static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc 
 		const struct arm_rpc *r;
 		int ok = 0;
 
-		refresh_coll(t, rg, n->name, 1);
+		if (!folded) /* else ARM's answer is in the cache */
+			refresh_coll(t, rg, n->name, 1);
 		/* A retried PUT that met what it created is a success. */
 		if (rc == -EEXIST && tree_get_list(t, D_FETCH, &list) == 0) {
 			r = cache_list_find(list, rg, n->name);
