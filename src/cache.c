@@ -589,7 +589,8 @@ static void *pf_main(void *arg)
 			c->q_tail = NULL;
 		c->prefetched++;
 		pthread_mutex_unlock(&c->lock);
-		if (cache_coll(c, j->rg, j->name, CACHE_FETCH, &v) == 0)
+		if ((j->rg ? cache_coll(c, j->rg, j->name, CACHE_FETCH, &v)
+			   : cache_list(c, CACHE_FETCH, &v)) == 0)
 			cache_put(v);
 		free(j->rg);
 		free(j->name);
@@ -597,17 +598,20 @@ static void *pf_main(void *arg)
 	}
 }
 
-/* Queue a background fetch of a collection unless it is fresh or in flight. */
+/* Queue a background fetch of a collection (rg NULL: of the ListAll
+ * answer) unless it is fresh or in flight. */
 void cache_prefetch(struct cache *c, const char *rg, const char *name)
 {
 	char key[KEY_MAX];
 	struct centry *e;
 	struct pf_job *j;
 
-	if (make_key(key, sizeof(key),
-		     "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
-		     "restorePointCollections/%s",
-		     c->sub, rg, name) < 0)
+	if (!rg)
+		snprintf(key, sizeof(key), "%s", LIST_KEY);
+	else if (make_key(key, sizeof(key),
+			  "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+			  "restorePointCollections/%s",
+			  c->sub, rg, name) < 0)
 		return;
 	pthread_mutex_lock(&c->lock);
 	if (c->stopping)
@@ -628,9 +632,11 @@ void cache_prefetch(struct cache *c, const char *rg, const char *name)
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		goto out;
-	j->rg = strdup(rg);
-	j->name = strdup(name);
-	if (!j->rg || !j->name) {
+	if (rg) {
+		j->rg = strdup(rg);
+		j->name = strdup(name);
+	}
+	if (rg && (!j->rg || !j->name)) {
 		free(j->rg);
 		free(j->name);
 		free(j);

@@ -121,8 +121,9 @@ int cache_rp_view(struct cache *c, const char *rg, const char *rpc, const char *
 void cache_put(struct cache_val *v);
 struct cache_val *cache_ref(struct cache_val *v);
 
-/* Fetch a collection in the background (up to max_conns at once) unless
- * it is cached and fresh or already being fetched. */
+/* Fetch a collection (rg NULL: the ListAll answer) in the background (up
+ * to max_conns at once) unless it is cached and fresh or already being
+ * fetched. */
 void cache_prefetch(struct cache *c, const char *rg, const char *name);
 
 /* Drop every cached answer; fetches in flight are not stored. */
