@@ -566,7 +566,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct tree_file *tf = NULL;
 	struct fh *h;
 	int write = (fi->flags & O_ACCMODE) != O_RDONLY;
-	int rc = tree_open(f->t, ino, write, &tf);
+	/* A read-only open of a kept file renders nothing: the kernel reads
+	 * it once, later opens find the page cache. */
+	int rc = write ? tree_open(f->t, ino, write, &tf) : tree_open_deferred(f->t, ino, &tf);
 
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
@@ -603,7 +605,25 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct tree_file *tf = h ? h->tf : NULL;
 	int last;
 
-	(void)ino;
+	if (tf && tf->deferred && !__atomic_load_n(&tf->buf, __ATOMIC_ACQUIRE)) {
+		/* The first read of a deferred file: render it (a concurrent
+		 * read of the same handle may have done so meanwhile). */
+		struct tree_file g = {0};
+		int rc = tree_file_fill(f->t, ino, &g);
+
+		if (rc < 0) {
+			fuse_reply_err(req, -rc);
+			return;
+		}
+		pthread_mutex_lock(&f->fh_lock);
+		if (!tf->buf) {
+			tf->len = g.len;
+			__atomic_store_n(&tf->buf, g.buf, __ATOMIC_RELEASE);
+			g.buf = NULL;
+		}
+		pthread_mutex_unlock(&f->fh_lock);
+		free(g.buf);
+	}
 	if (!tf || off < 0 || (size_t)off >= tf->len) {
 		fuse_reply_buf(req, NULL, 0);
 		return;

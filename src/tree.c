@@ -1642,6 +1642,46 @@ out:
 	return 0;
 }
 
+/* Open for reading, rendering later when the kernel may keep the content. */
+int tree_open_deferred(struct tree *t, uint64_t ino, struct tree_file **out)
+{
+	int slot, keep = 0;
+	struct tnode *n = tree_node_of(t, ino, &slot);
+	struct tree_file *f;
+
+	if (!n)
+		return -ENOENT;
+	if (n->kind == N_RPC)
+		keep = slot != S_DIR;
+	else if (n->kind == N_RP)
+		keep = slot != S_DIR && slot != S_P_DISKS && slot != S_P_PROGRESS &&
+		       slot != S_P_ERROR && slot != S_P_ABSORB;
+	if (!keep || tree_node_local(t, n))
+		return tree_open(t, ino, 0, out);
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->keep = 1;
+	f->deferred = 1;
+	*out = f;
+	return 0;
+}
+
+/* Render a deferred file now. */
+int tree_file_fill(struct tree *t, uint64_t ino, struct tree_file *f)
+{
+	struct tree_file *g = NULL;
+	int rc = tree_open(t, ino, 0, &g);
+
+	if (rc < 0)
+		return rc;
+	f->buf = g->buf;
+	f->len = g->len;
+	g->buf = NULL;
+	tree_file_free(g);
+	return 0;
+}
+
 /* Free an opened file. */
 void tree_file_free(struct tree_file *f)
 {

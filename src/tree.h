@@ -78,6 +78,7 @@ struct tree_file {
 	int direct_io; /* content changes without notice: bypass the page cache */
 	int keep;      /* the kernel may keep the content across opens: rpfs
 			* pushes an inode invalidation whenever it changes */
+	int deferred;  /* content rendered at the first read (tree_file_fill) */
 	int control;   /* .rpfs/flush: writes act */
 	/* A view file opened for writing (cp into a view directory): the
 	 * content is kept here, and acts only when it names a source. */
@@ -107,6 +108,13 @@ int tree_readlink(struct tree *t, uint64_t ino, char **out);
 /* Open a file (write = opened for writing). -EISDIR, -EROFS/-EPERM for writes
  * other than to .rpfs/flush. */
 int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out);
+/* A read-only open that renders nothing yet when the file is a view of
+ * ARM's data the kernel may keep (f->keep, f->buf NULL: the kernel reads a
+ * kept file once, later opens are served from its page cache); else as
+ * tree_open.  tree_file_fill renders it at the first read. */
+int tree_open_deferred(struct tree *t, uint64_t ino, struct tree_file **out);
+/* Render a deferred file's content into f (f->buf, f->len). */
+int tree_file_fill(struct tree *t, uint64_t ino, struct tree_file *f);
 void tree_file_free(struct tree_file *f);
 /* A write to an opened file: .rpfs/flush drops every cached answer; a
  * write to a view file is kept in f and acts when it names a source
