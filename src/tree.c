@@ -913,15 +913,59 @@ static int lookup_region(struct tree *t, const char *name, struct tree_attr *out
 	return 0;
 }
 
+/*
+ * The ListAll answer for a lookup: the cached one, even expired (then
+ * refreshed in the background), when known(list) finds the name in it, so
+ * a known path never waits on the network (SPEC §2, §4); else a fetched one.
+ */
+static int lookup_list(struct tree *t, int (*known)(const struct cache_val *, const void *),
+		       const void *arg, struct cache_val **out)
+{
+	int rc = cache_list(t->c, CACHE_NOFETCH, out);
+
+	if (rc == 0 && known(*out, arg)) {
+		cache_prefetch(t->c, NULL, NULL);
+		return 0;
+	}
+	if (rc == 0)
+		cache_put(*out);
+	*out = NULL;
+	return tree_get_list(t, D_FETCH, out);
+}
+
+struct lookup_key {
+	const char *rg, *name;
+};
+
+/* 1 when the list holds a collection in this resource group (any region). */
+static int list_has_rg(const struct cache_val *list, const void *arg)
+{
+	const struct lookup_key *k = arg;
+
+	for (size_t i = 0; i < list->n; i++)
+		if (same(list->v[i]->rg, k->rg))
+			return 1;
+	return 0;
+}
+
+/* 1 when the list shows this collection under its region and group. */
+static int list_has_rpc(const struct cache_val *list, const void *arg)
+{
+	const struct lookup_key *k = arg;
+
+	return cache_list_find(list, k->rg, k->name) != NULL;
+}
+
 /* Look up a resource group in a region: listed ones, else the RG API. */
 static int lookup_rg(struct tree *t, struct tnode *region, const char *name, struct tree_attr *out)
 {
 	struct cache_val *list = NULL, *rgv = NULL;
 	const char *spelled = NULL;
 	struct tnode *n;
+	struct lookup_key k = {name, NULL};
 	int rc;
 
-	rc = tree_get_list(t, D_FETCH, &list);
+	rc = lookup_list(t, list_has_rg, &k, &list);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < list->n && !spelled; i++)
@@ -962,9 +1006,10 @@ static int lookup_rpc(struct tree *t, struct tnode *rgn, const char *name, struc
 	struct cache_val *list = NULL;
 	const struct arm_rpc *r;
 	struct tnode *n;
+	struct lookup_key k = {rgn->name, name};
 	int rc;
 
-	rc = tree_get_list(t, D_FETCH, &list);
+	rc = lookup_list(t, list_has_rpc, &k, &list);
 	if (rc < 0)
 		return rc;
 	r = cache_list_find(list, rgn->name, name);
@@ -973,10 +1018,12 @@ static int lookup_rpc(struct tree *t, struct tnode *rgn, const char *name, struc
 		return -ENOENT;
 	}
 	n = tree_node_get(t, rgn, r->name, N_RPC);
+	/* Known: its cached answer now, a fresh one in the background. */
+	cache_prefetch(t->c, r->rg, r->name);
 	cache_put(list);
 	if (!n)
 		return -ENOMEM;
-	return tree_attr_of(t, n, S_DIR, D_FETCH, out);
+	return tree_attr_of(t, n, S_DIR, D_CACHED, out);
 }
 
 /* Resolve name in directory parent (may fetch). */
