@@ -1,0 +1,24 @@
+#!/bin/sh
+# With ARM slow to answer (every answer 6 s late, op_timeout=3) and the
+# cached tree older than ttl, a `stat` and an `ls -l` of a known collection
+# each answer within op_timeout: a lookup of a name the cached (even
+# expired) answers hold is answered from them, and the refresh runs in the
+# background (SPEC §2: getattr of anything known never waits on the
+# network; SPEC §4: no system call waits longer than op_timeout).  Each
+# path level is a separate FUSE request, so a synchronous refresh per level
+# would add up to several op_timeouts.
+. "$TESTS_SRCDIR/lib.sh"
+. "$TESTS_SRCDIR/rel_lib.sh"
+
+start_armsim --demo
+mount_rpfs -o ttl=1,op_timeout=3,retries=2
+ls -lR "$MNT" >/dev/null || fail "walk"
+fault '{"kind":"latency","latency_ms":6000}'
+sleep 2 # everything cached is older than ttl now
+elapsed_ms stat "$MNT/eastus/rg-prod/rpc-vm-web-01"
+[ "$REL_RC" = 0 ] || fail "stat of a known collection failed: $REL_OUT"
+[ "$REL_MS" -le 3500 ] || fail "stat of a known collection took $REL_MS ms (op_timeout 3 s)"
+elapsed_ms ls -l "$MNT/eastus/rg-prod/rpc-vm-web-01"
+[ "$REL_RC" = 0 ] || fail "ls -l of a known collection failed: $REL_OUT"
+[ "$REL_MS" -le 3500 ] || fail "ls -l of a known collection took $REL_MS ms (op_timeout 3 s)"
+pass
