@@ -587,7 +587,12 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 			log_warn("arm: %s %s: %ld %s, no time left to retry (op_timeout)", arm_op_name(op),
 				 lpath, resp->status, code[0] ? code : msg);
 			arm_fill_err(err, resp, code, msg);
-			rc = is429 ? -EAGAIN : -ETIMEDOUT;
+			/* The errno of what ARM (or the network) last said, as after
+			 * the last retry: a refused connection is EHOSTUNREACH, a 429
+			 * EAGAIN, a 5xx EIO; ETIMEDOUT only for an answer that never came. */
+			rc = arm_errno_msg((int)resp->status, code, msg, rc ? resp->transport : 0);
+			if (rc == 0)
+				rc = -EIO;
 			goto fail_logged;
 		}
 		log_debug("arm: %s %s: %ld %s, retry %u in %lld ms", arm_op_name(op), lpath, resp->status,

@@ -53,7 +53,8 @@ expect_start_failure() {
 expect_start_failure "unknown option" -o "$base,subscription=$DEMO_SUB,bogus=1"
 expect_start_failure "http:// is accepted only for loopback" -o "endpoint=http://192.0.2.1,subscription=s,token_file=$WORKDIR/token"
 expect_start_failure "secret" -o "$base,client_secret=abc,subscription=$DEMO_SUB"
-expect_start_failure "cannot reach ARM" -o "endpoint=http://127.0.0.1:1,token_file=$WORKDIR/token,subscription=$DEMO_SUB,op_timeout=2,retries=0"
+# A refused connection retried until op_timeout is still "cannot connect" (SPEC §5).
+expect_start_failure "No route to host" -o "endpoint=http://127.0.0.1:1,token_file=$WORKDIR/token,subscription=$DEMO_SUB,op_timeout=2"
 printf 'not-a-valid-token\n' >"$WORKDIR/badtoken"
 expect_start_failure "Permission denied" -o "endpoint=$ARMSIM_URL,token_file=$WORKDIR/badtoken,subscription=$DEMO_SUB,retries=0"
 expect_start_failure "cannot reach ARM" -o "$base,subscription=00000000-0000-0000-0000-000000000000,retries=0"
