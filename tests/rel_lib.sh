@@ -108,3 +108,96 @@ rel_mount_env() {
 	RPFS_PID=$!
 	wait_for 100 mountpoint -q "$MNT" || fail "rpfs did not mount"
 }
+
+# rel_seed FILE NCOLL NPOINTS: an armsim seed of NCOLL collections
+# (rpc-src-0..) of NPOINTS Succeeded points each, in eastus/rg-src, plus
+# one in westus2/rg-dst, so that rg-dst exists as a copy target.
+rel_seed() {
+	python3 - "$@" <<'PY' || fail "cannot write the seed"
+import json, sys
+out, nc, npt = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sub = "8c1b6e44-2f0a-4d3e-9b57-1d4e3f6a9c20"
+vm = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s"
+cols = [{"name": "rpc-src-%d" % i, "resourceGroup": "rg-src", "location": "eastus",
+         "source": {"id": vm % (sub, "rg-src", "vm-%d" % i)},
+         "points": [{"name": "rp-%02d" % j} for j in range(npt)]} for i in range(nc)]
+cols.append({"name": "rpc-anchor", "resourceGroup": "rg-dst", "location": "westus2",
+             "source": {"id": vm % (sub, "rg-dst", "vm-anchor")}, "points": [{"name": "rp-a"}]})
+json.dump({"subscription": sub, "collections": cols}, open(out, "w"))
+PY
+}
+
+# rel_cp_ok NAME: rpc-src-NAME was copied to westus2/rg-dst/NAME with
+# exactly one PUT that created (201) each point and the collection, and the
+# copy lists the source's points, each with its source.  A PUT whose answer
+# was lost (truncated, malformed) is retried and meets its own copy (200,
+# SPEC §3.3: success, no second copy): those are counted, not refused.
+# Sets REL_PUTS (resources created) and REL_DUP (such 200 answers).
+rel_cp_ok() {
+	local n=$1 src dst got want p c201 c2xx
+	src=/subscriptions/$DEMO_SUB/resourceGroups/rg-src/providers/Microsoft.Compute/restorePointCollections/$n
+	dst=/subscriptions/$DEMO_SUB/resourceGroups/rg-dst/providers/Microsoft.Compute/restorePointCollections/$n
+	simlog "select(.method == \"PUT\" and (.path | startswith(\"$dst\"))) | \"\\(.status) \\(.path)\"" |
+		tr -d '"' >"$WORKDIR/puts.$n"
+	REL_PUTS=0
+	REL_DUP=0
+	want=$(ls "$MNT/eastus/rg-src/$n" | grep '^rp-')
+	got=$(ls "$MNT/westus2/rg-dst/$n" | grep '^rp-')
+	[ "$got" = "$want" ] || fail "$n: the copy lists $(echo $got | wc -w) points, not the source's $(echo $want | wc -w)"
+	for p in "" $want; do
+		if [ -n "$p" ]; then p=$dst/restorePoints/$p; else p=$dst; fi
+		c201=$(grep -c "^201 $p\$" "$WORKDIR/puts.$n")
+		c2xx=$(grep -c "^2[0-9][0-9] $p\$" "$WORKDIR/puts.$n")
+		[ "$c201" = 1 ] || fail "$n: $c201 PUTs created $p (one expected): $(grep " $p\$" "$WORKDIR/puts.$n" | tr '\n' ' ')"
+		REL_DUP=$((REL_DUP + c2xx - 1))
+		REL_PUTS=$((REL_PUTS + 1))
+	done
+	for p in $want; do
+		got=$(cat "$MNT/westus2/rg-dst/$n/$p/source") || fail "$n/$p: no source"
+		[ "$got" = "$src/restorePoints/$p" ] || fail "$n/$p: source $got"
+	done
+}
+
+# rel_rule KIND PROBABILITY SEED [LATENCY_MS]: the armsim fault rule of a
+# fault-matrix row (every ARM route, PUTs included).
+rel_rule() {
+	local p=$2 s=$3
+	case $1 in
+	s503) echo "{\"kind\":\"status\",\"status\":503,\"retry_after\":0,\"probability\":$p,\"seed\":$s}" ;;
+	s500) echo "{\"kind\":\"status\",\"status\":500,\"probability\":$p,\"seed\":$s}" ;;
+	throttle) echo "{\"kind\":\"throttle\",\"retry_after\":1,\"probability\":$p,\"seed\":$s}" ;;
+	latency) echo "{\"kind\":\"latency\",\"latency_ms\":${4:-150},\"probability\":$p,\"seed\":$s}" ;;
+	*) echo "{\"kind\":\"$1\",\"probability\":$p,\"seed\":$s}" ;;
+	esac
+}
+
+# rel_cp_faults KIND...: on a mounted rpfs over a rel_seed armsim, for
+# each kind at 30% of requests, cp -r of rpc-src-I (I = 0, 1, ...) to
+# westus2/rg-dst/ completes (a cp that fails after rpfs's retries is rerun,
+# at most twice) and rel_cp_ok holds.  Logs the figures.
+rel_cp_faults() {
+	local i=0 k tries t0 reruns=0 dups=0 puts=0
+	for k in "$@"; do
+		ls "$MNT/eastus/rg-src/rpc-src-$i" >/dev/null || fail "$k: source not listed"
+		ls "$MNT/westus2/rg-dst" >/dev/null || fail "$k: target not listed"
+		clear_log
+		fault "$(rel_rule "$k" 0.3 $((i + 11)))"
+		t0=$(date +%s)
+		tries=1
+		until timeout 120 cp -r "$MNT/eastus/rg-src/rpc-src-$i" "$MNT/westus2/rg-dst/" \
+			2>"$WORKDIR/cp.$k.err"; do
+			log "$k: cp -r failed (try $tries): $(head -3 "$WORKDIR/cp.$k.err")"
+			[ "$tries" -lt 3 ] || fail "$k at 30%: cp -r failed $tries times"
+			tries=$((tries + 1))
+			reruns=$((reruns + 1))
+		done
+		clear_faults
+		n=$(simlog 'select(.method == "PUT")' | wc -l)
+		rel_cp_ok "rpc-src-$i"
+		log "$k at 30%: cp -r of 20 points in $(( $(date +%s) - t0 )) s, $tries run(s), $n PUTs sent, $REL_PUTS accepted once, $REL_DUP retried PUTs that met their own copy"
+		dups=$((dups + REL_DUP))
+		puts=$((puts + REL_PUTS))
+		i=$((i + 1))
+	done
+	log "FIGURE cp -r under faults at 30% ($*): $puts resources created exactly once, 0 lost, $reruns cp reruns, $dups retried PUTs answered 2xx by their own copy"
+}
