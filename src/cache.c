@@ -28,6 +28,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,6 +82,7 @@ struct cache {
 	void *listener_arg;
 	/* counters */
 	uint64_t hits, misses, neg_hits, stale, joined, fetch_errors, prefetched;
+	uint64_t pf_done; /* prefetch jobs ended (all ended: a burst is over) */
 	/* errors ring */
 	struct err_rec ring[ERR_RING];
 	size_t ring_next, ring_count;
@@ -137,8 +139,19 @@ void cache_put(struct cache_val *v)
 	if (v->v)
 		arm_rpc_array_free(v->v, v->n);
 	free(v->sorted);
+	if (v->rpc && v->pack)
+		for (size_t i = 0; i < v->rpc->npoints; i++) {
+			/* Its strings and disks are in v->pack. */
+			struct arm_rp *p = &v->rpc->points[i];
+
+			p->id = p->name = p->state = p->consistency = p->time_created = NULL;
+			p->source_rp_id = p->source_location = p->cjson = NULL;
+			p->disks = NULL;
+			p->ndisks = 0;
+		}
 	if (v->rpc)
 		arm_rpc_free(v->rpc);
+	free(v->pack);
 	if (v->rp)
 		arm_rp_free(v->rp);
 	free(v->name);
@@ -339,6 +352,86 @@ static void compact_coll(struct arm_rpc *r)
 	}
 }
 
+/* Bytes of s with its NUL, 0 for NULL. */
+static size_t pk_len(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+/* Move string *s into the pack at *cur. */
+static void pk_move(char **s, char **cur)
+{
+	size_t n = pk_len(*s);
+
+	if (!*s)
+		return;
+	memcpy(*cur, *s, n);
+	free(*s);
+	*s = *cur;
+	*cur += n;
+}
+
+/* Pack what a collection value's points keep into one block (v->pack):
+ * their strings are allocated while json-c's parse tree is, so, left
+ * where they are, they would pin the freed tree's pages (most of the
+ * resident size of a cached point).  Compacts first; all or nothing. */
+static void pack_coll(struct cache_val *v)
+{
+	struct arm_rpc *r = v->rpc;
+	size_t total = 0;
+	char *block, *cur;
+
+	if (!r || v->pack)
+		return;
+	compact_coll(r);
+	for (size_t i = 0; i < r->npoints; i++) {
+		struct arm_rp *p = &r->points[i];
+
+		if (p->progress || p->nprogress)
+			return; /* not a collection's point: leave it */
+		total += (p->ndisks * sizeof(*p->disks) + 7) & ~(size_t)7;
+		total += pk_len(p->id) + pk_len(p->name) + pk_len(p->state) +
+			 pk_len(p->consistency) + pk_len(p->time_created) +
+			 pk_len(p->source_rp_id) + pk_len(p->source_location) + pk_len(p->cjson);
+		for (size_t j = 0; j < p->ndisks; j++) {
+			if (p->disks[j].caching || p->disks[j].storage_type || p->disks[j].disk_id ||
+			    p->disks[j].disk_rp_id || p->disks[j].encryption_type || p->disks[j].json)
+				return; /* not compacted */
+			total += pk_len(p->disks[j].name);
+		}
+	}
+	if (!total || !(block = malloc(total)))
+		return;
+	cur = block;
+	for (size_t i = 0; i < r->npoints; i++) {
+		struct arm_rp *p = &r->points[i];
+
+		if (p->ndisks) {
+			struct arm_disk *d = (struct arm_disk *)(void *)cur;
+
+			memcpy(d, p->disks, p->ndisks * sizeof(*d));
+			free(p->disks);
+			p->disks = d;
+			cur += (p->ndisks * sizeof(*d) + 7) & ~(size_t)7;
+		}
+	}
+	for (size_t i = 0; i < r->npoints; i++) {
+		struct arm_rp *p = &r->points[i];
+
+		pk_move(&p->id, &cur);
+		pk_move(&p->name, &cur);
+		pk_move(&p->state, &cur);
+		pk_move(&p->consistency, &cur);
+		pk_move(&p->time_created, &cur);
+		pk_move(&p->source_rp_id, &cur);
+		pk_move(&p->source_location, &cur);
+		pk_move(&p->cjson, &cur);
+		for (size_t j = 0; j < p->ndisks; j++)
+			pk_move(&p->disks[j].name, &cur);
+	}
+	v->pack = block;
+}
+
 /* Call the backend (no lock held).  Returns 0 with *out, or an errno. */
 static int backend_fetch(struct cache *c, const struct fetch_req *fr, struct cache_val **out,
 			 struct arm_err *err)
@@ -364,7 +457,7 @@ static int backend_fetch(struct cache *c, const struct fetch_req *fr, struct cac
 	case CV_COLL:
 		rc = c->be.get_collection(c->be.arg, fr->rg, fr->name, &v->rpc, err);
 		if (rc == 0)
-			compact_coll(v->rpc);
+			pack_coll(v);
 		break;
 	case CV_RP:
 		rc = c->be.get_rp_view(c->be.arg, fr->rg, fr->name, fr->rp, &v->rp, err);
@@ -575,6 +668,7 @@ static void *pf_main(void *arg)
 	for (;;) {
 		struct pf_job *j;
 		struct cache_val *v = NULL;
+		int last;
 
 		pthread_mutex_lock(&c->lock);
 		while (!c->q_head && !c->stopping)
@@ -595,6 +689,13 @@ static void *pf_main(void *arg)
 		free(j->rg);
 		free(j->name);
 		free(j);
+		/* The burst is over: give back the pages its parse trees used
+		 * (freed, but resident: memory per point is a SPEC §8 figure). */
+		pthread_mutex_lock(&c->lock);
+		last = !c->q_head && ++c->pf_done == c->prefetched;
+		pthread_mutex_unlock(&c->lock);
+		if (last)
+			malloc_trim(0);
 	}
 }
 
@@ -936,8 +1037,10 @@ static int fold_point(struct cache *c, const char *rg, const char *name, struct 
 	if (!cur)
 		return -ENOENT;
 	nv = val_new(CV_COLL);
-	if (nv)
+	if (nv) {
 		nv->rpc = rpc_with_point(cur->rpc, p);
+		pack_coll(nv);
+	}
 	pthread_mutex_lock(&c->lock);
 	if (nv && nv->rpc && gen == c->gen && e->val == cur && !e->fetching) {
 		oldv = e->val;
@@ -1200,6 +1303,11 @@ int cache_new(const struct cache_backend *be, const struct cache_cfg *cfg, struc
 
 	if (!c)
 		return -ENOMEM;
+	/* Big blocks (answer bodies, a large collection's pack) straight from
+	 * the kernel and back to it when freed: glibc's sliding threshold
+	 * would put them in the heap, where the small long-lived values
+	 * allocated between them keep the freed ones resident. */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 	c->be = *be;
 	c->cfg = *cfg;
 	c->sub = strdup(cfg->subscription ? cfg->subscription : "");

@@ -86,6 +86,7 @@ struct cache_val {
 	struct arm_rp *rp;
 	char *name;
 	int stale; /* served after a refresh failed */
+	void *pack; /* CV_COLL: one block holding the points' strings and disks */
 };
 
 enum cache_mode {
