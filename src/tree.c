@@ -861,6 +861,17 @@ int tree_attr_of(struct tree *t, struct tnode *n, int slot, enum dmode m, struct
 	return -ENOENT;
 }
 
+/* 1 while a process fills directory n (cp -r into a directory it made). */
+static int tree_filled(struct tree *t, struct tnode *n)
+{
+	int r;
+
+	pthread_mutex_lock(&t->mlock);
+	r = n->fresh_pid && mount_secs(t) < n->fresh_until;
+	pthread_mutex_unlock(&t->mlock);
+	return r;
+}
+
 /* Attributes of a known inode (cached data, fetched only when none). */
 int tree_getattr(struct tree *t, uint64_t ino, struct tree_attr *out)
 {
@@ -875,6 +886,14 @@ int tree_getattr(struct tree *t, uint64_t ino, struct tree_attr *out)
 	    tree_attr_of(t, n, S_DIR, D_CACHED, &dir) == 0) {
 		/* A file cp created that this view does not show (yet): empty. */
 		tree_file_attr(out, ino, NULL, dir.mtime, 0, TREE_REG);
+		rc = 0;
+	} else if (rc == -ENOENT && (n->kind == N_RPC || n->kind == N_RP) && tree_filled(t, n)) {
+		/* cp is filling it, and a refresh that raced its PUT does not
+		 * show it yet: its fstat of what it made must not fail. */
+		if (slot == S_DIR)
+			tree_dir_attr(out, ino, t->mount_time, 0);
+		else
+			tree_file_attr(out, ino, NULL, t->mount_time, 0, TREE_REG);
 		rc = 0;
 	}
 	return rc;
@@ -1032,9 +1051,29 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, struct tree_a
 	return tree_lookup_pid(t, parent, name, 0, out);
 }
 
-/* Resolve name for process pid (see tree.h). */
+static int lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
+		      struct tree_attr *out);
+
+/*
+ * Resolve name for process pid (see tree.h).  In a directory that cp is
+ * filling, another process (ls -lR) sees the views, but the kernel keeps no
+ * entry for them: cp's own O_CREAT|O_EXCL must reach rpfs, not meet EEXIST.
+ */
 int tree_lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 		    struct tree_attr *out)
+{
+	int slot, rc = lookup_pid(t, parent, name, pid, out);
+	struct tnode *n;
+
+	if (rc == 0 && (n = tree_node_of(t, parent, &slot)) != NULL &&
+	    (n->kind == N_RPC || n->kind == N_RP) && tree_filled(t, n))
+		out->entry_ttl = 0;
+	return rc;
+}
+
+/* tree_lookup_pid's work. */
+static int lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
+		      struct tree_attr *out)
 {
 	int slot, rc, s;
 	struct tnode *n = tree_node_of(t, parent, &slot), *child;
@@ -1530,10 +1569,11 @@ int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent *
 		node->listed_at = mount_secs(t);
 		pthread_rwlock_unlock(&t->lock);
 	}
-	/* Somebody lists it: it is no longer being filled by cp. */
-	pthread_mutex_lock(&t->mlock);
-	node->fresh_pid = 0;
-	pthread_mutex_unlock(&t->mlock);
+	/* Being filled by cp: the kernel must keep no entry that cp's
+	 * O_CREAT|O_EXCL of a view name would meet (EEXIST). */
+	if (tree_filled(t, node))
+		for (size_t i = 0; i < l.n; i++)
+			l.v[i].attr.entry_ttl = 0;
 	*out = l.v;
 	*n = l.n;
 	return 0;
