@@ -1785,9 +1785,14 @@ int tree_mutation_errno(struct tree *t)
 	return t->cfg.ro ? -EROFS : -EPERM;
 }
 
+/* A source id or a tags text is short (ARM: at most 50 tags of 512 + 256
+ * characters); the JSON views cp writes may be longer. */
+#define TREE_SMALL_WRITE (64u << 10)
+
 /* A write: .rpfs/flush acts at once, view files keep the content. */
 int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *buf, size_t len)
 {
+	size_t cap;
 	int slot;
 	struct tnode *n = tree_node_of(t, ino, &slot);
 	char *nb;
@@ -1802,8 +1807,18 @@ int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *bu
 		return tree_mutation_errno(t);
 	if (f->done)
 		return f->rc;
-	if (f->wlen + len > (1u << 20))
+	cap = (n->kind == N_RPC && (slot == S_C_SOURCE || slot == S_C_TAGS)) ||
+		      (n->kind == N_RP && slot == S_P_SOURCE)
+		  ? TREE_SMALL_WRITE
+		  : (1u << 20);
+	if (f->wlen + len > cap) {
+		log_warn("write to %s of %s: more than %zu bytes, refused (EFBIG)",
+			 n->kind == N_RPC && slot == S_C_TAGS ? "tags"
+			 : cap == TREE_SMALL_WRITE		 ? "source"
+							 : "a view",
+			 n->name, cap);
 		return -EFBIG;
+	}
 	nb = realloc(f->wbuf, f->wlen + len + 1);
 	if (!nb)
 		return -ENOMEM;
