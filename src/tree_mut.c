@@ -1218,7 +1218,15 @@ static int name_source(struct tree *t, struct tnode *n, const char *text, int is
 		}
 		text = byp;
 	}
-	if (id->vm) {
+	if (strcasecmp(id->sub, cache_subscription(t->c)) != 0) {
+		log_warn("source of %s: '%.300s' is in another subscription than the mount's",
+			 n->name, text);
+		rc = -EINVAL;
+	} else if (!id->vm && (arm_rg_name_check(id->rg) < 0 || arm_name_check(id->rpc) < 0 ||
+			       (id->rp && arm_name_check(id->rp) < 0))) {
+		log_warn("source of %s: '%.300s' holds a name ARM does not allow", n->name, text);
+		rc = -EINVAL;
+	} else if (id->vm) {
 		rc = 0; /* a VM id (cp of a collection's source): absorbed */
 	} else if (n->kind == N_RPC) {
 		if (id->rp) {
