@@ -193,6 +193,7 @@ rel_cp_faults() {
 		done
 		clear_faults
 		n=$(simlog 'select(.method == "PUT")' | wc -l)
+		[ "$k" != throttle ] || rel_no_request_in_window
 		rel_cp_ok "rpc-src-$i"
 		log "$k at 30%: cp -r of 20 points in $(( $(date +%s) - t0 )) s, $tries run(s), $n PUTs sent, $REL_PUTS accepted once, $REL_DUP retried PUTs that met their own copy"
 		dups=$((dups + REL_DUP))
@@ -200,4 +201,44 @@ rel_cp_faults() {
 		i=$((i + 1))
 	done
 	log "FIGURE cp -r under faults at 30% ($*): $puts resources created exactly once, 0 lost, $reruns cp reruns, $dups retried PUTs answered 2xx by their own copy"
+}
+
+# rel_no_request_in_window: no request in armsim's log arrived within 1 s
+# (the Retry-After of rel_rule's throttle) after a 429, but for those in
+# flight when it was answered (30 ms of grace).  Sets REL_INSIDE (0) and
+# REL_N429.
+rel_no_request_in_window() {
+	sim GET /_armsim/log >"$WORKDIR/window.jsonl" || fail "cannot read the log"
+	python3 - "$WORKDIR/window.jsonl" >"$WORKDIR/window.txt" <<'PY' ||
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+t429 = [e["t_ms"] for e in log if e["status"] == 429]
+bad = [e for e in log for t in t429 if t + 30 < e["t_ms"] < t + 1000]
+print(len(t429), len(bad))
+for e in bad[:5]:
+    print("  inside a window:", e["t_ms"], e["method"], e["path"])
+sys.exit(1 if bad else 0)
+PY
+		fail "requests inside a Retry-After window: $(cat "$WORKDIR/window.txt")"
+	read -r REL_N429 REL_INSIDE <"$WORKDIR/window.txt"
+	log "throttle: $REL_N429 answers 429, $REL_INSIDE requests inside a Retry-After window"
+}
+
+# rel_cp_rerun KIND I: with retries=0, KIND at 30% makes cp -r of
+# rpc-src-I fail; rerun until it completes (at most 15 runs): still one
+# creating PUT per resource.
+rel_cp_rerun() {
+	local k=$1 i=$2 tries=1
+	ls "$MNT/eastus/rg-src/rpc-src-$i" >/dev/null || fail "source not listed"
+	clear_log
+	fault "$(rel_rule "$k" 0.3 $((i + 31)))"
+	until timeout 120 cp -r "$MNT/eastus/rg-src/rpc-src-$i" "$MNT/westus2/rg-dst/" \
+		2>"$WORKDIR/cp.rerun.err"; do
+		[ "$tries" -lt 15 ] || fail "$k without retries: cp -r failed $tries times: $(head -2 "$WORKDIR/cp.rerun.err")"
+		tries=$((tries + 1))
+	done
+	clear_faults
+	[ "$tries" -gt 1 ] || log "$k without retries: cp -r never failed (no rerun exercised)"
+	rel_cp_ok "rpc-src-$i"
+	log "FIGURE $k at 30% with retries=0: cp -r completed on run $tries, $REL_PUTS resources each created by one PUT, $REL_DUP retried PUTs met their own copy"
 }
