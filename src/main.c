@@ -200,6 +200,9 @@ int main(int argc, char **argv)
 	 * ttl: one arena per thread would fragment them (memory per cached
 	 * point is a figure of SPEC §8). */
 	mallopt(M_ARENA_MAX, 2);
+	/* libcurl runs with CURLOPT_NOSIGNAL (threads): a write to a connection
+	 * ARM has closed must be an error, not a silent death by SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	opts_init(&o);
 	if (opts_parse(&o, &args, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rpfs: %s\n", err);
