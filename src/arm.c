@@ -782,36 +782,45 @@ static int arm_rpc_page(const char *body, size_t len, void *ctx, char **next)
 	return armj_parse_rpc_page(body, len, &x->v, &x->n, &x->cap, next);
 }
 
+/* The URL of "/subscriptions/{sub}SUFFIX" with api-version api; NULL in
+ * *url and -EINVAL without a subscription, -ENOMEM. */
+static int arm_sub_url(struct arm_client *c, const char *suffix, const char *api, char **url)
+{
+	char *sub, *path;
+	size_t pl;
+
+	*url = NULL;
+	if (!c->sub)
+		return -EINVAL;
+	sub = arm_pct_encode(c->sub);
+	if (!sub)
+		return -ENOMEM;
+	pl = strlen(sub) + strlen(suffix) + 16;
+	path = malloc(pl);
+	if (path) {
+		snprintf(path, pl, "/subscriptions/%s%s", sub, suffix);
+		*url = arm_url(c, path, api, NULL);
+	}
+	free(sub);
+	free(path);
+	return *url ? 0 : -ENOMEM;
+}
+
 /* RestorePointCollections_ListAll, following every nextLink. */
 int arm_list_collections(struct arm_client *c, struct arm_rpc ***out, size_t *n, unsigned *pages,
 			 struct arm_err *err)
 {
 	struct arm_rpc_ctx x = { 0 };
-	char *sub, *path, *url;
-	size_t pl;
+	char *url;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	if (pages)
 		*pages = 0;
-	if (!c->sub)
-		return -EINVAL;
-	sub = arm_pct_encode(c->sub);
-	if (!sub)
-		return -ENOMEM;
-	pl = strlen(sub) + 96;
-	path = malloc(pl);
-	if (!path) {
-		free(sub);
-		return -ENOMEM;
-	}
-	snprintf(path, pl, "/subscriptions/%s/providers/Microsoft.Compute/restorePointCollections", sub);
-	url = arm_url(c, path, c->api, NULL);
-	free(sub);
-	free(path);
-	if (!url)
-		return -ENOMEM;
+	rc = arm_sub_url(c, "/providers/Microsoft.Compute/restorePointCollections", c->api, &url);
+	if (rc)
+		return rc;
 	rc = arm_paged(c, ARM_OP_RPC_LIST_ALL, url, c->api, arm_rpc_page, &x, pages, err);
 	if (rc) {
 		arm_rpc_array_free(x.v, x.n);
@@ -839,26 +848,14 @@ int arm_list_locations(struct arm_client *c, struct arm_location **out, size_t *
 		       struct arm_err *err)
 {
 	struct arm_loc_ctx x = { 0 };
-	char *sub, *url;
-	char path[512];
+	char *url;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
-	if (!c->sub)
-		return -EINVAL;
-	sub = arm_pct_encode(c->sub);
-	if (!sub)
-		return -ENOMEM;
-	if (strlen(sub) > 400) {
-		free(sub);
-		return -EINVAL;
-	}
-	snprintf(path, sizeof(path), "/subscriptions/%s/locations", sub);
-	free(sub);
-	url = arm_url(c, path, ARM_RESOURCES_API, NULL);
-	if (!url)
-		return -ENOMEM;
+	rc = arm_sub_url(c, "/locations", ARM_RESOURCES_API, &url);
+	if (rc)
+		return rc;
 	rc = arm_paged(c, ARM_OP_LOCATIONS, url, ARM_RESOURCES_API, arm_loc_page, &x, NULL, err);
 	if (rc) {
 		arm_locations_free(x.v, x.n);
@@ -907,26 +904,14 @@ int arm_list_subscriptions(struct arm_client *c, char ***ids, size_t *n, struct 
 int arm_list_resource_groups(struct arm_client *c, char ***names, size_t *n, struct arm_err *err)
 {
 	struct arm_names_ctx x = { .field = "name" };
-	char *sub, *url;
-	char path[512];
+	char *url;
 	int rc;
 
 	*names = NULL;
 	*n = 0;
-	if (!c->sub)
-		return -EINVAL;
-	sub = arm_pct_encode(c->sub);
-	if (!sub)
-		return -ENOMEM;
-	if (strlen(sub) > 400) {
-		free(sub);
-		return -EINVAL;
-	}
-	snprintf(path, sizeof(path), "/subscriptions/%s/resourcegroups", sub);
-	free(sub);
-	url = arm_url(c, path, ARM_GROUPS_API, NULL);
-	if (!url)
-		return -ENOMEM;
+	rc = arm_sub_url(c, "/resourcegroups", ARM_GROUPS_API, &url);
+	if (rc)
+		return rc;
 	rc = arm_paged(c, ARM_OP_RESOURCE_GROUPS, url, ARM_GROUPS_API, arm_names_page, &x, NULL, err);
 	if (rc) {
 		arm_strings_free(x.v, x.n);

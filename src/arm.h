@@ -131,6 +131,8 @@ int arm_id_parse(const char *id, struct arm_id **out);
 int arm_name_check(const char *name);
 /* Resource group rule: 1..90 chars of letters, digits, -_(). not ending in '.'. */
 int arm_rg_name_check(const char *name);
+/* 1 when s is well-formed UTF-8 (no overlong forms, no surrogates). */
+int arm_utf8_ok(const char *s);
 
 /* ---- the client ----------------------------------------------------------- */
 

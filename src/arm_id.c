@@ -89,7 +89,7 @@ static size_t arm_utf8_len(const char *s)
 
 /* 1 when s is well-formed UTF-8 (no overlong forms, no surrogates): ARM
  * names are Unicode, so other bytes can name nothing there. */
-static int arm_utf8_ok(const char *s)
+int arm_utf8_ok(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 

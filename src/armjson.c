@@ -37,36 +37,12 @@
  * names, or bytes that are no characters). */
 static int armj_name_ok(const char *name)
 {
-	const unsigned char *p = (const unsigned char *)name;
-
-	while (*p) {
-		unsigned c = *p, n, cp, i;
-
-		if (c < 0x20 || c == 0x7f || c == '/')
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || *p == '/')
 			return 0;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		/* strict UTF-8: json-c's check lets overlong forms through */
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
+	/* strict UTF-8: json-c's check lets overlong forms through */
+	if (!arm_utf8_ok(name))
+		return 0;
 	return *name && strcmp(name, ".") && strcmp(name, "..");
 }
 

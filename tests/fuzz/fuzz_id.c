@@ -19,37 +19,6 @@
 #include "http.h"
 #include "tree.h"
 
-/* 1 when s is valid UTF-8 (no overlong forms, no surrogates). */
-static int utf8_ok(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned c = *p, n, cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			n = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			n = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			n = 3, cp = c & 0x07;
-		else
-			return 0;
-		for (unsigned i = 1; i <= n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		p += n + 1;
-	}
-	return 1;
-}
-
 /* Check an encoded segment and that it decodes back to s. */
 static void check_encoded(const char *s)
 {
@@ -120,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (arm_name_check(z) == 0 || arm_rg_name_check(z) == 0)
-		FUZZ_CHECK(utf8_ok(z));
+		FUZZ_CHECK(fuzz_utf8_ok(z));
 	if (arm_rg_name_check(z) == 0)
 		FUZZ_CHECK(*z && strlen(z) <= 90 * 4 && !strpbrk(z, "/?#%&:\\<> "));
 	check_encoded(z);
