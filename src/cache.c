@@ -753,6 +753,28 @@ out:
 	pthread_mutex_unlock(&c->lock);
 }
 
+/* 1 when the collection (rg NULL: the ListAll answer) has a cached value
+ * that has not expired, so reading it now serves what a fetch would. */
+int cache_fresh(struct cache *c, const char *rg, const char *name)
+{
+	char key[KEY_MAX];
+	struct centry *e;
+	int r = 0;
+
+	if (!rg)
+		snprintf(key, sizeof(key), "%s", LIST_KEY);
+	else if (make_key(key, sizeof(key),
+			  "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+			  "restorePointCollections/%s",
+			  c->sub, rg, name) < 0)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	e = entry_get(c, key);
+	r = e && e->val && now_mono() < e->expires;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 /* Drop every cached answer. */
 void cache_flush(struct cache *c)
 {

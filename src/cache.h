@@ -127,6 +127,10 @@ struct cache_val *cache_ref(struct cache_val *v);
  * fetched. */
 void cache_prefetch(struct cache *c, const char *rg, const char *name);
 
+/* 1 when a collection (rg NULL: the ListAll answer) is cached and not
+ * expired. */
+int cache_fresh(struct cache *c, const char *rg, const char *name);
+
 /* Drop every cached answer; fetches in flight are not stored. */
 void cache_flush(struct cache *c);
 uint64_t cache_generation(struct cache *c);

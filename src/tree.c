@@ -1053,6 +1053,10 @@ int tree_lookup(struct tree *t, uint64_t parent, const char *name, struct tree_a
 
 static int lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 		      struct tree_attr *out);
+static int lookup_in_rpc(struct tree *t, struct tnode *n, const char *name, enum dmode m,
+			 struct tree_attr *out);
+static int lookup_in_rp(struct tree *t, struct tnode *n, int slot, const char *name,
+			enum dmode m, struct tree_attr *out);
 
 /*
  * Resolve name for process pid (see tree.h).  In a directory that cp is
@@ -1077,7 +1081,6 @@ static int lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_
 {
 	int slot, rc, s;
 	struct tnode *n = tree_node_of(t, parent, &slot), *child;
-	struct dctx d;
 
 	memset(out, 0, sizeof(*out));
 	out->entry_ttl = t->cfg.neg_ttl;
@@ -1135,52 +1138,16 @@ static int lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_
 	case N_RPC:
 		if (slot != S_DIR)
 			return -ENOTDIR;
-		rc = tree_rpc_data(t, n, D_FETCH, 1, &d);
-		if (rc < 0)
+		rc = lookup_in_rpc(t, n, name, D_CACHED, out);
+		if (rc != -ENOENT)
 			break;
-		s = fixed_slot(tree_coll_files, name);
-		if (s >= 0) {
-			rc = coll_slot_attr(t, n, &d, s, out);
-		} else {
-			const struct arm_rp *p = tree_find_point(&d, name);
-
-			rc = -ENOENT;
-			if (p) {
-				child = tree_node_get(t, n, p->name, N_RP);
-				if (!child) {
-					rc = -ENOMEM;
-				} else {
-					tree_dir_attr(out, mkino(child->idx, 0), rp_mtime(t, p),
-						      rp_busy(p) ? t->cfg.busy_ttl : t->cfg.ttl);
-					rc = 0;
-				}
-			}
-		}
-		tree_dctx_done(&d);
+		rc = lookup_in_rpc(t, n, name, D_FETCH, out);
 		break;
 	case N_RP:
-		rc = rp_data(t, n, D_FETCH, &d);
-		if (rc < 0)
+		rc = lookup_in_rp(t, n, slot, name, D_CACHED, out);
+		if (rc != -ENOENT)
 			break;
-		if (slot == S_DIR) {
-			s = fixed_slot(tree_point_files, name);
-			rc = s < 0 ? -ENOENT : point_slot_attr(t, n, &d, s, out);
-		} else if (slot == S_P_DISKS) {
-			rc = -ENOENT;
-			for (size_t i = 0; i < d.rp->ndisks && i < S_MAX - S_P_DISK0; i++) {
-				char fn[300];
-
-				snprintf(fn, sizeof(fn), "%s.json",
-					 d.rp->disks[i].name ? d.rp->disks[i].name : "disk");
-				if (!strcasecmp(fn, name)) {
-					rc = point_slot_attr(t, n, &d, S_P_DISK0 + (int)i, out);
-					break;
-				}
-			}
-		} else {
-			rc = -ENOTDIR;
-		}
-		tree_dctx_done(&d);
+		rc = lookup_in_rp(t, n, slot, name, D_FETCH, out);
 		break;
 	default:
 		rc = -ENOENT;
@@ -1189,6 +1156,89 @@ static int lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_
 		memset(out, 0, sizeof(*out));
 		out->entry_ttl = t->cfg.neg_ttl;
 	}
+	return rc;
+}
+
+/* Start a background refresh of what a resolved collection came from
+ * (nothing when it is fresh or already being fetched). */
+static void refresh_bg(struct tree *t, const struct dctx *d)
+{
+	cache_prefetch(t->c, NULL, NULL);
+	if (d->rpc && d->rpc->rg && d->rpc->name)
+		cache_prefetch(t->c, d->rpc->rg, d->rpc->name);
+}
+
+/*
+ * Look up name in collection n using data resolved in mode m.  D_CACHED
+ * answers a name the cached (even expired) answers hold, and refreshes
+ * them in the background: a known path never waits on the network (SPEC
+ * §2); a name they do not hold is the caller's cue to fetch.
+ */
+static int lookup_in_rpc(struct tree *t, struct tnode *n, const char *name, enum dmode m,
+			 struct tree_attr *out)
+{
+	struct tnode *child;
+	struct dctx d;
+	int rc, s;
+
+	rc = tree_rpc_data(t, n, m, 1, &d);
+	if (rc < 0)
+		return rc;
+	s = fixed_slot(tree_coll_files, name);
+	if (s >= 0) {
+		rc = coll_slot_attr(t, n, &d, s, out);
+	} else {
+		const struct arm_rp *p = tree_find_point(&d, name);
+
+		rc = -ENOENT;
+		if (p) {
+			child = tree_node_get(t, n, p->name, N_RP);
+			if (!child) {
+				rc = -ENOMEM;
+			} else {
+				tree_dir_attr(out, mkino(child->idx, 0), rp_mtime(t, p),
+					      rp_busy(p) ? t->cfg.busy_ttl : t->cfg.ttl);
+				rc = 0;
+			}
+		}
+	}
+	if (rc == 0 && m == D_CACHED)
+		refresh_bg(t, &d);
+	tree_dctx_done(&d);
+	return rc;
+}
+
+/* Look up name in point n (slot: the point or its disks/), as lookup_in_rpc. */
+static int lookup_in_rp(struct tree *t, struct tnode *n, int slot, const char *name,
+			enum dmode m, struct tree_attr *out)
+{
+	struct dctx d;
+	int rc, s;
+
+	rc = rp_data(t, n, m, &d);
+	if (rc < 0)
+		return rc;
+	if (slot == S_DIR) {
+		s = fixed_slot(tree_point_files, name);
+		rc = s < 0 ? -ENOENT : point_slot_attr(t, n, &d, s, out);
+	} else if (slot == S_P_DISKS) {
+		rc = -ENOENT;
+		for (size_t i = 0; i < d.rp->ndisks && i < S_MAX - S_P_DISK0; i++) {
+			char fn[300];
+
+			snprintf(fn, sizeof(fn), "%s.json",
+				 d.rp->disks[i].name ? d.rp->disks[i].name : "disk");
+			if (!strcasecmp(fn, name)) {
+				rc = point_slot_attr(t, n, &d, S_P_DISK0 + (int)i, out);
+				break;
+			}
+		}
+	} else {
+		rc = -ENOTDIR;
+	}
+	if (rc == 0 && m == D_CACHED)
+		refresh_bg(t, &d);
+	tree_dctx_done(&d);
 	return rc;
 }
 
@@ -1636,6 +1686,54 @@ static int open_progress(struct tree *t, struct tnode *n, struct tree_file *f)
 	return 0;
 }
 
+/* Render a collection's or point's file from data resolved in mode m. */
+static int render_node_file(struct tree *t, struct tnode *n, int slot, enum dmode m,
+			    struct dctx *d, char **out)
+{
+	int rc = n->kind == N_RPC ? tree_rpc_data(t, n, m, 1, d) : rp_data(t, n, m, d);
+
+	if (rc < 0)
+		return rc;
+	rc = n->kind == N_RPC ? render_coll_file(t, d, slot, out) : render_point_file(d, slot, out);
+	if (rc < 0)
+		tree_dctx_done(d);
+	return rc;
+}
+
+/*
+ * Open a collection's or point's file with fresh content: lookups and
+ * getattr answer from the cache, even expired (SPEC §2), so the open is
+ * where an expired answer is refreshed (bounded by op_timeout; on a
+ * network failure the cache serves the stale answer).  When the refresh
+ * changed the content, the kernel's page cache is not kept; when it
+ * changed the length, the kernel's st_size (from the cached answer) is
+ * wrong until the invalidation the refresh pushed arrives, so this open
+ * is served with direct I/O, which reads to the real end.
+ */
+static int open_fresh(struct tree *t, struct tnode *n, int slot, struct tree_file *f)
+{
+	struct dctx old = {0}, d;
+	char *was = NULL;
+	int rc;
+
+	if (render_node_file(t, n, slot, D_CACHED, &old, &was) < 0)
+		was = NULL;
+	rc = render_node_file(t, n, slot, D_FETCH, &d, &f->buf);
+	if (rc < 0)
+		goto out;
+	f->keep = 1;
+	if (was && (old.list != d.list || old.coll != d.coll) && strcmp(was, f->buf) != 0) {
+		f->keep = 0;
+		f->direct_io = strlen(was) != strlen(f->buf);
+	}
+	tree_dctx_done(&d);
+out:
+	if (was)
+		tree_dctx_done(&old);
+	free(was);
+	return rc;
+}
+
 /* Open a file: render its content now. */
 int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 {
@@ -1683,12 +1781,7 @@ int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 			rc = tree_render_local(t, n, slot, &f->buf);
 			break;
 		}
-		rc = tree_rpc_data(t, n, D_CACHED, 1, &d);
-		if (rc < 0)
-			break;
-		rc = render_coll_file(t, &d, slot, &f->buf);
-		tree_dctx_done(&d);
-		f->keep = 1;
+		rc = open_fresh(t, n, slot, f);
 		break;
 	case N_RP:
 		if (slot == S_DIR || slot == S_P_DISKS) {
@@ -1703,17 +1796,18 @@ int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 			rc = open_progress(t, n, f);
 			break;
 		}
-		rc = rp_data(t, n, D_CACHED, &d);
-		if (rc < 0)
+		if (slot == S_P_ERROR) {
+			rc = rp_data(t, n, D_FETCH, &d);
+			if (rc < 0)
+				break;
+			/* error also tells this mount's failures, which change
+			 * no ARM answer: read afresh at every open. */
+			f->buf = tree_node_error(t, n);
+			rc = f->buf ? 0 : render_point_file(&d, slot, &f->buf);
+			tree_dctx_done(&d);
 			break;
-		if (slot == S_P_ERROR && (f->buf = tree_node_error(t, n)) != NULL)
-			rc = 0;
-		else
-			rc = render_point_file(&d, slot, &f->buf);
-		tree_dctx_done(&d);
-		/* error also tells this mount's failures, which change no ARM
-		 * answer: read afresh at every open. */
-		f->keep = slot != S_P_ERROR;
+		}
+		rc = open_fresh(t, n, slot, f);
 		break;
 	default:
 		rc = -EISDIR;
@@ -1743,6 +1837,13 @@ int tree_open_deferred(struct tree *t, uint64_t ino, struct tree_file **out)
 	else if (n->kind == N_RP)
 		keep = slot != S_DIR && slot != S_P_DISKS && slot != S_P_PROGRESS &&
 		       slot != S_P_ERROR && slot != S_P_ABSORB;
+	/* Expired answers are refreshed at the open (see open_fresh). */
+	if (keep && !tree_node_local(t, n)) {
+		const struct tnode *c = n->kind == N_RPC ? n : n->parent;
+
+		if (!cache_fresh(t->c, NULL, NULL) || !cache_fresh(t->c, c->parent->name, c->name))
+			keep = 0;
+	}
 	if (!keep || tree_node_local(t, n))
 		return tree_open(t, ino, 0, out);
 	f = calloc(1, sizeof(*f));
