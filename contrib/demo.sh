@@ -29,7 +29,12 @@ cd "$top"
 sh contrib/deps.sh
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
 mkdir -p build
-(cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j2)
+echo "building rpfs and armsim (log: build/build.log)"
+if ! (cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j2) >build.log 2>&1; then
+	tail -30 build.log >&2
+	exit 1
+fi
+mv build.log build/build.log
 
 stop
 mkdir -p "$run" "$mnt"
@@ -39,6 +44,7 @@ chmod 700 "$run"
 umask 077
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/token"
 umask 022
+rm -f "$run/port"
 build/contrib/armsim/armsim --listen 127.0.0.1:0 --port-file "$run/port" --demo \
 	--accept-token "@$run/token" --log "$run/armsim.log" >"$run/armsim.out" 2>&1 &
 echo $! >"$run/armsim.pid"
