@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "arm.h"
+#include "http.h"
 
 /* Parse a collection, restore point or VM id. */
 int arm_id_parse(const char *id, struct arm_id **out)
@@ -168,25 +169,7 @@ int arm_rg_name_check(const char *name)
 /* Percent-encode one path segment (everything but RFC 3986 unreserved). */
 char *arm_pct_encode(const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s), i, o = 0;
-	char *r = malloc(n * 3 + 1);
-
-	if (!r)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-			r[o++] = (char)ch;
-		} else {
-			r[o++] = '%';
-			r[o++] = hex[ch >> 4];
-			r[o++] = hex[ch & 15];
-		}
-	}
-	r[o] = '\0';
-	return r;
+	return http_form_escape(s);
 }
 
 /* Build the path of a subscription, group, collection or point (the

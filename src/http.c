@@ -310,27 +310,16 @@ void http_guid(char out[37])
 		 b[12], b[13], b[14], b[15]);
 }
 
-/* Form-encode s; caller frees. */
+/* Percent-encode s: every byte but RFC 3986's unreserved ones (a form
+ * value, or one URL path segment).  Caller frees; NULL on failure. */
 char *http_form_escape(const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(s), i, o = 0;
-	char *r = malloc(n * 3 + 1);
+	char *e = curl_easy_escape(NULL, s, 0), *r;
 
-	if (!r)
+	if (!e)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-			r[o++] = (char)ch;
-		} else {
-			r[o++] = '%';
-			r[o++] = hex[ch >> 4];
-			r[o++] = hex[ch & 15];
-		}
-	}
-	r[o] = '\0';
+	r = strdup(e);
+	curl_free(e);
 	return r;
 }
 
