@@ -411,22 +411,6 @@ static void arm_fill_err(struct arm_err *err, const struct http_resp *r, const c
 	snprintf(err->request_id, sizeof(err->request_id), "%s", r->request_id);
 }
 
-/* The path of a URL (no host, no query) for log lines. */
-static void arm_log_path(const char *url, char *out, size_t n)
-{
-	const char *p = strstr(url, "://");
-	size_t len;
-
-	p = p ? strchr(p + 3, '/') : url;
-	if (!p)
-		p = "/";
-	len = strcspn(p, "?#");
-	if (len >= n)
-		len = n - 1;
-	memcpy(out, p, len);
-	out[len] = '\0';
-}
-
 /* 1 when url may carry the token: same scheme, host and port as the endpoint. */
 static int arm_url_allowed(struct arm_client *c, const char *url, const char *what)
 {
@@ -474,7 +458,7 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 	memset(resp, 0, sizeof(*resp));
 	if (err)
 		memset(err, 0, sizeof(*err));
-	arm_log_path(url, lpath, sizeof(lpath));
+	http_url_path(url, lpath, sizeof(lpath));
 	tok = malloc(ARM_TOKEN_MAX);
 	if (!tok)
 		return -ENOMEM;

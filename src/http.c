@@ -402,8 +402,8 @@ static int http_classify(CURLcode cc, int too_large, struct http_resp *r)
 	}
 }
 
-/* The path of a URL without scheme, host or query, for the trace line. */
-static void http_trace_path(const char *url, char *out, size_t n)
+/* The path of a URL without scheme, host or query, for log lines. */
+void http_url_path(const char *url, char *out, size_t n)
 {
 	const char *p = strstr(url, "://");
 	size_t len;
@@ -542,7 +542,7 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 				 errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		resp->status = 0;
 	}
-	http_trace_path(req->url, tpath, sizeof(tpath));
+	http_url_path(req->url, tpath, sizeof(tpath));
 	if (rc)
 		log_debug("http: %s %s %s failed after %ld ms: %s (client-request-id %s)",
 			  req->op ? req->op : "-", req->method, tpath, resp->ms, resp->errmsg,

@@ -84,4 +84,8 @@ void http_global_init(void);
 /* libcurl's version string (static), for --version. */
 const char *http_version(void);
 
+/* The path of url without scheme, host, query or fragment, for log lines
+ * ("/" when it has none), cut to fit n bytes. */
+void http_url_path(const char *url, char *out, size_t n);
+
 #endif
