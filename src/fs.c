@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fuse_lowlevel.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -88,6 +89,9 @@ struct fs {
 	int busy; /* the thread is sending one */
 	int stop;
 	int want_flush, want_stats; /* set from signal handlers (atomic) */
+	unsigned long activity;	    /* requests that allocate (atomic) */
+	unsigned long trim_seen;    /* activity at the last check */
+	int trim_due;
 };
 
 /* ---- invalidation queue ---------------------------------------------- */
@@ -141,6 +145,28 @@ static void q_drain(struct fs *f)
 		if (pthread_cond_timedwait(&f->idle, &f->lock, &ts) == ETIMEDOUT)
 			break;
 	pthread_mutex_unlock(&f->lock);
+}
+
+/* Count a request whose handling allocates and frees. */
+static void note_activity(struct fs *f)
+{
+	__atomic_fetch_add(&f->activity, 1, __ATOMIC_RELAXED);
+}
+
+/* A second after the requests stop (a walk ended), give the pages that
+ * listings, renderings and parse trees used back to the system: freed but
+ * resident otherwise (memory per cached point is a figure of SPEC §8). */
+static void idle_trim(struct fs *f)
+{
+	unsigned long a = __atomic_load_n(&f->activity, __ATOMIC_RELAXED);
+
+	if (a != f->trim_seen) {
+		f->trim_seen = a;
+		f->trim_due = 1;
+	} else if (f->trim_due) {
+		f->trim_due = 0;
+		malloc_trim(0);
+	}
 }
 
 /* The invalidation thread: sends queued invalidations, expires kernel
@@ -209,6 +235,7 @@ static void *inval_main(void *arg)
 		if (time(NULL) != last_expire) {
 			last_expire = time(NULL);
 			tree_expire(f->t);
+			idle_trim(f);
 		}
 		pthread_mutex_lock(&f->lock);
 	}
@@ -295,6 +322,8 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct tree_attr a;
 	struct fuse_entry_param e;
 	int rc = tree_lookup_pid(f->t, parent, name, caller(req), &a);
+
+	note_activity(f);
 
 	if (rc == -ENOENT && a.entry_ttl > 0) {
 		memset(&e, 0, sizeof(e));
@@ -481,6 +510,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 	char *buf;
 	int rc;
 
+	note_activity(f);
 	if (size > 1u << 20)
 		size = 1u << 20;
 	if (off < 0)
@@ -566,9 +596,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct tree_file *tf = NULL;
 	struct fh *h;
 	int write = (fi->flags & O_ACCMODE) != O_RDONLY;
+	int rc;
+
+	note_activity(f);
 	/* A read-only open of a kept file renders nothing: the kernel reads
 	 * it once, later opens find the page cache. */
-	int rc = write ? tree_open(f->t, ino, write, &tf) : tree_open_deferred(f->t, ino, &tf);
+	rc = write ? tree_open(f->t, ino, write, &tf) : tree_open_deferred(f->t, ino, &tf);
 
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
