@@ -32,6 +32,7 @@
 #include "arm.h"
 #include "armjson.h"
 #include "auth.h"
+#include "blocking.h"
 #include "http.h"
 #include "log.h"
 #include "opts.h"
@@ -250,6 +251,7 @@ static void arm_sleep_ms(long long ms)
 		return;
 	ts.tv_sec = (time_t)(ms / 1000);
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	blocking_begin();
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
@@ -379,6 +381,7 @@ static int arm_gate(struct arm_client *c, int kind, long long deadline)
 				pthread_mutex_unlock(&c->lock);
 				return -ETIMEDOUT;
 			}
+			blocking_begin();
 			pthread_cond_timedwait(&c->cond, &c->lock, &ts);
 			pthread_mutex_unlock(&c->lock);
 			continue;

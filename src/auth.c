@@ -34,6 +34,7 @@
 
 #include "armjson.h"
 #include "auth_int.h"
+#include "blocking.h"
 #include "http.h"
 #include "log.h"
 #include "opts.h"
@@ -205,6 +206,7 @@ int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *
 		http_resp_clear(&resp);
 		if (rc != -EIO || attempt >= 2)
 			break;
+		blocking_begin();
 		usleep(300000u << attempt);
 	}
 	free(url);
@@ -428,6 +430,8 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 
 	pthread_mutex_lock(&a->lock);
 	gen0 = a->gen;
+	if (a->refreshing)
+		blocking_begin();
 	while (a->refreshing)
 		pthread_cond_wait(&a->cond, &a->lock);
 	now = auth_now_ms();

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "auth_int.h"
+#include "blocking.h"
 #include "http.h"
 
 #define MSI_PROBE_CONNECT_MS 600
@@ -63,6 +64,7 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 		/* A probe gives up at once; IMDS asks callers to retry 5xx/429. */
 		if (rc != -EIO || s->probe || attempt >= 2)
 			break;
+		blocking_begin();
 		usleep(300000u << attempt);
 	}
 out:

@@ -37,6 +37,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "blocking.h"
 #include "cache.h"
 #include "log.h"
 
@@ -535,6 +536,7 @@ static int lookup(struct cache *c, const char *key, const struct fetch_req *fr,
 
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += c->cfg.op_timeout + 5;
+			blocking_begin();
 			seen_seq = e->done_seq;
 			waited = 1;
 			while (e->fetching && e->done_seq == seen_seq) {

@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "blocking.h"
 #include "fs.h"
 #include "log.h"
 #include "tree.h"
@@ -141,6 +142,8 @@ static void q_drain(struct fs *f)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 10;
 	pthread_mutex_lock(&f->lock);
+	if ((f->head || f->busy) && f->running && !f->stop)
+		blocking_begin(); /* the kernel may need a request answered first */
 	while ((f->head || f->busy) && f->running && !f->stop)
 		if (pthread_cond_timedwait(&f->idle, &f->lock, &ts) == ETIMEDOUT)
 			break;

@@ -29,6 +29,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "blocking.h"
 #include "http.h"
 #include "log.h"
 
@@ -527,6 +528,7 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	}
 
 	t0 = http_now_ms();
+	blocking_begin();
 	cc = curl_easy_perform(e);
 	resp->ms = (long)(http_now_ms() - t0);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);

@@ -1,6 +1,6 @@
 /*
  * main.c - the rpfs daemon: options, sign-in, the start-up ARM request,
- * then the multithreaded FUSE loop until unmount or a signal.
+ * then the FUSE request loop (fs_loop.c) until unmount or a signal.
  *
  * Start-up order matters (SPEC §4): everything that can fail for a reason
  * the user can fix (options, credential, the first ARM request) runs
@@ -28,6 +28,7 @@
 #include "auth.h"
 #include "cache.h"
 #include "fs.h"
+#include "fs_loop.h"
 #include "log.h"
 #include "opts.h"
 #include "tree.h"
@@ -356,13 +357,14 @@ int main(int argc, char **argv)
 	log_info("mounted subscription %s on %s (%s)", o.subscription, mnt,
 		 o.ro ? "read-only" : "read-write");
 	notify_systemd("READY=1");
-	if (x.single) {
-		rc = fuse_session_loop(se);
-	} else {
-		struct fuse_loop_config lc = {.clone_fd = 0, .max_idle_threads = 10};
+	{
+		struct fs_loop_cfg lc = {.max_threads = x.single ? 1 : FS_LOOP_THREADS,
+					 .busy_poll_us = (unsigned)o.busy_poll};
 
-		rc = fuse_session_loop_mt(se, &lc);
+		rc = fs_loop_run(se, &lc);
 	}
+	if (rc < 0)
+		log_err("the FUSE loop ended: %s", strerror(-rc));
 	ret = rc == 0 ? 0 : 1;
 	notify_systemd("STOPPING=1");
 	log_info("unmounting %s", mnt);

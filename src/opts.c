@@ -58,6 +58,8 @@ const struct opt_desc opt_table[] = {
 	  0, 100 },
 	{ "op_timeout", OPT_UINT, "30", "seconds a system call may wait, then ETIMEDOUT",
 	  OFF(op_timeout), 1, 3600 },
+	{ "busy_poll", OPT_UINT, "200", "microseconds to wait for the next request before sleeping",
+	  OFF(busy_poll), 0, 100000 },
 	{ "consistency", OPT_STR, "service default", "consistencyMode of new restore points (CrashConsistent)",
 	  OFF(consistency), 0, 0 },
 	{ "allow_delete", OPT_FLAG, "off", "let rmdir delete restore points and collections",
@@ -151,6 +153,7 @@ void opts_init(struct rpfs_opts *o)
 	o->write_rate = 5;
 	o->retries = 5;
 	o->op_timeout = 30;
+	o->busy_poll = 200;
 	set_str(&o->log_level, "info");
 }
 

@@ -44,6 +44,7 @@ struct rpfs_opts {
 	double write_rate;
 	unsigned long retries;
 	unsigned long op_timeout;
+	unsigned long busy_poll;
 	char *consistency;
 	int allow_delete;
 	int dry_run;

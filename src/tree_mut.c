@@ -38,6 +38,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "blocking.h"
 #include "cache.h"
 #include "log.h"
 #include "tree_int.h"
@@ -538,6 +539,8 @@ static void refresh_coll(struct tree *t, const char *rg, const char *rpc, int li
 static void node_busy(struct tree *t, struct tnode *n)
 {
 	pthread_mutex_lock(&t->mlock);
+	if (n->busy)
+		blocking_begin();
 	while (n->busy)
 		pthread_cond_wait(&t->mcond, &t->mlock);
 	n->busy = 1;

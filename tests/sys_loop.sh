@@ -1,0 +1,77 @@
+#!/bin/sh
+# The FUSE request loop (src/fs_loop.c).  One thread reads /dev/fuse and
+# answers from the cache itself, polling busy_poll microseconds for the
+# next request; an answer that waits on ARM hands reading to another
+# thread.  So: (1) while four listings wait for slow collection GETs (3 s
+# each), a cached file is read and a cached collection listed at once,
+# and the four slow listings end together, not one after another;
+# (2) idle, the daemon uses no CPU (the busy poll stops); (3) -s with
+# busy_poll=0 serves the same tree; (4) SIGTERM unmounts and exits 0.
+. "$TESTS_SRCDIR/lib.sh"
+. "$TESTS_SRCDIR/rel_lib.sh"
+
+start_armsim --demo
+mount_rpfs
+a=$MNT/eastus/rg-prod/rpc-vm-web-01
+ls "$a" >/dev/null || fail "cannot list $a"
+rp=$(ls "$a" | grep '^rp-' | head -n 1)
+[ -n "$rp" ] || fail "no point in $a"
+cat "$a/$rp/state" >/dev/null || fail "cannot read $a/$rp/state"
+
+# (1) collection GETs take 3 s from now on; these four are not cached.
+fault '{"kind":"latency","latency_ms":3000,"match":{"operationId":"RestorePointCollections_Get"}}'
+t0=$(date +%s%N)
+i=0
+pids=
+for c in westeurope/rg-dev/rpc-vm-dev-01 northeurope/rg-dev/rpc-vm-build-01 \
+	southeastasia/rg-analytics/rpc-vm-etl-01 japaneast/rg-analytics/rpc-vm-report-01; do
+	i=$((i + 1))
+	(ls "$MNT/$c" >"$WORKDIR/slow$i.out" 2>&1; echo $? >"$WORKDIR/slow$i.rc") &
+	pids="$pids $!"
+done
+sleep 0.5
+elapsed_ms cat "$a/$rp/state"
+[ "$REL_RC" = 0 ] || fail "cat of a cached file failed while listings wait: $REL_OUT"
+[ "$REL_MS" -le 1000 ] || fail "cat of a cached file took $REL_MS ms while listings wait on ARM"
+elapsed_ms ls -l "$a"
+[ "$REL_RC" = 0 ] || fail "ls of a cached collection failed while listings wait: $REL_OUT"
+[ "$REL_MS" -le 1000 ] || fail "ls of a cached collection took $REL_MS ms while listings wait on ARM"
+wait $pids
+t1=$(date +%s%N)
+for i in 1 2 3 4; do
+	[ "$(cat "$WORKDIR/slow$i.rc")" = 0 ] || fail "slow listing $i failed: $(cat "$WORKDIR/slow$i.out")"
+	grep -q '^rp-' "$WORKDIR/slow$i.out" || fail "slow listing $i shows no point"
+done
+ms=$(( (t1 - t0) / 1000000 ))
+log "four listings behind 3 s GETs ended after $ms ms"
+[ "$ms" -lt 7000 ] || fail "four listings behind 3 s GETs took $ms ms: they waited one after another"
+clear_faults
+
+# (2) idle: no CPU beyond a few ticks in 3 s (a busy poll that never
+# stopped would take all 300).
+ls -lR "$MNT" >/dev/null || fail "walk failed"
+ls -R "$MNT" >"$WORKDIR/w1" || fail "walk failed"
+sleep 1.5
+cpu() { awk '{print $14 + $15}' "/proc/$RPFS_PID/stat"; }
+c0=$(cpu)
+sleep 3
+c1=$(cpu)
+log "idle CPU over 3 s: $((c1 - c0)) ticks"
+[ $((c1 - c0)) -le 30 ] || fail "idle rpfs used $((c1 - c0)) ticks of CPU in 3 s"
+
+# (3) one thread, no busy poll: the same tree.
+umount_rpfs
+mount_rpfs -s -o busy_poll=0
+ls -lR "$MNT" >/dev/null || fail "walk with -s -o busy_poll=0 failed"
+ls -R "$MNT" >"$WORKDIR/w2" || fail "walk with -s -o busy_poll=0 failed"
+cmp -s "$WORKDIR/w1" "$WORKDIR/w2" || fail "-s -o busy_poll=0 shows another tree: $(diff "$WORKDIR/w1" "$WORKDIR/w2" | head -5)"
+[ "$(wc -l <"$WORKDIR/w1")" -gt 100 ] || fail "the walk shows too little: $(wc -l <"$WORKDIR/w1") lines"
+
+# (4) SIGTERM: unmounted, exit status 0.
+kill -TERM "$RPFS_PID"
+rc=0
+wait "$RPFS_PID" || rc=$?
+RPFS_PID=
+[ "$rc" = 0 ] || fail "rpfs exited with $rc after SIGTERM"
+mountpoint -q "$MNT" && fail "still mounted after SIGTERM"
+pass
