@@ -5,14 +5,15 @@
 #
 # Configures the source tree this script belongs to out of tree with
 # --enable-tsan, builds it, and runs the tests that exercise rpfs's threads
-# (rel_concurrency.sh, browse_concurrent.sh, rel_throttle.sh, rel_tokens.sh)
+# (rel_concurrency.sh, browse_concurrent.sh, rel_throttle.sh, rel_tokens.sh,
+# sys_loop.sh)
 # through make check.  A ThreadSanitizer report in the daemon's log fails
 # the test (tests/lib.sh looks for "SUMMARY: ThreadSanitizer").  Set
 # TSAN_TESTS to run other tests.  Exit status: make check's.
 set -eu
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$(mktemp -d "${TMPDIR:-/tmp}/rpfs-tsan.XXXXXX")}
-tests=${TSAN_TESTS:-rel_concurrency.sh browse_concurrent.sh rel_throttle.sh rel_tokens.sh}
+tests=${TSAN_TESTS:-rel_concurrency.sh browse_concurrent.sh rel_throttle.sh rel_tokens.sh sys_loop.sh}
 mkdir -p "$build"
 cd "$build"
 [ -f Makefile ] || "$srcdir/configure" -q --enable-tsan
