@@ -4,10 +4,10 @@
  *
  * What a walk costs.  A request of `ls -lR`, find or `cp -r` over cached
  * data is answered in microseconds; the round trip around it costs more:
- * the kernel wakes a thread of ours, our answer wakes the caller, and on
- * a virtual machine a wake-up of a thread on another CPU costs tens of
- * microseconds.  The scheduler puts the woken thread on the idle CPU, so
- * every request pays it twice.
+ * the kernel wakes a thread of ours, our answer wakes the caller.  The
+ * scheduler puts a woken thread on an idle CPU, and on a virtual machine
+ * whose idle vCPUs halt at once waking one costs tens of microseconds, so
+ * every request paid it twice.
  *
  * So, as kvm's halt polling does for a vCPU, the thread reading /dev/fuse
  * (the reader) keeps reading without blocking for busy_poll microseconds
