@@ -3,8 +3,9 @@
 # collections to another region, while 4 `ls -lR` loops walk the whole
 # mount and 2 loops read every progress file of the copies (ttl=1, so
 # answers keep expiring under them), bounded to 30 s: no error, no
-# sanitizer report (lib.sh checks the daemon's log at exit), and every
-# point and collection created by exactly one PUT.
+# sanitizer report (lib.sh checks the daemon's log at exit), every
+# point and collection created by exactly one PUT, and no wait that kept
+# the FUSE reader from reading (src/fs_loop.c).
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/rel_lib.sh"
 
@@ -47,6 +48,11 @@ touch "$WORKDIR/done"
 for p in $pids; do wait "$p" || failed=1; done
 [ "$failed" = 0 ] || fail "a walker failed: $(cat "$WORKDIR"/w.*.err | head -5)"
 kill -0 "$RPFS_PID" || fail "the daemon died"
+# mkdir and close wait for ARM and for the kernel's invalidations: each
+# such wait gives the FUSE reader role away at once (blocking_begin), never
+# through the loop's 250 ms safety net
+n=$(grep -c 'held the reader' "$RPFS_LOG")
+[ "$n" = 0 ] || fail "$n waits held the FUSE reader until the safety net moved it"
 clear_faults
 total=0
 for i in 0 1 2 3 4 5 6 7; do
