@@ -21,6 +21,7 @@ WORKDIR=$(mktemp -d "${TMPDIR:-/tmp}/rpfs-$TEST_NAME.XXXXXX")
 MNT=
 ARMSIM_PID=
 RPFS_PID=
+RPFS_CONN=
 ARMSIM_LOG=$WORKDIR/armsim.log
 RPFS_LOG=$WORKDIR/rpfs.log
 _lib_failed=0
@@ -122,6 +123,14 @@ cleanup() {
 		local i
 		for i in $(seq 50); do kill -0 "$RPFS_PID" 2>/dev/null || break; sleep 0.1; done
 		kill -TERM "$RPFS_PID" 2>/dev/null
+		for i in $(seq 150); do kill -0 "$RPFS_PID" 2>/dev/null || break; sleep 0.1; done
+		if kill -0 "$RPFS_PID" 2>/dev/null; then
+			# A daemon that does not stop would hold the test (and any
+			# process blocked in the mount) forever: fail its requests.
+			log "rpfs did not exit 15 s after SIGTERM: aborting its FUSE connection"
+			_lib_abort_conn
+			kill -KILL "$RPFS_PID" 2>/dev/null
+		fi
 	fi
 	local p
 	for p in $_lib_pids; do kill -TERM "$p" 2>/dev/null; done
@@ -144,6 +153,16 @@ cleanup() {
 	fi
 	exit "$rc"
 }
+# _lib_abort_conn: abort the mount's FUSE connection (fusectl), so that
+# every request waiting on it fails with ENOTCONN.
+_lib_abort_conn() {
+	local a=/sys/fs/fuse/connections/$RPFS_CONN/abort
+	[ -n "$RPFS_CONN" ] || return 0
+	[ -e "$a" ] || mount -t fusectl fusectl /sys/fs/fuse/connections 2>/dev/null
+	[ -w "$a" ] && echo 1 >"$a"
+	return 0
+}
+
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -222,6 +241,7 @@ mount_rpfs() {
 	if ! wait_for 100 mountpoint -q "$MNT"; then
 		fail "rpfs did not mount"
 	fi
+	RPFS_CONN=$(mountpoint -d "$MNT" | cut -d: -f2)
 }
 
 umount_rpfs() {
