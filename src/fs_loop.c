@@ -69,10 +69,9 @@ struct loop {
 	long long poll_ns; /* busy poll after each request */
 	unsigned max_threads;
 	pthread_mutex_t lock;
-	pthread_cond_t idle; /* idle workers wait here for the reader role */
-	sem_t finish;	     /* posted by a worker that saw the end */
-	int has_reader;
-	struct worker *reader_w; /* who has it */
+	pthread_cond_t idle;	 /* idle workers wait here for the reader role */
+	sem_t finish;		 /* posted by a worker that saw the end */
+	struct worker *reader_w; /* the worker with the reader role, or NULL */
 	unsigned long proc_seq;	 /* requests the readers began to answer (atomic) */
 	int stop;
 	int err; /* first -errno of /dev/fuse */
@@ -132,7 +131,6 @@ static void loop_spawn(struct loop *l)
 static void loop_hand_off(struct loop *l, struct worker *w)
 {
 	__atomic_store_n(&w->reader, 0, __ATOMIC_RELAXED);
-	l->has_reader = 0;
 	l->reader_w = NULL;
 	if (l->nidle)
 		pthread_cond_signal(&l->idle);
@@ -219,13 +217,12 @@ static void *loop_worker(void *arg)
 	blocking_hook = loop_release;
 	pthread_mutex_lock(&l->lock);
 	while (!l->stop) {
-		if (l->has_reader) {
+		if (l->reader_w) {
 			l->nidle++;
 			pthread_cond_wait(&l->idle, &l->lock);
 			l->nidle--;
 			continue;
 		}
-		l->has_reader = 1;
 		l->reader_w = w;
 		__atomic_store_n(&w->reader, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&l->lock);
@@ -241,7 +238,6 @@ static void *loop_worker(void *arg)
 		pthread_mutex_lock(&l->lock);
 		if (l->reader_w == w) {
 			__atomic_store_n(&w->reader, 0, __ATOMIC_RELAXED);
-			l->has_reader = 0;
 			l->reader_w = NULL;
 		}
 		if (res <= 0) {
