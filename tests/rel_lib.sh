@@ -67,6 +67,15 @@ elapsed_ms() {
 	REL_MS=$(( (t1 - t0) / 1000000 ))
 }
 
+# ok_within MS DESC CMD...: CMD must succeed within MS milliseconds.
+ok_within() {
+	local limit=$1 desc=$2
+	shift 2
+	elapsed_ms "$@"
+	[ "$REL_RC" = 0 ] || fail "$desc failed: $REL_OUT"
+	[ "$REL_MS" -le "$limit" ] || fail "$desc took $REL_MS ms (limit $limit ms)"
+}
+
 # errno_text NAME: strerror text of an errno name.
 errno_text() {
 	case $1 in
