@@ -25,6 +25,13 @@
  * (a lock, the kernel), the calling thread looks every LOOP_WATCH_MS and
  * hands the role on from a reader still busy with the same request.
  *
+ * The other half of each round trip is the caller's: it sleeps until our
+ * answer comes, and its idle CPU halts.  With cpu_poll, while requests
+ * come the loop holds a CPU latency request of 0 us (PM QoS,
+ * /dev/cpu_dma_latency; root only), under which the kernel's idle loop
+ * polls instead of halting, and drops it QOS_LINGER_MS after the last
+ * request: the answer then reaches a caller that is still running.
+ *
  * The loop ends when the file system is unmounted (the read fails with
  * ENODEV) or when fuse_session_exit() was called (libfuse's signal
  * handlers, which run in the calling thread: the workers block those
@@ -53,6 +60,8 @@
 
 #define LOOP_MAX_THREADS 64
 #define LOOP_WATCH_MS 250
+#define QOS_LINGER_MS 10
+#define QOS_DEVICE "/dev/cpu_dma_latency"
 
 struct loop;
 
@@ -67,6 +76,8 @@ struct loop {
 	int fd;		   /* /dev/fuse, made non-blocking */
 	int wake_fd;	   /* eventfd: written to wake the reader's poll() */
 	long long poll_ns; /* busy poll after each request */
+	int cpu_poll;	   /* hold a CPU latency request while requests come */
+	int qos_fd;	   /* QOS_DEVICE while the request is held, else -1 (reader only) */
 	unsigned max_threads;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;	 /* idle workers wait here for the reader role */
@@ -171,6 +182,37 @@ static void loop_watch(struct loop *l, unsigned long *seen)
 	*seen = seq;
 }
 
+/* Hold the CPU latency request (0 us) while requests come; the reader
+ * alone calls these.  Opening the device adds the request, closing it
+ * drops it (Documentation/power/pm_qos_interface.rst).  Where it cannot
+ * be opened (not root), cpu_poll is dropped for good. */
+static void qos_hold(struct loop *l)
+{
+	int32_t zero = 0;
+	int fd;
+
+	if (!l->cpu_poll || l->qos_fd >= 0)
+		return;
+	fd = open(QOS_DEVICE, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, &zero, sizeof(zero)) != (ssize_t)sizeof(zero)) {
+		log_debug("cpu_poll: cannot request a CPU latency on %s (%s)", QOS_DEVICE,
+			  strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		l->cpu_poll = 0;
+		return;
+	}
+	l->qos_fd = fd;
+}
+
+static void qos_drop(struct loop *l)
+{
+	if (l->qos_fd >= 0) {
+		close(l->qos_fd);
+		l->qos_fd = -1;
+	}
+}
+
 /* Read one request: non-blocking reads for poll_ns, then sleep in poll().
  * > 0: a request in buf; 0: the loop ends; -errno: /dev/fuse failed. */
 static int loop_receive(struct loop *l, struct fuse_buf *buf)
@@ -180,13 +222,15 @@ static int loop_receive(struct loop *l, struct fuse_buf *buf)
 
 	for (;;) {
 		struct pollfd p[2];
-		int res = fuse_session_receive_buf(l->se, buf);
+		int res = fuse_session_receive_buf(l->se, buf), n;
 
+		if (res > 0)
+			qos_hold(l);
 		if (res != -EAGAIN && res != -EINTR)
 			return res; /* 0 when the session ended (unmount, exit) */
 		if (__atomic_load_n(&l->stop, __ATOMIC_RELAXED) || fuse_session_exited(l->se))
 			return 0;
-		if (l->poll_ns > 0) {
+		if (l->poll_ns > 0 && l->qos_fd < 0) {
 			if (!polling) {
 				clock_gettime(CLOCK_MONOTONIC, &t0);
 				polling = 1;
@@ -197,9 +241,12 @@ static int loop_receive(struct loop *l, struct fuse_buf *buf)
 		}
 		p[0] = (struct pollfd){.fd = l->fd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = l->wake_fd, .events = POLLIN};
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
+		n = poll(p, 2, l->qos_fd >= 0 ? QOS_LINGER_MS : -1);
+		if (n < 0 && errno != EINTR)
 			return -errno;
-		if (p[1].revents)
+		if (n == 0)
+			qos_drop(l);
+		if (n > 0 && p[1].revents)
 			return 0;
 		polling = 0;
 	}
@@ -267,6 +314,8 @@ int fs_loop_run(struct fuse_session *se, const struct fs_loop_cfg *cfg)
 	l->se = se;
 	l->fd = fuse_session_fd(se);
 	l->poll_ns = (long long)cfg->busy_poll_us * 1000;
+	l->cpu_poll = cfg->cpu_poll;
+	l->qos_fd = -1;
 	l->max_threads = cfg->max_threads ? cfg->max_threads : 1;
 	if (l->max_threads > LOOP_MAX_THREADS)
 		l->max_threads = LOOP_MAX_THREADS;
@@ -315,6 +364,7 @@ int fs_loop_run(struct fuse_session *se, const struct fs_loop_cfg *cfg)
 	if (rc == 0)
 		rc = l->err;
 	fcntl(l->fd, F_SETFL, flags);
+	qos_drop(l);
 	fuse_session_reset(se);
 	sem_destroy(&l->finish);
 	pthread_cond_destroy(&l->idle);

@@ -12,6 +12,7 @@ struct fuse_session;
 struct fs_loop_cfg {
 	unsigned max_threads;  /* 1: one thread answers everything, in order */
 	unsigned busy_poll_us; /* keep reading this long before sleeping; 0: sleep at once */
+	int cpu_poll;	       /* keep idle CPUs polling while requests come (PM QoS) */
 };
 
 /* Serve se until it is unmounted or fuse_session_exit() (the signal

@@ -359,7 +359,8 @@ int main(int argc, char **argv)
 	notify_systemd("READY=1");
 	{
 		struct fs_loop_cfg lc = {.max_threads = x.single ? 1 : FS_LOOP_THREADS,
-					 .busy_poll_us = (unsigned)o.busy_poll};
+					 .busy_poll_us = (unsigned)o.busy_poll,
+					 .cpu_poll = o.cpu_poll != 0};
 
 		rc = fs_loop_run(se, &lc);
 	}

@@ -60,6 +60,8 @@ const struct opt_desc opt_table[] = {
 	  OFF(op_timeout), 1, 3600 },
 	{ "busy_poll", OPT_UINT, "200", "microseconds to wait for the next request before sleeping",
 	  OFF(busy_poll), 0, 100000 },
+	{ "cpu_poll", OPT_UINT, "1", "1: keep idle CPUs polling while requests come (root)",
+	  OFF(cpu_poll), 0, 1 },
 	{ "consistency", OPT_STR, "service default", "consistencyMode of new restore points (CrashConsistent)",
 	  OFF(consistency), 0, 0 },
 	{ "allow_delete", OPT_FLAG, "off", "let rmdir delete restore points and collections",
@@ -154,6 +156,7 @@ void opts_init(struct rpfs_opts *o)
 	o->retries = 5;
 	o->op_timeout = 30;
 	o->busy_poll = 200;
+	o->cpu_poll = 1;
 	set_str(&o->log_level, "info");
 }
 

@@ -45,6 +45,7 @@ struct rpfs_opts {
 	unsigned long retries;
 	unsigned long op_timeout;
 	unsigned long busy_poll;
+	unsigned long cpu_poll;
 	char *consistency;
 	int allow_delete;
 	int dry_run;

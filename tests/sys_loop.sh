@@ -5,8 +5,10 @@
 # thread.  So: (1) while four listings wait for slow collection GETs (3 s
 # each), a cached file is read and a cached collection listed at once,
 # and the four slow listings end together, not one after another;
-# (2) idle, the daemon uses no CPU (the busy poll stops); (3) -s with
-# busy_poll=0 serves the same tree; (4) SIGTERM unmounts and exits 0.
+# (2) idle, the daemon uses no CPU (the busy poll stops); (3) while
+# requests come, rpfs holds a CPU latency request (/dev/cpu_dma_latency)
+# and drops it when they stop, and cpu_poll=0 never takes one; (4) -s
+# with busy_poll=0 serves the same tree; (5) SIGTERM unmounts and exits 0.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/rel_lib.sh"
 
@@ -55,7 +57,36 @@ c1=$(cpu)
 log "idle CPU over 3 s: $((c1 - c0)) ticks"
 [ $((c1 - c0)) -le 30 ] || fail "idle rpfs used $((c1 - c0)) ticks of CPU in 3 s"
 
-# (3) one thread, no busy poll: the same tree.
+# (3) cpu_poll: sample rpfs's open files while cat keeps sending OPENs.
+# Counts the samples that show /dev/cpu_dma_latency open.
+qos_samples() {
+	(while :; do cat "$a/$rp/state" "$a/$rp/id" >/dev/null || exit 1; done) &
+	loop=$!
+	n=0
+	for i in $(seq 30); do
+		ls -l "/proc/$RPFS_PID/fd" 2>/dev/null | grep -q cpu_dma_latency && n=$((n + 1))
+		sleep 0.05
+	done
+	kill "$loop"
+	wait "$loop" 2>/dev/null
+	echo "$n"
+}
+holds_qos() { ls -l "/proc/$RPFS_PID/fd" 2>/dev/null | grep -q cpu_dma_latency; }
+if [ "$(id -u)" = 0 ] && [ -c /dev/cpu_dma_latency ]; then
+	n=$(qos_samples)
+	log "CPU latency request held in $n of 30 samples while reading"
+	[ "$n" -ge 20 ] || fail "cpu_poll: the CPU latency request was held in only $n of 30 samples during reads"
+	sleep 0.5
+	holds_qos && fail "cpu_poll: the CPU latency request is still held 0.5 s after the last request"
+	umount_rpfs
+	mount_rpfs -o cpu_poll=0
+	n=$(qos_samples)
+	[ "$n" = 0 ] || fail "cpu_poll=0: a CPU latency request was held in $n of 30 samples"
+else
+	log "not root: the CPU latency request is not available, cpu_poll not checked"
+fi
+
+# (4) one thread, no busy poll: the same tree.
 umount_rpfs
 mount_rpfs -s -o busy_poll=0
 ls -lR "$MNT" >/dev/null || fail "walk with -s -o busy_poll=0 failed"
@@ -63,7 +94,7 @@ ls -R "$MNT" >"$WORKDIR/w2" || fail "walk with -s -o busy_poll=0 failed"
 cmp -s "$WORKDIR/w1" "$WORKDIR/w2" || fail "-s -o busy_poll=0 shows another tree: $(diff "$WORKDIR/w1" "$WORKDIR/w2" | head -5)"
 [ "$(wc -l <"$WORKDIR/w1")" -gt 100 ] || fail "the walk shows too little: $(wc -l <"$WORKDIR/w1") lines"
 
-# (4) SIGTERM: unmounted, exit status 0.
+# (5) SIGTERM: unmounted, exit status 0.
 kill -TERM "$RPFS_PID"
 rc=0
 wait "$RPFS_PID" || rc=$?
