@@ -1323,15 +1323,42 @@ static int list_root(struct tree *t, enum dmode m, struct dlist *l)
 	return 0;
 }
 
+/* Walk order of collections: region, resource group, name (as ls -R in
+ * the C locale reaches them). */
+static int cmp_walk(const void *a, const void *b)
+{
+	const struct arm_rpc *x = *(const struct arm_rpc *const *)a;
+	const struct arm_rpc *y = *(const struct arm_rpc *const *)b;
+	int c = strcasecmp(x->location ? x->location : "", y->location ? y->location : "");
+
+	if (!c) /* one directory for every spelling of a resource group */
+		c = strcasecmp(x->rg ? x->rg : "", y->rg ? y->rg : "");
+	return c ? c : strcmp(x->name ? x->name : "", y->name ? y->name : "");
+}
+
+/* Queue fetches of the collections v (n of them) in walk order, the order
+ * in which ls -R, find or cp -r reach them. */
+static void prefetch_in_walk_order(struct tree *t, const struct arm_rpc **v, size_t n)
+{
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_walk);
+	for (size_t i = 0; i < n; i++)
+		cache_prefetch(t->c, v[i]->rg, v[i]->name);
+}
+
 /* Region: its resource groups; starts fetching its collections. */
 static int list_region(struct tree *t, struct tnode *region, enum dmode m, struct dlist *l)
 {
 	struct cache_val *list = NULL;
 	struct tree_attr a;
+	const struct arm_rpc **pf = NULL;
+	size_t npf = 0;
 	int rc = tree_get_list(t, m, &list);
 
 	if (rc < 0)
 		return rc;
+	if (m == D_FETCH && list->n)
+		pf = malloc(list->n * sizeof(*pf));
 	for (size_t i = 0; i < list->n; i++) {
 		const struct arm_rpc *r = list->v[i];
 		struct tnode *n;
@@ -1339,8 +1366,8 @@ static int list_region(struct tree *t, struct tnode *region, enum dmode m, struc
 
 		if (!same(r->location, region->name) || !r->rg || same(r->state, "Deleting"))
 			continue;
-		if (m == D_FETCH)
-			cache_prefetch(t->c, r->rg, r->name);
+		if (pf)
+			pf[npf++] = r;
 		for (size_t j = 0; j < l->n && !dup; j++)
 			dup = same(l->v[j].name, r->rg);
 		if (dup)
@@ -1351,6 +1378,8 @@ static int list_region(struct tree *t, struct tnode *region, enum dmode m, struc
 		tree_dir_attr(&a, mkino(n->idx, 0), t->mount_time, t->cfg.ttl);
 		tree_dl_add(l, n->name, &a);
 	}
+	prefetch_in_walk_order(t, pf, npf);
+	free(pf);
 	cache_put(list);
 	return 0;
 }
@@ -1509,17 +1538,6 @@ static void walk_note_end(struct tree *t)
 	pthread_mutex_unlock(&t->walk_lock);
 }
 
-/* Walk order of collections: region, resource group, name. */
-static int cmp_walk(const void *a, const void *b)
-{
-	const struct arm_rpc *x = *(const struct arm_rpc *const *)a;
-	const struct arm_rpc *y = *(const struct arm_rpc *const *)b;
-	int c = strcmp(x->location ? x->location : "", y->location ? y->location : "");
-
-	if (!c)
-		c = strcmp(x->rg ? x->rg : "", y->rg ? y->rg : "");
-	return c ? c : strcmp(x->name ? x->name : "", y->name ? y->name : "");
-}
 
 /* Queue a fetch of every collection not fresh, in walk order. */
 static void walk_prefetch_all(struct tree *t)
@@ -1534,11 +1552,8 @@ static void walk_prefetch_all(struct tree *t)
 	for (size_t i = 0; v && i < list->n; i++)
 		if (list->v[i]->rg && list->v[i]->location && !same(list->v[i]->state, "Deleting"))
 			v[n++] = list->v[i];
-	if (n)
-		qsort(v, n, sizeof(*v), cmp_walk);
 	log_debug("walk of the mount: prefetching %zu collections", n);
-	for (size_t i = 0; i < n; i++)
-		cache_prefetch(t->c, v[i]->rg, v[i]->name);
+	prefetch_in_walk_order(t, v, n);
 	free(v);
 	cache_put(list);
 }

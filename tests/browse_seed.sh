@@ -2,6 +2,8 @@
 # 1,000 collections across ten ListAll pages, with a resource group that
 # ARM spells two ways in the same region: the mount lists exactly armsim's
 # model, a cold `ls -lR` costs 1 + pages + collections and a warm one none.
+# Listing a region fetches its collections in the order a walk reaches
+# them (resource group, then name), not in ListAll's order.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/fs_lib.sh"
 
@@ -25,4 +27,20 @@ for r in eastus westus2 northeurope japaneast; do
 	test -d "$MNT/$r/RG-BULK-0" || fail "case-insensitive lookup of RG-BULK-0 in $r"
 done
 fs_check tree "$WORKDIR/state.json" "$MNT" || fail "the mount differs from armsim's model"
+
+# Read-ahead of one region, one connection so that armsim sees the queue's order.
+umount_rpfs
+mount_rpfs -o read_rate=10000,max_conns=1
+sim DELETE /_armsim/log >/dev/null
+ls "$MNT/eastus" >/dev/null || fail "cannot list eastus"
+gets() {
+	sim GET /_armsim/log | jq -r 'select(.operationId == "RestorePointCollections_Get") | .path' |
+		sed -n 's#.*/resourceGroups/\([^/]*\)/providers/.*/restorePointCollections/\([^/?]*\).*#\1 \2#p'
+}
+enough_gets() { [ "$(gets | wc -l)" -ge 100 ]; }
+wait_for 200 enough_gets || fail "listing eastus fetched $(gets | wc -l) collections in 20 s, not 100"
+gets | head -n 100 >"$WORKDIR/order"
+expect_eq "read-ahead GETs looked at" 100 "$(wc -l <"$WORKDIR/order")"
+awk '{ print tolower($1), $2 }' "$WORKDIR/order" | LC_ALL=C sort -c -k1,1 -k2,2 2>"$WORKDIR/sort.err" ||
+	fail "eastus's collections were not fetched in walk order: $(cat "$WORKDIR/sort.err"); first: $(head -n 5 "$WORKDIR/order" | tr '\n' ' ')"
 pass
