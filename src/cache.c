@@ -701,9 +701,30 @@ static void *pf_main(void *arg)
 	}
 }
 
+/* Take the queued job for collection rg/name out of the queue, or NULL;
+ * c->lock held. */
+static struct pf_job *queue_take(struct cache *c, const char *rg, const char *name)
+{
+	struct pf_job **pp, *prev = NULL;
+
+	for (pp = &c->q_head; *pp; prev = *pp, pp = &(*pp)->next) {
+		struct pf_job *j = *pp;
+
+		if (!j->rg || strcasecmp(j->rg, rg) || strcasecmp(j->name, name))
+			continue;
+		*pp = j->next;
+		if (c->q_tail == j)
+			c->q_tail = prev;
+		j->next = NULL;
+		return j;
+	}
+	return NULL;
+}
+
 /* Queue a background fetch of a collection (rg NULL: of the ListAll
- * answer) unless it is fresh or in flight. */
-void cache_prefetch(struct cache *c, const char *rg, const char *name)
+ * answer) unless it is fresh or in flight: at the end of the queue, or
+ * with first at its head (moved there if it was queued already). */
+static void prefetch(struct cache *c, const char *rg, const char *name, int first)
 {
 	char key[KEY_MAX];
 	struct centry *e;
@@ -732,6 +753,9 @@ void cache_prefetch(struct cache *c, const char *rg, const char *name)
 			c->nthreads++;
 		}
 	}
+	j = first && rg ? queue_take(c, rg, name) : NULL;
+	if (j)
+		goto enqueue;
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		goto out;
@@ -745,14 +769,32 @@ void cache_prefetch(struct cache *c, const char *rg, const char *name)
 		free(j);
 		goto out;
 	}
-	if (c->q_tail)
-		c->q_tail->next = j;
-	else
+enqueue:
+	if (first) {
+		j->next = c->q_head;
 		c->q_head = j;
-	c->q_tail = j;
+		if (!c->q_tail)
+			c->q_tail = j;
+	} else {
+		if (c->q_tail)
+			c->q_tail->next = j;
+		else
+			c->q_head = j;
+		c->q_tail = j;
+	}
 	pthread_cond_signal(&c->q_cond);
 out:
 	pthread_mutex_unlock(&c->lock);
+}
+
+void cache_prefetch(struct cache *c, const char *rg, const char *name)
+{
+	prefetch(c, rg, name, 0);
+}
+
+void cache_prefetch_first(struct cache *c, const char *rg, const char *name)
+{
+	prefetch(c, rg, name, 1);
 }
 
 /* 1 when the collection (rg NULL: the ListAll answer) has a cached value

@@ -126,6 +126,8 @@ struct cache_val *cache_ref(struct cache_val *v);
  * to max_conns at once) unless it is cached and fresh or already being
  * fetched. */
 void cache_prefetch(struct cache *c, const char *rg, const char *name);
+/* The same, ahead of everything queued: what a listing waits for. */
+void cache_prefetch_first(struct cache *c, const char *rg, const char *name);
 
 /* 1 when a collection (rg NULL: the ListAll answer) is cached and not
  * expired. */

@@ -1337,13 +1337,18 @@ static int cmp_walk(const void *a, const void *b)
 }
 
 /* Queue fetches of the collections v (n of them) in walk order, the order
- * in which ls -R, find or cp -r reach them. */
-static void prefetch_in_walk_order(struct tree *t, const struct arm_rpc **v, size_t n)
+ * in which ls -R, find or cp -r reach them; with first, ahead of what is
+ * queued already. */
+static void prefetch_in_walk_order(struct tree *t, const struct arm_rpc **v, size_t n, int first)
 {
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_walk);
-	for (size_t i = 0; i < n; i++)
-		cache_prefetch(t->c, v[i]->rg, v[i]->name);
+	for (size_t i = 0; i < n; i++) {
+		if (first) /* each goes to the head: the last one first */
+			cache_prefetch_first(t->c, v[n - 1 - i]->rg, v[n - 1 - i]->name);
+		else
+			cache_prefetch(t->c, v[i]->rg, v[i]->name);
+	}
 }
 
 /* Region: its resource groups; starts fetching its collections. */
@@ -1378,7 +1383,7 @@ static int list_region(struct tree *t, struct tnode *region, enum dmode m, struc
 		tree_dir_attr(&a, mkino(n->idx, 0), t->mount_time, t->cfg.ttl);
 		tree_dl_add(l, n->name, &a);
 	}
-	prefetch_in_walk_order(t, pf, npf);
+	prefetch_in_walk_order(t, pf, npf, 0);
 	free(pf);
 	cache_put(list);
 	return 0;
@@ -1393,11 +1398,18 @@ static int list_rg(struct tree *t, struct tnode *rgn, enum dmode m, struct dlist
 
 	if (rc < 0)
 		return rc;
-	if (m == D_FETCH)
-		for (size_t i = 0; i < list->n; i++)
+	if (m == D_FETCH && list->n) {
+		/* this listing waits for them: ahead of a region's read-ahead */
+		const struct arm_rpc **pf = malloc(list->n * sizeof(*pf));
+		size_t npf = 0;
+
+		for (size_t i = 0; pf && i < list->n; i++)
 			if (same(list->v[i]->location, rgn->parent->name) &&
 			    same(list->v[i]->rg, rgn->name))
-				cache_prefetch(t->c, list->v[i]->rg, list->v[i]->name);
+				pf[npf++] = list->v[i];
+		prefetch_in_walk_order(t, pf, npf, 1);
+		free(pf);
+	}
 	for (size_t i = 0; i < list->n; i++) {
 		const struct arm_rpc *r = list->v[i];
 		struct tnode *n;
@@ -1553,7 +1565,7 @@ static void walk_prefetch_all(struct tree *t)
 		if (list->v[i]->rg && list->v[i]->location && !same(list->v[i]->state, "Deleting"))
 			v[n++] = list->v[i];
 	log_debug("walk of the mount: prefetching %zu collections", n);
-	prefetch_in_walk_order(t, v, n);
+	prefetch_in_walk_order(t, v, n, 0);
 	free(v);
 	cache_put(list);
 }
