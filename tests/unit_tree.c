@@ -1,7 +1,8 @@
 /*
  * unit_tree.c - the tree and the cache on a fake backend (no network, no
  * mount): names, casing, inode stability, rendering, sizes, request
- * economy, negative entries, single flight, generations, stale answers.
+ * economy, negative entries, single flight, generations, stale answers,
+ * the order of background fetches.
  */
 #include "config.h"
 
@@ -39,6 +40,8 @@ struct fake {
 	int delay_ms;	 /* each call sleeps */
 	int extra_point; /* add a point "rp-new" to web01-rpc */
 	int progress;	 /* completion percent of the copy */
+	char order[8][32]; /* names of the collections fetched, in order */
+	int norder;
 };
 
 static struct fake fk = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -189,8 +192,13 @@ static int be_list(void *arg, struct arm_rpc ***out, size_t *n, unsigned *pages,
 static int be_coll(void *arg, const char *rg, const char *name, struct arm_rpc **out,
 		   struct arm_err *err)
 {
-	int fail = enter(&fk.n_coll);
+	int fail;
 
+	pthread_mutex_lock(&fk.lock);
+	if (fk.norder < 8)
+		snprintf(fk.order[fk.norder++], sizeof(fk.order[0]), "%s", name);
+	pthread_mutex_unlock(&fk.lock);
+	fail = enter(&fk.n_coll);
 	(void)arg;
 	(void)err;
 	if (fail)
@@ -306,6 +314,7 @@ static struct cache *C;
 static struct tree *T;
 
 static struct tree_cfg mcfg; /* mutation options of the next setup() */
+static unsigned setup_conns; /* max_conns of the next setup() (0: 4) */
 
 /* Make a fresh cache and tree with the given ttl. */
 static void setup(unsigned ttl)
@@ -322,7 +331,7 @@ static void setup(unsigned ttl)
 			       .ttl = ttl,
 			       .neg_ttl = ttl,
 			       .busy_ttl = 1,
-			       .max_conns = 4,
+			       .max_conns = setup_conns ? setup_conns : 4,
 			       .op_timeout = 5};
 	struct tree_cfg tc = {.ttl = ttl, .neg_ttl = ttl, .busy_ttl = 1, .config_text = "ttl=60\n"};
 
@@ -342,6 +351,7 @@ static void setup(unsigned ttl)
 	fk.fail = 0;
 	fk.delay_ms = 0;
 	fk.extra_point = 0;
+	fk.norder = 0;
 }
 
 static void teardown(void)
@@ -570,6 +580,38 @@ static void test_single_flight(void)
 		CHECK(r[i].rc == 0);
 	}
 	CHECK(fk.n_coll == 1);
+	teardown();
+}
+
+/* Background fetches go in queue order; cache_prefetch_first() puts a
+ * queued one ahead of the rest. */
+static void test_prefetch_order(void)
+{
+	int n = 0;
+
+	setup_conns = 1;
+	setup(60);
+	setup_conns = 0;
+	fk.delay_ms = 100;
+	cache_prefetch(C, "RG1", "web01-rpc"); /* the one thread takes it at once */
+	usleep(20 * 1000);
+	cache_prefetch(C, "rg1", "web01-dr");
+	cache_prefetch(C, "other", "db-rpc");
+	cache_prefetch_first(C, "OTHER", "db-rpc"); /* names match as ARM's do */
+	for (int i = 0; i < 100 && n < 3; i++) {
+		usleep(20 * 1000);
+		pthread_mutex_lock(&fk.lock);
+		n = fk.norder;
+		pthread_mutex_unlock(&fk.lock);
+	}
+	usleep(150 * 1000); /* a duplicate fetch would show up by now */
+	pthread_mutex_lock(&fk.lock);
+	CHECK(fk.norder == 3);
+	CHECK(!strcmp(fk.order[0], "web01-rpc"));
+	CHECK(!strcmp(fk.order[1], "db-rpc"));
+	CHECK(!strcmp(fk.order[2], "web01-dr"));
+	pthread_mutex_unlock(&fk.lock);
+	fk.delay_ms = 0;
 	teardown();
 }
 
@@ -821,6 +863,7 @@ int main(void)
 	test_names();
 	test_economy();
 	test_single_flight();
+	test_prefetch_order();
 	test_generation_and_stale();
 	test_rpfs();
 	test_mutations();
