@@ -76,8 +76,8 @@ struct loop {
 	int fd;		   /* /dev/fuse, made non-blocking */
 	int wake_fd;	   /* eventfd: written to wake the reader's poll() */
 	long long poll_ns; /* busy poll after each request */
-	int cpu_poll;	   /* hold a CPU latency request while requests come */
-	int qos_fd;	   /* QOS_DEVICE while the request is held, else -1 (reader only) */
+	int cpu_poll;	   /* hold a CPU latency request while requests come (atomic) */
+	int qos_fd;	   /* QOS_DEVICE while the request is held, else -1 (atomic) */
 	unsigned max_threads;
 	pthread_mutex_t lock;
 	pthread_cond_t idle;	 /* idle workers wait here for the reader role */
@@ -182,16 +182,23 @@ static void loop_watch(struct loop *l, unsigned long *seen)
 	*seen = seq;
 }
 
-/* Hold the CPU latency request (0 us) while requests come; the reader
- * alone calls these.  Opening the device adds the request, closing it
- * drops it (Documentation/power/pm_qos_interface.rst).  Where it cannot
- * be opened (not root), cpu_poll is dropped for good. */
+/* Hold the CPU latency request (0 us) while requests come.  Opening the
+ * device adds the request, closing it drops it
+ * (Documentation/power/pm_qos_interface.rst).  Where it cannot be opened
+ * (not root), cpu_poll is dropped for good.  The reader calls these; the
+ * fd is swapped atomically because for a moment after the safety net
+ * moved the role two threads may be readers. */
+static int qos_held(struct loop *l)
+{
+	return __atomic_load_n(&l->qos_fd, __ATOMIC_RELAXED) >= 0;
+}
+
 static void qos_hold(struct loop *l)
 {
 	int32_t zero = 0;
-	int fd;
+	int fd, none = -1;
 
-	if (!l->cpu_poll || l->qos_fd >= 0)
+	if (!__atomic_load_n(&l->cpu_poll, __ATOMIC_RELAXED) || qos_held(l))
 		return;
 	fd = open(QOS_DEVICE, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, &zero, sizeof(zero)) != (ssize_t)sizeof(zero)) {
@@ -199,18 +206,20 @@ static void qos_hold(struct loop *l)
 			  strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		l->cpu_poll = 0;
+		__atomic_store_n(&l->cpu_poll, 0, __ATOMIC_RELAXED);
 		return;
 	}
-	l->qos_fd = fd;
+	if (!__atomic_compare_exchange_n(&l->qos_fd, &none, fd, 0, __ATOMIC_RELAXED,
+					 __ATOMIC_RELAXED))
+		close(fd); /* the other reader holds one */
 }
 
 static void qos_drop(struct loop *l)
 {
-	if (l->qos_fd >= 0) {
-		close(l->qos_fd);
-		l->qos_fd = -1;
-	}
+	int fd = __atomic_exchange_n(&l->qos_fd, -1, __ATOMIC_RELAXED);
+
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Read one request: non-blocking reads for poll_ns, then sleep in poll().
@@ -230,7 +239,7 @@ static int loop_receive(struct loop *l, struct fuse_buf *buf)
 			return res; /* 0 when the session ended (unmount, exit) */
 		if (__atomic_load_n(&l->stop, __ATOMIC_RELAXED) || fuse_session_exited(l->se))
 			return 0;
-		if (l->poll_ns > 0 && l->qos_fd < 0) {
+		if (l->poll_ns > 0 && !qos_held(l)) {
 			if (!polling) {
 				clock_gettime(CLOCK_MONOTONIC, &t0);
 				polling = 1;
@@ -241,7 +250,7 @@ static int loop_receive(struct loop *l, struct fuse_buf *buf)
 		}
 		p[0] = (struct pollfd){.fd = l->fd, .events = POLLIN};
 		p[1] = (struct pollfd){.fd = l->wake_fd, .events = POLLIN};
-		n = poll(p, 2, l->qos_fd >= 0 ? QOS_LINGER_MS : -1);
+		n = poll(p, 2, qos_held(l) ? QOS_LINGER_MS : -1);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n == 0)
