@@ -60,6 +60,7 @@
 
 #include "cache.h"
 #include "log.h"
+#include "tags.h"
 #include "tree.h"
 #include "tree_int.h"
 
@@ -499,26 +500,6 @@ out:
 	return s;
 }
 
-/* tags: key=value lines. */
-static char *render_tags(const struct arm_rpc *r)
-{
-	size_t len = 1;
-	char *s, *p;
-
-	for (size_t i = 0; i < r->ntags; i++)
-		len += strlen(r->tags[i].key ? r->tags[i].key : "") +
-		       strlen(r->tags[i].value ? r->tags[i].value : "") + 2;
-	s = malloc(len);
-	if (!s)
-		return NULL;
-	p = s;
-	*p = '\0';
-	for (size_t i = 0; i < r->ntags; i++)
-		p += sprintf(p, "%s=%s\n", r->tags[i].key ? r->tags[i].key : "",
-			     r->tags[i].value ? r->tags[i].value : "");
-	return s;
-}
-
 /* progress: one line per disk, then the total (minimum over disks). */
 static char *render_progress(const struct arm_rp *p)
 {
@@ -579,7 +560,7 @@ static int render_coll_file(struct tree *t, const struct dctx *d, int slot, char
 			return -ENOENT;
 		break;
 	case S_C_TAGS:
-		s = render_tags(r);
+		s = tags_render(r->tags, r->ntags);
 		break;
 	default:
 		return -ENOENT;

@@ -41,6 +41,7 @@
 #include "blocking.h"
 #include "cache.h"
 #include "log.h"
+#include "tags.h"
 #include "tree_int.h"
 
 #define FRESH_SECS 600
@@ -1092,56 +1093,6 @@ static char *path_to_id(struct tree *t, const char *path)
 	return id;
 }
 
-/* key=value lines to tags; -EINVAL for a line without '='. */
-static int parse_tags(const char *buf, size_t len, struct arm_tag **out, size_t *n)
-{
-	struct arm_tag *v = NULL;
-	size_t cnt = 0;
-	const char *p = buf, *end = buf + len;
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p)), *eq;
-		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		struct arm_tag *nv;
-
-		while (l && (p[l - 1] == '\r' || p[l - 1] == ' '))
-			l--;
-		if (l) {
-			eq = memchr(p, '=', l);
-			if (!eq || eq == p || cnt >= 50)
-				goto bad;
-			nv = realloc(v, (cnt + 1) * sizeof(*v));
-			if (!nv)
-				goto bad;
-			v = nv;
-			v[cnt].key = strndup(p, (size_t)(eq - p));
-			v[cnt].value = strndup(eq + 1, l - (size_t)(eq - p) - 1);
-			cnt++;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	*out = v;
-	*n = cnt;
-	return 0;
-bad:
-	for (size_t i = 0; i < cnt; i++) {
-		free(v[i].key);
-		free(v[i].value);
-	}
-	free(v);
-	return -EINVAL;
-}
-
-/* Free parsed tags. */
-static void tags_free(struct arm_tag *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].key);
-		free(v[i].value);
-	}
-	free(v);
-}
-
 /* 1 when two tag sets are equal (any order). */
 static int tags_equal(const struct arm_tag *a, size_t na, const struct arm_tag *b, size_t nb)
 {
@@ -1168,9 +1119,11 @@ static int write_tags(struct tree *t, struct tnode *n, struct tree_file *f)
 
 	if (tree_node_local(t, n) || tree_fresh_for(t, n, f->pid))
 		return 0; /* cp copying a collection: its tags are a view */
-	rc = parse_tags(f->wbuf ? f->wbuf : "", f->wlen, &tags, &ntags);
+	rc = tags_parse(f->wbuf ? f->wbuf : "", f->wlen, &tags, &ntags);
 	if (rc < 0) {
-		log_warn("tags of %s: each line must be key=value", n->name);
+		if (rc == -EINVAL)
+			log_warn("tags of %s: each line must be key=value, at most %d", n->name,
+				 TAGS_MAX);
 		return rc;
 	}
 	rc = tree_rpc_data(t, n, D_FETCH, 0, &d);

@@ -2,7 +2,7 @@
 # Deleting is off without -o allow_delete: rm -rf of the whole mount
 # deletes nothing; with it, rm -r deletes exactly what was asked (points,
 # then the empty collection), ENOTEMPTY and EBUSY where SPEC §3.4 says.
-# Also: mv is EPERM, tags writes PATCH, -o ro is EROFS, -o dry_run sends
+# Also: mv is EPERM, tags writes PATCH (and read back exactly), -o ro is EROFS, -o dry_run sends
 # nothing and records the exact requests in .rpfs/ops.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/mut_lib.sh"
@@ -42,6 +42,17 @@ owner=me" "$(cat "$MNT/eastus/rg-prod/$V/tags")"
 mut_clear
 printf 'owner=me\nenv=test\n' >"$MNT/eastus/rg-prod/$V/tags" || fail "rewrite tags"
 mut_no_writes "writing the same tags"
+# What a line cannot carry is written %HH: a '=' in a key; spaces are kept;
+# the text read back and written again sends nothing.
+mut_clear
+printf 'a%%3Db=c\ncpu=80%%\npad= x \n' >"$MNT/eastus/rg-prod/$V/tags" || fail "write odd tags"
+mut_expect_writes "a tags write with '=' in a key" \
+	"PATCH $(mut_rpc rg-prod $V) {\"tags\":{\"a=b\":\"c\",\"cpu\":\"80%\",\"pad\":\" x \"}}"
+cat "$MNT/eastus/rg-prod/$V/tags" >"$WORKDIR/tags" || fail "read tags"
+expect_eq "odd tags read back" "$(printf 'a%%3Db=c\ncpu=80%%\npad= x \n')" "$(cat "$WORKDIR/tags")"
+mut_clear
+cat "$WORKDIR/tags" >"$MNT/eastus/rg-prod/$V/tags" || fail "write the tags read"
+mut_no_writes "writing back the tags as read"
 umount_rpfs
 
 # 2. With allow_delete.

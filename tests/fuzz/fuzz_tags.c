@@ -3,7 +3,9 @@
  * collection's "tags" member, parsed through armj_parse_rpc (the only tag
  * parser the ARM client has: .rpfs shows tags as key=value lines rendered
  * from it); tags that parse are written back with armj_body_patch_tags and
- * must read back the same (the PATCH a tags write sends).
+ * must read back the same (the PATCH a tags write sends), and the text of
+ * the `tags` file (src/tags.c) must parse back to the same tags, so that
+ * writing back what was read changes nothing.
  */
 #include "config.h"
 
@@ -12,6 +14,7 @@
 #include "arm.h"
 #include "armjson.h"
 #include "fuzz.h"
+#include "tags.h"
 
 #define HEAD                                                                                       \
 	"{\"id\":\"/subscriptions/s/resourceGroups/g/providers/Microsoft.Compute/"                 \
@@ -56,6 +59,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	arm_rpc_clear(&b);
 	free(body);
+
+	/* The tags file: ARM allows neither an empty key nor more than
+	 * TAGS_MAX tags, and the text refuses both. */
+	int fits = a.ntags <= TAGS_MAX;
+	for (size_t i = 0; i < a.ntags; i++)
+		fits = fits && a.tags[i].key[0];
+	if (fits) {
+		char *text = tags_render(a.tags, a.ntags);
+		struct arm_tag *t = NULL;
+		size_t nt = 0;
+
+		FUZZ_CHECK(text);
+		FUZZ_CHECK(tags_parse(text, strlen(text), &t, &nt) == 0);
+		FUZZ_CHECK(nt == a.ntags);
+		for (size_t i = 0; i < nt; i++) {
+			FUZZ_CHECK(!strcmp(t[i].key, a.tags[i].key));
+			FUZZ_CHECK(!strcmp(t[i].value, a.tags[i].value ? a.tags[i].value : ""));
+		}
+		tags_free(t, nt);
+		free(text);
+	}
 	arm_rpc_clear(&a);
 	return 0;
 }
