@@ -15,15 +15,8 @@
 #include "arm.h"
 #include "armjson.h"
 #include "http.h"
+#include "unit.h"
 
-static int failures;
-
-#define CHECK(cond) do { \
-		if (!(cond)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++; \
-		} \
-	} while (0)
 #define CHECK_STR(a, b) do { \
 		const char *a_ = (a), *b_ = (b); \
 		if (!a_ || !b_ || strcmp(a_, b_)) { \
@@ -793,10 +786,5 @@ int main(void)
 	test_backoff();
 	test_pretty();
 	free(last_view);
-	if (failures) {
-		fprintf(stderr, "unit_arm: %d failures\n", failures);
-		return 1;
-	}
-	printf("unit_arm: all passed\n");
-	return 0;
+	return unit_result("unit_arm");
 }

@@ -17,15 +17,8 @@
 #include "auth.h"
 #include "auth_int.h"
 #include "opts.h"
+#include "unit.h"
 
-static int failures;
-
-#define CHECK(cond) do { \
-		if (!(cond)) { \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			failures++; \
-		} \
-	} while (0)
 
 static char dir[256];
 
@@ -263,10 +256,5 @@ int main(void)
 		if (system(cmd))
 			fprintf(stderr, "cleanup of %s failed\n", dir);
 	}
-	if (failures) {
-		fprintf(stderr, "unit_auth: %d failures\n", failures);
-		return 1;
-	}
-	printf("unit_auth: all passed\n");
-	return 0;
+	return unit_result("unit_auth");
 }

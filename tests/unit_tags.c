@@ -11,16 +11,8 @@
 #include <string.h>
 
 #include "tags.h"
+#include "unit.h"
 
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* Render the n tags, check the text, parse it back and compare. */
 static void round_trip(const struct arm_tag *v, size_t n, const char *want_text)
@@ -102,10 +94,5 @@ int main(void)
 	for (int i = 0; i <= TAGS_MAX; i++)
 		free(many[i].key);
 
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("unit_tags: all checks passed\n");
-	return 0;
+	return unit_result("unit_tags");
 }

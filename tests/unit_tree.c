@@ -18,18 +18,10 @@
 #include "armjson.h"
 #include "cache.h"
 #include "tree.h"
+#include "unit.h"
 
 #define SUB "8c1b6e44-2f0a-4d3e-9b57-1d4e3f6a9c20"
 
-static int failures;
-
-#define CHECK(cond)                                                                                \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);   \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
 
 /* ---- fake backend ------------------------------------------------------ */
 
@@ -867,10 +859,5 @@ int main(void)
 	test_generation_and_stale();
 	test_rpfs();
 	test_mutations();
-	if (failures) {
-		fprintf(stderr, "%d check(s) failed\n", failures);
-		return 1;
-	}
-	printf("unit_tree: all checks passed\n");
-	return 0;
+	return unit_result("unit_tree");
 }
