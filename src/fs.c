@@ -296,6 +296,31 @@ static uint32_t caller(fuse_req_t req)
 	return ctx && ctx->pid > 0 ? (uint32_t)ctx->pid : 0;
 }
 
+/*
+ * Who may change anything.  With allow_other, other users may read; a
+ * change (mkdir, cp, a write to tags or .rpfs/flush, rmdir, chmod, xattrs,
+ * opening a disk) is the mounting user's or root's, unless the mount has
+ * default_permissions: then the kernel has checked the modes that uid=,
+ * gid= and umask= set, and rpfs lets through what it let through, except
+ * deletes (a restore point is a backup: nobody else deletes it).  A
+ * refusal is EACCES with a line in .rpfs/errors.
+ */
+static int may_change(fuse_req_t req, uint64_t ino, const char *name, const char *op, int del)
+{
+	struct fs *f = fuse_req_userdata(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+	if (!ctx || ctx->uid == 0 || ctx->uid == f->cfg.owner)
+		return 0;
+	if (f->cfg.default_permissions && !del)
+		return 0;
+	tree_refuse(f->t, ino, name, op, -EACCES,
+		    del ? "only the mounting user or root may delete"
+			: "only the mounting user or root may change this mount "
+			  "(or mount with default_permissions and uid/gid/umask)");
+	return -EACCES;
+}
+
 /* ---- operations -------------------------------------------------------- */
 
 /* Negotiate the kernel features the cache design relies on. */
@@ -384,7 +409,10 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	int rc;
 
 	(void)fi;
-	rc = tree_setattr(f->t, ino, (to_set & FUSE_SET_ATTR_SIZE) ? (int64_t)attr->st_size : -1);
+	rc = may_change(req, ino, NULL, "setattr", 0);
+	if (rc == 0)
+		rc = tree_setattr(f->t, ino,
+				  (to_set & FUSE_SET_ATTR_SIZE) ? (int64_t)attr->st_size : -1);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -602,6 +630,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc;
 
 	note_activity(f);
+	if (write && (rc = may_change(req, ino, NULL, "open", 0)) < 0) {
+		fuse_reply_err(req, -rc);
+		return;
+	}
 	/* A read-only open of a kept file renders nothing: the kernel reads
 	 * it once, later opens find the page cache. */
 	rc = write ? tree_open(f->t, ino, write, &tf) : tree_open_deferred(f->t, ino, &tf);
@@ -754,12 +786,14 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 
 /* ---- mutations (SPEC §3): decisions are the tree's ------------------- */
 
-/* The errno of a mutation rpfs never does (rename, link, mknod). */
-static void refuse(fuse_req_t req)
+/* The errno of a mutation rpfs never does (rename, link, mknod):
+ * another user's is refused as any change of theirs. */
+static void refuse(fuse_req_t req, uint64_t ino, const char *name, const char *op)
 {
 	struct fs *f = fuse_req_userdata(req);
+	int rc = may_change(req, ino, name, op, 0);
 
-	fuse_reply_err(req, -tree_mutation_errno(f->t));
+	fuse_reply_err(req, rc < 0 ? -rc : -tree_mutation_errno(f->t));
 }
 
 /* Reply to a request that made a name. */
@@ -783,7 +817,10 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
 {
 	struct fs *f = fuse_req_userdata(req);
 	struct tree_attr a;
-	int rc = tree_mkdir(f->t, p, n, caller(req), &a);
+	int rc = may_change(req, p, n, "mkdir", 0);
+
+	if (rc == 0)
+		rc = tree_mkdir(f->t, p, n, caller(req), &a);
 
 	(void)m;
 	reply_made(req, rc, &a);
@@ -792,18 +829,19 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m)
 /* mknod: rpfs stores no files of its own (create handles view files). */
 static void op_mknod(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m, dev_t d)
 {
-	(void)p;
-	(void)n;
 	(void)m;
 	(void)d;
-	refuse(req);
+	refuse(req, p, n, "mknod");
 }
 
 /* unlink of a view file: accepted, nothing changes. */
 static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 {
 	struct fs *f = fuse_req_userdata(req);
-	int rc = tree_unlink(f->t, p, n);
+	int rc = may_change(req, p, n, "unlink", 0);
+
+	if (rc == 0)
+		rc = tree_unlink(f->t, p, n);
 
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
@@ -812,7 +850,10 @@ static void op_unlink(fuse_req_t req, fuse_ino_t p, const char *n)
 static void op_rmdir(fuse_req_t req, fuse_ino_t p, const char *n)
 {
 	struct fs *f = fuse_req_userdata(req);
-	int rc = tree_rmdir(f->t, p, n);
+	int rc = may_change(req, p, n, "rmdir", 1);
+
+	if (rc == 0)
+		rc = tree_rmdir(f->t, p, n);
 
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
@@ -822,7 +863,10 @@ static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *
 {
 	struct fs *f = fuse_req_userdata(req);
 	struct tree_attr a;
-	int rc = tree_symlink(f->t, p, n, &a);
+	int rc = may_change(req, p, n, "symlink", 0);
+
+	if (rc == 0)
+		rc = tree_symlink(f->t, p, n, &a);
 
 	(void)l;
 	reply_made(req, rc, &a);
@@ -832,21 +876,18 @@ static void op_symlink(fuse_req_t req, const char *l, fuse_ino_t p, const char *
 static void op_rename(fuse_req_t req, fuse_ino_t p, const char *n, fuse_ino_t np, const char *nn,
 		      unsigned int fl)
 {
-	(void)p;
-	(void)n;
 	(void)np;
 	(void)nn;
 	(void)fl;
-	refuse(req);
+	refuse(req, p, n, "rename");
 }
 
 /* link: no hard links in a view. */
 static void op_link(fuse_req_t req, fuse_ino_t i, fuse_ino_t np, const char *nn)
 {
-	(void)i;
 	(void)np;
 	(void)nn;
-	refuse(req);
+	refuse(req, i, NULL, "link");
 }
 
 /* create: a view file opened for an absorbed write (cp into a view dir). */
@@ -858,7 +899,10 @@ static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
 	struct tree_attr a;
 	struct fuse_entry_param e;
 	struct fh *h;
-	int rc = tree_create(f->t, p, n, caller(req), &a, &tf);
+	int rc = may_change(req, p, n, "create", 0);
+
+	if (rc == 0)
+		rc = tree_create(f->t, p, n, caller(req), &a, &tf);
 
 	(void)m;
 	if (rc < 0) {
@@ -887,7 +931,10 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char 
 			int fl)
 {
 	struct fs *f = fuse_req_userdata(req);
-	int rc = tree_setxattr(f->t, i, n, v, s);
+	int rc = may_change(req, i, NULL, "setxattr", 0);
+
+	if (rc == 0)
+		rc = tree_setxattr(f->t, i, n, v, s);
 
 	(void)fl;
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
@@ -897,7 +944,10 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char 
 static void op_removexattr(fuse_req_t req, fuse_ino_t i, const char *n)
 {
 	struct fs *f = fuse_req_userdata(req);
-	int rc = tree_setattr(f->t, i, -1);
+	int rc = may_change(req, i, NULL, "removexattr", 0);
+
+	if (rc == 0)
+		rc = tree_setattr(f->t, i, -1);
 
 	(void)n;
 	fuse_reply_err(req, rc < 0 ? -rc : 0);

@@ -19,6 +19,11 @@ struct fs_cfg {
 	uid_t uid; /* owner shown on every file */
 	gid_t gid;
 	unsigned umask; /* applied to every mode */
+	uid_t owner;	/* the mounting user: with root, the only one who may
+			 * change anything (README "Other users") */
+	int default_permissions; /* the kernel checks modes: other users may
+				  * change what uid/gid/umask let them, but
+				  * never delete */
 };
 
 /* Create the FUSE layer over a tree (borrowed). Returns 0 or -ENOMEM. */

@@ -62,13 +62,15 @@ struct fuse_extra {
 	unsigned uid, gid, umask;
 	int set_uid, set_gid, set_umask;
 	int single;
+	int default_permissions;
 };
 
-enum { KEY_UID, KEY_GID, KEY_UMASK, KEY_SINGLE };
+enum { KEY_UID, KEY_GID, KEY_UMASK, KEY_SINGLE, KEY_DEFAULT_PERMISSIONS };
 
 static const struct fuse_opt extra_opts[] = {
     FUSE_OPT_KEY("uid=", KEY_UID), FUSE_OPT_KEY("gid=", KEY_GID), FUSE_OPT_KEY("umask=", KEY_UMASK),
-    FUSE_OPT_KEY("-s", KEY_SINGLE), FUSE_OPT_END};
+    FUSE_OPT_KEY("-s", KEY_SINGLE), FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
+    FUSE_OPT_END};
 
 /* Take uid=, gid=, umask= and -s out of the arguments for libfuse. */
 static int extra_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -93,6 +95,9 @@ static int extra_proc(void *data, const char *arg, int key, struct fuse_args *ou
 	case KEY_SINGLE:
 		x->single = 1;
 		return 0;
+	case KEY_DEFAULT_PERMISSIONS:
+		x->default_permissions = 1;
+		return 1; /* the kernel's option too */
 	default:
 		return 1;
 	}
@@ -321,6 +326,8 @@ int main(int argc, char **argv)
 	fcfg.uid = x.set_uid ? x.uid : getuid();
 	fcfg.gid = x.set_gid ? x.gid : getgid();
 	fcfg.umask = x.set_umask ? x.umask : 0;
+	fcfg.owner = getuid();
+	fcfg.default_permissions = x.default_permissions;
 	rc = fs_new(tree, &fcfg, &fs);
 	if (rc < 0)
 		goto oom;

@@ -72,11 +72,11 @@ const struct opt_desc opt_table[] = {
 	{ "log_level", OPT_STR, "info", "error, warning, info or debug", OFF(log_level), 0, 0 },
 	{ "debug", OPT_FLAG, "off", "log one trace line per HTTP request", OFF(debug), 0, 0 },
 	{ "ro", OPT_FUSE, "off", "read-only: every mutation fails with EROFS", OFF(ro), 0, 0 },
-	{ "allow_other", OPT_FUSE, "off", "let other users see the mount (as in FUSE)", 0, 0, 0 },
+	{ "allow_other", OPT_FUSE, "off", "let other users read the mount; changes stay the mounting user's", 0, 0, 0 },
 	{ "uid", OPT_FUSE, "mounting user", "owner of every file (as in FUSE)", 0, 0, 0 },
 	{ "gid", OPT_FUSE, "mounting group", "group of every file (as in FUSE)", 0, 0, 0 },
 	{ "umask", OPT_FUSE, "022", "permission mask (as in FUSE)", 0, 0, 0 },
-	{ "default_permissions", OPT_FUSE, "off", "let the kernel check permissions (as in FUSE)", 0,
+	{ "default_permissions", OPT_FUSE, "off", "the kernel checks modes: uid, gid, umask may let others change", 0,
 	  0, 0 },
 };
 const size_t opt_table_len = sizeof(opt_table) / sizeof(opt_table[0]);

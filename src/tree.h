@@ -153,6 +153,11 @@ int tree_setattr(struct tree *t, uint64_t ino, int64_t size);
 int tree_setxattr(struct tree *t, uint64_t ino, const char *name, const char *value, size_t len);
 /* Truncate (O_TRUNC): accepted on .rpfs/flush, refused elsewhere. */
 int tree_truncate(struct tree *t, uint64_t ino, uint64_t size);
+/* Record a refusal decided above the tree (ino's directory, then name if
+ * not NULL) in the log and .rpfs/errors: op, errno rc, why (what to do
+ * instead). */
+void tree_refuse(struct tree *t, uint64_t ino, const char *name, const char *op, int rc,
+		 const char *why);
 /* The errno for a mutation this build does not do: -EROFS with ro, else -EPERM. */
 int tree_mutation_errno(struct tree *t);
 /* Drop every cached answer and ask the kernel to forget everything. */

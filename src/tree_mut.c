@@ -384,6 +384,32 @@ static int refuse_op(struct tree *t, const char *verb, const char *what, int rc,
 	return rc;
 }
 
+/* A refusal the FUSE layer decides (another user's change): the log and
+ * .rpfs/errors, with what to do instead. */
+void tree_refuse(struct tree *t, uint64_t ino, const char *name, const char *op, int rc,
+		 const char *why)
+{
+	struct arm_err e = {0};
+	char path[1024];
+	size_t len = 0;
+	int slot;
+	struct tnode *n = tree_node_of(t, ino, &slot);
+	const struct tnode *chain[8];
+	size_t depth = 0;
+
+	path[0] = '\0';
+	for (const struct tnode *p = n; p && p->parent && depth < 8; p = p->parent)
+		chain[depth++] = p;
+	while (depth-- > 0 && len < sizeof(path))
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "/%s", chain[depth]->name);
+	if (name && len < sizeof(path))
+		len += (size_t)snprintf(path + len, sizeof(path) - len, "/%s", name);
+	if (!path[0])
+		snprintf(path, sizeof(path), "/");
+	snprintf(e.message, sizeof(e.message), "%s", why);
+	cache_record_error(t->c, op, path, &e, rc);
+}
+
 /* A JSON body on one line (the views are pretty-printed). */
 static void one_line(char *s)
 {
