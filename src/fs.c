@@ -575,7 +575,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 
 			if (i < 2) {
 				memset(&e, 0, sizeof(e));
-				e.attr.st_ino = i == 0 ? ino : 0;
+				e.attr.st_ino = i == 0 ? ino : tree_parent(f->t, ino);
 				e.attr.st_mode = S_IFDIR;
 			} else {
 				to_entry(f, &v[i - 2].attr, &e);
@@ -587,7 +587,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 
 			memset(&st, 0, sizeof(st));
 			if (i < 2) {
-				st.st_ino = i == 0 ? ino : 0;
+				st.st_ino = i == 0 ? ino : tree_parent(f->t, ino);
 				st.st_mode = S_IFDIR;
 			} else {
 				to_stat(f, &v[i - 2].attr, &st);
@@ -940,6 +940,43 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t i, const char *n, const char 
 	fuse_reply_err(req, rc < 0 ? -rc : 0);
 }
 
+/* Reply to getxattr/listxattr with buf (len bytes), or its size when the
+ * caller asks for it (size 0), or ERANGE. */
+static void reply_xattr(fuse_req_t req, int rc, const char *buf, size_t len, size_t size)
+{
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else if (size == 0)
+		fuse_reply_xattr(req, len);
+	else if (len > size)
+		fuse_reply_err(req, ERANGE);
+	else
+		fuse_reply_buf(req, buf, len);
+}
+
+/* getxattr: user.rpfs.id, .state, .source... of a collection or point. */
+static void op_getxattr(fuse_req_t req, fuse_ino_t i, const char *n, size_t size)
+{
+	struct fs *f = fuse_req_userdata(req);
+	char *v = NULL;
+	int rc = tree_getxattr(f->t, i, n, &v);
+
+	reply_xattr(req, rc, v, v ? strlen(v) : 0, size);
+	free(v);
+}
+
+/* listxattr: the names getxattr answers for this directory. */
+static void op_listxattr(fuse_req_t req, fuse_ino_t i, size_t size)
+{
+	struct fs *f = fuse_req_userdata(req);
+	char *v = NULL;
+	size_t len = 0;
+	int rc = tree_listxattr(f->t, i, &v, &len);
+
+	reply_xattr(req, rc, v, len, size);
+	free(v);
+}
+
 /* removexattr: views keep no attributes; accepted like setxattr. */
 static void op_removexattr(fuse_req_t req, fuse_ino_t i, const char *n)
 {
@@ -980,6 +1017,8 @@ static const struct fuse_lowlevel_ops ops = {
     .link = op_link,
     .create = op_create,
     .setxattr = op_setxattr,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
     .removexattr = op_removexattr,
 };
 

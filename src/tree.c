@@ -208,6 +208,19 @@ struct tnode *tree_node_of(struct tree *t, uint64_t ino, int *slot)
 	return n;
 }
 
+/* The inode of a directory's parent (the root's is the root). */
+uint64_t tree_parent(struct tree *t, uint64_t ino)
+{
+	int slot;
+	struct tnode *n = tree_node_of(t, ino, &slot);
+
+	if (!n)
+		return TREE_ROOT_INO;
+	if (slot != S_DIR) /* disks/, .rpfs/: inside the node's directory */
+		return mkino(n->idx, S_DIR);
+	return n->parent ? mkino(n->parent->idx, S_DIR) : TREE_ROOT_INO;
+}
+
 /* The spelling already used for a resource group in any region, else name. */
 static const char *rg_spelling(struct tree *t, const char *name)
 {

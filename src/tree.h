@@ -103,6 +103,8 @@ int tree_getattr(struct tree *t, uint64_t ino, struct tree_attr *out);
 /* A directory's entries (without "." and ".."), sorted.  refresh = 1 at the
  * start of a listing: expired answers are fetched again. */
 int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent **out, size_t *n);
+/* The inode of directory ino's parent (the root's own for the root). */
+uint64_t tree_parent(struct tree *t, uint64_t ino);
 void tree_dirents_free(struct tree_dirent *v, size_t n);
 int tree_readlink(struct tree *t, uint64_t ino, char **out);
 /* Open a file (write = opened for writing). -EISDIR, -EROFS/-EPERM for writes
@@ -151,6 +153,13 @@ int tree_setattr(struct tree *t, uint64_t ino, int64_t size);
 /* setxattr: user.rpfs.source names a pending directory's source; others
  * are accepted without effect. */
 int tree_setxattr(struct tree *t, uint64_t ino, const char *name, const char *value, size_t len);
+/* Extended attributes of a collection or point directory: user.rpfs.NAME
+ * for its one-line view files (tree_xattr.c).  getxattr: the value
+ * (caller frees), -ENODATA for another user.* name or a file the directory
+ * lacks, -EOPNOTSUPP outside the user namespace;
+ * listxattr: the names, each NUL-terminated, *len bytes (caller frees). */
+int tree_getxattr(struct tree *t, uint64_t ino, const char *name, char **out);
+int tree_listxattr(struct tree *t, uint64_t ino, char **out, size_t *len);
 /* Truncate (O_TRUNC): accepted on .rpfs/flush, refused elsewhere. */
 int tree_truncate(struct tree *t, uint64_t ino, uint64_t size);
 /* Record a refusal decided above the tree (ino's directory, then name if
