@@ -379,8 +379,11 @@ int tree_render_ops(struct tree *t, char **out)
 /* A mutation refused before sending: log and .rpfs/ops. */
 static int refuse_op(struct tree *t, const char *verb, const char *what, int rc, const char *why)
 {
-	log_warn("%s %s: %s: %s (nothing sent)", verb, what, strerror(-rc), why);
+	struct arm_err e = {0};
+
 	ops_add(t, "%s %s - %s refused: %s", verb, what, errname(rc), why);
+	snprintf(e.message, sizeof(e.message), "%s (nothing sent)", why);
+	cache_record_error(t->c, verb, what, &e, rc); /* logs it too */
 	return rc;
 }
 
@@ -663,6 +666,29 @@ out:
 	return rc;
 }
 
+static int copied_to(struct tree *t, const char *region, const char *src_coll, const char *src_id);
+
+/* 1 when src has restore points and each has a copy in region already
+ * (a copy of src there would be an empty collection). */
+static int all_copied(struct tree *t, const char *region, const struct arm_rpc *src)
+{
+	struct cache_val *cv = NULL;
+	int all = 1, any = 0;
+
+	if (tree_get_coll(t, src->rg, src->name, D_FETCH, &cv) < 0)
+		return 0;
+	for (size_t k = 0; cv->rpc && k < cv->rpc->npoints && all; k++) {
+		const struct arm_rp *p = &cv->rpc->points[k];
+
+		if (same(p->state, "Deleting"))
+			continue;
+		any = 1;
+		all = copied_to(t, region, src->id, p->id);
+	}
+	cache_put(cv);
+	return any && all;
+}
+
 /* mkdir REGION/RG/NAME (SPEC §3.1). */
 static int mkdir_collection(struct tree *t, struct tnode *rgn, const char *name, uint32_t pid,
 			    struct tree_attr *out)
@@ -671,8 +697,10 @@ static int mkdir_collection(struct tree *t, struct tnode *rgn, const char *name,
 	struct cache_val *list = NULL;
 	const struct arm_rpc *cand = NULL;
 	struct tnode *n;
-	int rc, ncand = 0;
+	int rc, ncand = 0, nsame = 0;
+	char what[600];
 
+	snprintf(what, sizeof(what), "%s/%s/%s", region, rgn->name, name);
 	rc = tree_get_list(t, D_FETCH, &list);
 	if (rc < 0)
 		return rc;
@@ -691,6 +719,8 @@ static int mkdir_collection(struct tree *t, struct tnode *rgn, const char *name,
 		if (!same(r->location, region)) {
 			cand = r;
 			ncand++;
+		} else {
+			nsame++;
 		}
 	}
 	if (tree_local_child(t, rgn, name)) {
@@ -702,7 +732,16 @@ static int mkdir_collection(struct tree *t, struct tnode *rgn, const char *name,
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (ncand == 1) {
+	if (ncand == 0 && nsame > 0) {
+		/* cp -r within a region: the writes would name a source here. */
+		rc = refuse_op(t, "mkdir", what, -EINVAL,
+			       "a collection of this name is in this region already: a copy goes "
+			       "to another region (or mkdir another name and write its source)");
+	} else if (ncand == 1 && all_copied(t, region, cand)) {
+		rc = refuse_op(t, "mkdir", what, -EEXIST,
+			       "every restore point of the source already has a copy in this "
+			       "region (one copy per source point per region): nothing to copy");
+	} else if (ncand == 1) {
 		node_busy(t, n);
 		rc = put_collection(t, n, cand);
 		node_idle(t, n);
@@ -1438,6 +1477,9 @@ int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
 		/* Exists only here: removed locally, nothing sent. */
 		return set_local(t, c, L_NONE, NULL);
 	}
+	/* disks/ of a pending point (rm -rf of what cp -r left): a view. */
+	if (n->kind == N_RP && slot == S_DIR && !strcmp(name, "disks") && tree_node_local(t, n))
+		return 0;
 	if (!t->cfg.allow_delete) {
 		log_warn("rmdir %s: refused: deleting needs the mount option -o allow_delete",
 			 name);
