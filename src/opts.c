@@ -297,9 +297,12 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 			pc->o->mountpoint = strdup(arg);
 			return 0;
 		}
-		/* mount(8) and mount.rpfs pass the device ("rpfs") first. */
-		if (!strcmp(pc->o->mountpoint, "rpfs")) {
-			set_str(&pc->o->mountpoint, arg);
+		/* mount(8) and mount.rpfs pass the device ("rpfs" or
+		 * "rpfs:SUBSCRIPTION-ID") first. */
+		if (!pc->o->device && (!strcmp(pc->o->mountpoint, "rpfs") ||
+				       !strncmp(pc->o->mountpoint, "rpfs:", 5))) {
+			pc->o->device = pc->o->mountpoint;
+			pc->o->mountpoint = strdup(arg);
 			return 0;
 		}
 		seterr(pc, "unexpected argument '%s' (one mount point only)", arg);
@@ -535,6 +538,20 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 	if (o->debug)
 		set_str(&o->log_level, "debug");
 
+	if (o->device && o->device[4] == ':') {
+		/* The device rpfs:ID names the subscription. */
+		const char *id = o->device + 5;
+
+		if (o->subscription && strcasecmp(o->subscription, id) != 0) {
+			seterr(&pc, "device '%s' names another subscription than subscription=%s",
+			       o->device, o->subscription);
+			return -EINVAL;
+		}
+		if (!o->subscription) {
+			set_str(&o->subscription, id);
+			o->subscription_from = "device";
+		}
+	}
 	if (!o->subscription && (env = getenv("AZURE_SUBSCRIPTION_ID")) && *env) {
 		set_str(&o->subscription, env);
 		o->subscription_from = "environment";
@@ -671,6 +688,7 @@ void opts_free(struct rpfs_opts *o)
 		if (opt_table[i].kind == OPT_STR)
 			set_str((char **)((char *)o + opt_table[i].offset), NULL);
 	set_str(&o->mountpoint, NULL);
+	set_str(&o->device, NULL);
 	set_str(&o->scope, NULL);
 	set_str(&o->resource, NULL);
 }

@@ -58,6 +58,7 @@ struct rpfs_opts {
 	int show_help;
 	int show_version;
 	char *mountpoint;
+	char *device; /* an fstab line's device field: "rpfs" or "rpfs:SUBSCRIPTION-ID" */
 	/* Resolved from cloud when not given. */
 	char *scope;    /* "<endpoint>/.default" */
 	char *resource; /* "<endpoint>/" for IMDS and az */
