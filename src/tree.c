@@ -855,6 +855,18 @@ int tree_attr_of(struct tree *t, struct tnode *n, int slot, enum dmode m, struct
 	return -ENOENT;
 }
 
+/* 1 when cp copying a collection or point writes view slot vs: the source
+ * of a copy is never a copy itself, so it has no origin, and its points
+ * have no source, progress or error (only Succeeded points are copied);
+ * those names stay visible to the copying process (a script that copies a
+ * point with shutil.copytree and then reads its progress finds it). */
+static int cp_writes(int kind, int vs)
+{
+	if (kind == N_RPC)
+		return vs != S_C_ORIGIN;
+	return vs != S_P_ORIGIN && vs != S_P_SOURCE && vs != S_P_PROGRESS && vs != S_P_ERROR;
+}
+
 /* 1 while a process fills directory n (cp -r into a directory it made). */
 static int tree_filled(struct tree *t, struct tnode *n)
 {
@@ -1085,7 +1097,7 @@ static int lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_
 		int vs = slot == S_P_DISKS  ? S_P_ABSORB
 			 : n->kind == N_RPC ? fixed_slot(tree_coll_files, name)
 					    : fixed_slot(tree_point_files, name);
-		if (vs >= 0 && !(slot == S_DIR && tree_made_here(t, n, vs))) {
+		if (vs >= 0 && cp_writes(n->kind, vs) && !(slot == S_DIR && tree_made_here(t, n, vs))) {
 			out->entry_ttl = 0;
 			return -ENOENT;
 		}

@@ -74,6 +74,7 @@ struct tnode {
 	uint8_t local;	      /* L_PENDING / L_DRY: exists only in this mount */
 	uint8_t busy;	      /* a mutation of this node is being sent */
 	uint32_t fresh_pid;   /* process that created this directory ... */
+	uint64_t fresh_start; /* ... its start time (a reused pid is another) ... */
 	uint32_t fresh_until; /* ... until then (mount seconds) */
 	uint16_t made;	      /* view slots (< 16) that process has created here */
 	char *src;	      /* local nodes: the source id, once known */

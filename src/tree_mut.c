@@ -90,17 +90,45 @@ int tree_node_local(struct tree *t, const struct tnode *n)
 	return l;
 }
 
-/* 1 when pid made directory n a moment ago and nobody has listed it. */
+/* The start time of process pid (clock ticks since boot, field 22 of
+ * /proc/PID/stat), 0 when unknown: with the pid, it names one process,
+ * as a pid alone does not once the pid is reused. */
+static uint64_t proc_start(uint32_t pid)
+{
+	char path[32], buf[1024], *p;
+	unsigned long long start = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+				"%*d %*d %*d %*d %llu",
+			 &start) != 1)
+		return 0;
+	return start;
+}
+
+/* 1 when process pid made directory n a moment ago (the same process: a
+ * later one that reuses the pid is not it). */
 int tree_fresh_for(struct tree *t, struct tnode *n, uint32_t pid)
 {
 	int r;
+	uint64_t start;
 
 	if (!pid)
 		return 0;
 	pthread_mutex_lock(&t->mlock);
 	r = n->fresh_pid == pid && mount_secs(t) < n->fresh_until;
+	start = n->fresh_start;
 	pthread_mutex_unlock(&t->mlock);
-	return r;
+	return r && proc_start(pid) == start;
 }
 
 /* 1 when the process filling n has already made view slot there. */
@@ -126,8 +154,11 @@ static void set_made(struct tree *t, struct tnode *n, int slot)
 /* Mark directory n as being filled by process pid. */
 static void set_fresh(struct tree *t, struct tnode *n, uint32_t pid)
 {
+	uint64_t start = pid ? proc_start(pid) : 0;
+
 	pthread_mutex_lock(&t->mlock);
 	n->fresh_pid = pid;
+	n->fresh_start = start;
 	n->fresh_until = mount_secs(t) + FRESH_SECS;
 	n->made = 0;
 	pthread_mutex_unlock(&t->mlock);
