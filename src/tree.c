@@ -507,7 +507,8 @@ static char *origin_rp(const struct dctx *d)
 	if (!loc)
 		loc = d->rp->source_location ? d->rp->source_location : d->rpc->source_location;
 	if (loc)
-		s = tree_asprintf("../../../../%s/%s/%s/%s", loc, id->rg, id->rpc, id->rp);
+		s = tree_asprintf("../../../../%s/%s/%s/%s%s", loc, id->rg, id->rpc, id->rp,
+				  fixed_slot(tree_coll_files, id->rp) >= 0 ? POINT_ALIAS : "");
 out:
 	free(id);
 	return s;
@@ -1194,7 +1195,8 @@ static int lookup_in_rpc(struct tree *t, struct tnode *n, const char *name, enum
 	if (s >= 0) {
 		rc = coll_slot_attr(t, n, &d, s, out);
 	} else {
-		const struct arm_rp *p = tree_find_point(&d, name);
+		char buf[300];
+		const struct arm_rp *p = tree_find_point(&d, point_name(name, buf, sizeof(buf)));
 
 		rc = -ENOENT;
 		if (p) {
@@ -1279,6 +1281,22 @@ void tree_dl_add(struct dlist *l, const char *name, const struct tree_attr *a)
 static int cmp_dirent(const void *a, const void *b)
 {
 	return strcmp(((const struct tree_dirent *)a)->name, ((const struct tree_dirent *)b)->name);
+}
+
+/* Drop the repeats of a sorted listing (ARM may return a resource twice,
+ * on one page or on overlapping pages): each name is listed once. */
+static void dedup_dirents(struct dlist *l)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		if (w && !strcmp(l->v[w - 1].name, l->v[i].name)) {
+			free(l->v[i].name);
+			continue;
+		}
+		l->v[w++] = l->v[i];
+	}
+	l->n = w;
 }
 
 /* Free a listing. */
@@ -1464,7 +1482,14 @@ static int list_rpc(struct tree *t, struct tnode *n, enum dmode m, struct dlist 
 			break;
 		tree_dir_attr(&a, mkino(c->idx, 0), rp_mtime(t, p),
 			      rp_busy(p) ? t->cfg.busy_ttl : t->cfg.ttl);
-		tree_dl_add(l, c->name, &a);
+		if (fixed_slot(tree_coll_files, c->name) >= 0) {
+			char alias[300];
+
+			snprintf(alias, sizeof(alias), "%s" POINT_ALIAS, c->name);
+			tree_dl_add(l, alias, &a);
+		} else {
+			tree_dl_add(l, c->name, &a);
+		}
 	}
 	tree_dctx_done(&d);
 	return 0;
@@ -1645,8 +1670,10 @@ int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent *
 		tree_dirents_free(l.v, l.n);
 		return rc;
 	}
-	if (l.n)
+	if (l.n) {
 		qsort(l.v, l.n, sizeof(*l.v), cmp_dirent);
+		dedup_dirents(&l);
+	}
 	if (slot == S_DIR) {
 		pthread_rwlock_wrlock(&t->lock);
 		node->listed_at = mount_secs(t);

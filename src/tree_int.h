@@ -181,6 +181,27 @@ static inline int differ(const char *a, const char *b)
 	return strcmp(a, b) != 0;
 }
 
+/*
+ * A restore point named like a view file of its collection (tags, id,
+ * state, source, origin, collection.json: valid ARM names) would hide the
+ * file: the file keeps the name and the point is shown as NAME:point (a
+ * colon is no character of an ARM name, so no other point has it).
+ */
+#define POINT_ALIAS ":point"
+
+/* The point name a directory name stands for: NAME for NAME:point when
+ * NAME is a view file's, else name itself (buf holds the result). */
+static inline const char *point_name(const char *name, char *buf, size_t size)
+{
+	size_t n = strlen(name), k = sizeof(POINT_ALIAS) - 1;
+
+	if (n <= k || n - k >= size || strcmp(name + n - k, POINT_ALIAS) != 0)
+		return name;
+	memcpy(buf, name, n - k);
+	buf[n - k] = '\0';
+	return fixed_slot(tree_coll_files, buf) >= 0 ? buf : name;
+}
+
 /* ---- tree.c ---- */
 /* malloc'ed printf. */
 char *tree_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1076,6 +1076,7 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 {
 	int slot;
 	struct tnode *n = tree_node_of(t, parent, &slot);
+	char alias[300];
 
 	memset(out, 0, sizeof(*out));
 	if (!n)
@@ -1093,6 +1094,8 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 		log_warn("mkdir %s: only collections and restore points can be made", name);
 		return -EPERM;
 	}
+	if (n->kind == N_RPC)
+		name = point_name(name, alias, sizeof(alias)); /* tags:point is tags */
 	if (arm_name_check(name) < 0) {
 		log_warn("mkdir: name '%.300s' is not a valid ARM name (at most 260 characters, "
 			 "none of <>%%&:\\?/ or control characters, not ending in '.' or space)",
@@ -1494,6 +1497,7 @@ static int copy_running(struct tree *t, const char *src_id)
 /* rmdir (see tree.h). */
 int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
 {
+	char alias[300];
 	int slot, rc;
 	struct tnode *n = tree_node_of(t, parent, &slot), *c;
 	struct dctx d;
@@ -1529,7 +1533,7 @@ int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
 		rc = tree_rpc_data(t, n, D_FETCH, 1, &d);
 		if (rc < 0)
 			return rc;
-		p = tree_find_point(&d, name);
+		p = tree_find_point(&d, point_name(name, alias, sizeof(alias)));
 		if (!p) {
 			tree_dctx_done(&d);
 			return -ENOENT;
