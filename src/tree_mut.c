@@ -37,6 +37,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "blocking.h"
 #include "cache.h"
@@ -843,6 +844,129 @@ static void copy_add(struct tree *t, const char *target, const char *source, con
 	pthread_mutex_unlock(&t->mlock);
 }
 
+/*
+ * Copies into one collection go in order: ARM refuses a copy of a point
+ * older than one the collection already has.  A copy PUT whose answer
+ * never came (op_timeout, a lost connection) may still land later, after
+ * copies sent behind it, and then fail for good: a rerun of cp -r would
+ * meet "copies in order" forever.  So such a copy is remembered as unsure,
+ * and a later copy into the collection first waits (op_timeout) until
+ * every unsure copy there has appeared in ARM.  A copy that gives up
+ * waiting (ETIMEDOUT) becomes unsure too, as it was skipped: a rerun of
+ * cp -r, which meets the unsure points first, sends them, and the others
+ * follow in order.
+ */
+struct unsure {
+	struct unsure *next;
+	const struct tnode *cn; /* the collection */
+	char *point;		/* a point whose copy may or may not exist */
+};
+
+/* 1 when cn has unsure copies; *mine = 1 when point name is one of them. */
+static int unsure_any(struct tree *t, const struct tnode *cn, const char *name, int *mine)
+{
+	int any = 0;
+
+	*mine = 0;
+	pthread_mutex_lock(&t->mlock);
+	for (struct unsure *u = t->unsure; u; u = u->next)
+		if (u->cn == cn) {
+			any = 1;
+			if (!strcasecmp(u->point, name))
+				*mine = 1;
+		}
+	pthread_mutex_unlock(&t->mlock);
+	return any;
+}
+
+/* Remember point's copy into cn as unsure. */
+static void unsure_add(struct tree *t, const struct tnode *cn, const char *point)
+{
+	struct unsure *u = calloc(1, sizeof(*u));
+	int dup;
+
+	if (!u || !(u->point = strdup(point))) {
+		free(u);
+		return;
+	}
+	u->cn = cn;
+	if (unsure_any(t, cn, point, &dup) && dup) {
+		free(u->point);
+		free(u);
+		return;
+	}
+	pthread_mutex_lock(&t->mlock);
+	u->next = t->unsure;
+	t->unsure = u;
+	pthread_mutex_unlock(&t->mlock);
+}
+
+/* Forget cn's unsure copies: the one of point (not NULL), else those
+ * collection r (ARM's answer) now holds. */
+static void unsure_drop(struct tree *t, const struct tnode *cn, const char *point,
+			const struct arm_rpc *r)
+{
+	struct unsure **pp, *u;
+
+	pthread_mutex_lock(&t->mlock);
+	for (pp = &t->unsure; (u = *pp) != NULL;) {
+		if (u->cn == cn && (point ? !strcasecmp(u->point, point)
+					  : r && tree_point_named(r, u->point) != NULL)) {
+			*pp = u->next;
+			free(u->point);
+			free(u);
+		} else {
+			pp = &u->next;
+		}
+	}
+	pthread_mutex_unlock(&t->mlock);
+}
+
+/* Free the list (tree_free). */
+void tree_unsure_free(struct tree *t)
+{
+	while (t->unsure) {
+		struct unsure *u = t->unsure;
+
+		t->unsure = u->next;
+		free(u->point);
+		free(u);
+	}
+}
+
+/* Before a copy of point name into cn: 0 when it may be sent (no unsure
+ * copy there, or it is one of them: the rerun), else wait until the unsure
+ * copies have appeared in ARM; -ETIMEDOUT after op_timeout. */
+static int unsure_settle(struct tree *t, struct tnode *cn, const char *name, const char *what)
+{
+	const char *rg = cn->parent->name;
+	struct timespec t0, now;
+	unsigned limit = t->cfg.op_timeout ? t->cfg.op_timeout : 30;
+	int mine;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (unsure_any(t, cn, name, &mine) && !mine) {
+		struct cache_val *cv = NULL;
+
+		cache_expire(t->c, rg, cn->name, 0);
+		if (cache_coll(t->c, rg, cn->name, CACHE_FETCH, &cv) == 0) {
+			unsure_drop(t, cn, NULL, cv->rpc);
+			cache_put(cv);
+		}
+		if (!unsure_any(t, cn, name, &mine))
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - t0.tv_sec + 1 >= (time_t)limit) {
+			unsure_add(t, cn, name); /* skipped: it goes first on the rerun */
+			return refuse_op(t, "PUT", what, -ETIMEDOUT,
+					 "an earlier copy into this collection has no known outcome "
+					 "yet, and copies go in order: run cp -r again");
+		}
+		sleep(1);
+	}
+	return 0;
+}
+
 /* PUT point node pn as a copy of point p of collection sc (prechecks first). */
 static int copy_point(struct tree *t, struct tnode *pn, const struct arm_rpc *sc,
 		      const struct arm_rp *p)
@@ -873,7 +997,13 @@ static int copy_point(struct tree *t, struct tnode *pn, const struct arm_rpc *sc
 		return refuse_op(t, "PUT", what, -EEXIST,
 				 "the source point already has a copy in this region (one copy "
 				 "per source point per region)");
+	if (!t->cfg.dry_run && (rc = unsure_settle(t, cn, pn->name, what)) < 0)
+		return rc;
 	rc = send_mut(t, &m);
+	if (rc == -ETIMEDOUT || rc == -EHOSTUNREACH || rc == -EIO)
+		unsure_add(t, cn, pn->name); /* it may land later */
+	else if (rc == 0 || rc == -EEXIST)
+		unsure_drop(t, cn, pn->name, NULL);
 	if (rc == 0 && t->cfg.dry_run)
 		return set_local(t, pn, L_DRY, p->id);
 	if (rc == 0 || rc == -EEXIST) {
