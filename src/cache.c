@@ -836,6 +836,8 @@ void cache_flush(struct cache *c)
 			}
 		}
 	pthread_mutex_unlock(&c->lock);
+	if (c->be.flush)
+		c->be.flush(c->be.arg);
 	log_info("cache flushed");
 }
 
@@ -1315,6 +1317,7 @@ int cache_render_stats(struct cache *c, char **out, size_t *len)
 			       (unsigned long long)s.by_op[i]);
 	sb_add(&b, "retries %llu\n", (unsigned long long)s.retries);
 	sb_add(&b, "throttled_429 %llu\n", (unsigned long long)s.throttled);
+	sb_add(&b, "throttle_pause_s %lld\n", (s.pause_ms + 999) / 1000);
 	sb_add(&b, "errors %llu\n", (unsigned long long)s.errors);
 	sb_add(&b, "bytes_in %llu\n", (unsigned long long)s.bytes_in);
 	sb_add(&b, "remaining_reads %ld\n", s.remaining_reads);
