@@ -1743,9 +1743,9 @@ out:
 }
 
 /* Open a file: render its content now. */
-int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
+int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out)
 {
-	int slot, rc;
+	int slot, rc, write = flags & TREE_O_WRITE;
 	struct tnode *n = tree_node_of(t, ino, &slot);
 	struct tree_file *f;
 	struct dctx d;
@@ -1766,6 +1766,18 @@ int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 		f->slot = slot;
 		f->direct_io = 1;
 		rc = 0;
+		/* Without O_TRUNC, a tags write edits the current text (>>, pwrite). */
+		if (n->kind == N_RPC && slot == S_C_TAGS && !(flags & TREE_O_TRUNC)) {
+			struct tree_file *g = NULL;
+
+			rc = tree_open(t, ino, 0, &g);
+			if (rc == 0) {
+				f->wbuf = g->buf;
+				f->wlen = g->len;
+				g->buf = NULL;
+				tree_file_free(g);
+			}
+		}
 		goto out;
 	}
 	switch (n->kind) {
@@ -1898,10 +1910,12 @@ int tree_mutation_errno(struct tree *t)
  * characters); the JSON views cp writes may be longer. */
 #define TREE_SMALL_WRITE (64u << 10)
 
-/* A write: .rpfs/flush acts at once, view files keep the content. */
-int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *buf, size_t len)
+/* A write: .rpfs/flush acts at once, view files keep the content (tags at
+ * the write's offset, the others appended). */
+int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *buf, size_t len,
+	       uint64_t off)
 {
-	size_t cap;
+	size_t cap, end;
 	int slot;
 	struct tnode *n = tree_node_of(t, ino, &slot);
 	char *nb;
@@ -1920,7 +1934,9 @@ int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *bu
 		      (n->kind == N_RP && slot == S_P_SOURCE)
 		  ? TREE_SMALL_WRITE
 		  : (1u << 20);
-	if (f->wlen + len > cap) {
+	if (!(n->kind == N_RPC && slot == S_C_TAGS))
+		off = f->wlen;
+	if (off > cap || len > cap - off) {
 		log_warn("write to %s of %s: more than %zu bytes, refused (EFBIG)",
 			 n->kind == N_RPC && slot == S_C_TAGS ? "tags"
 			 : cap == TREE_SMALL_WRITE		 ? "source"
@@ -1928,14 +1944,27 @@ int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *bu
 			 n->name, cap);
 		return -EFBIG;
 	}
-	nb = realloc(f->wbuf, f->wlen + len + 1);
+	end = off + len > f->wlen ? off + len : f->wlen;
+	nb = realloc(f->wbuf, end + 1);
 	if (!nb)
 		return -ENOMEM;
-	memcpy(nb + f->wlen, buf, len);
+	if (off > f->wlen)
+		memset(nb + f->wlen, 0, off - f->wlen); /* a hole, as in any file */
+	memcpy(nb + off, buf, len);
 	f->wbuf = nb;
-	f->wlen += len;
+	f->wlen = end;
 	f->wbuf[f->wlen] = '\0';
+	f->written = 1;
 	return tree_absorb_act(t, n, f, 0);
+}
+
+/* ftruncate of an opened file: cut the text being written. */
+void tree_file_truncate(struct tree_file *f, uint64_t size)
+{
+	if (f && f->absorb && f->wbuf && size < f->wlen) {
+		f->wlen = (size_t)size;
+		f->wbuf[f->wlen] = '\0';
+	}
 }
 
 /* close(): act on what was written. */
