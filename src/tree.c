@@ -1766,17 +1766,28 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out)
 		f->slot = slot;
 		f->direct_io = 1;
 		rc = 0;
-		/* Without O_TRUNC, a tags write edits the current text (>>, pwrite). */
-		if (n->kind == N_RPC && slot == S_C_TAGS && !(flags & TREE_O_TRUNC)) {
+		/* Without O_TRUNC, O_RDWR reads the content and a tags write
+		 * edits the current text (>>, pwrite). */
+		if (!(flags & TREE_O_TRUNC) &&
+		    ((flags & TREE_O_READ) || (n->kind == N_RPC && slot == S_C_TAGS))) {
 			struct tree_file *g = NULL;
 
 			rc = tree_open(t, ino, 0, &g);
-			if (rc == 0) {
-				f->wbuf = g->buf;
-				f->wlen = g->len;
-				g->buf = NULL;
-				tree_file_free(g);
+			if (rc == 0 && n->kind == N_RPC && slot == S_C_TAGS) {
+				f->wbuf = g->len ? malloc(g->len + 1) : NULL;
+				if (f->wbuf) {
+					memcpy(f->wbuf, g->buf, g->len + 1);
+					f->wlen = g->len;
+				} else if (g->len) {
+					rc = -ENOMEM;
+				}
 			}
+			if (rc == 0 && (flags & TREE_O_READ)) {
+				f->buf = g->buf;
+				f->len = g->len;
+				g->buf = NULL;
+			}
+			tree_file_free(g);
 		}
 		goto out;
 	}

@@ -107,10 +107,12 @@ int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent *
 void tree_dirents_free(struct tree_dirent *v, size_t n);
 int tree_readlink(struct tree *t, uint64_t ino, char **out);
 /* tree_open flags: 0 opens for reading. */
-enum { TREE_O_WRITE = 1, TREE_O_TRUNC = 4 };
+enum { TREE_O_WRITE = 1, TREE_O_READ = 2, TREE_O_TRUNC = 4 };
 /* Open a file (flags: TREE_O_*). -EISDIR, -EROFS/-EPERM for writes other
- * than to .rpfs/flush.  tags opened for writing without TREE_O_TRUNC start
- * from the current text, which writes then edit at their offsets. */
+ * than to .rpfs/flush.  A view file opened for writing reads its content
+ * with TREE_O_READ (O_RDWR) unless TREE_O_TRUNC; tags opened for writing
+ * without TREE_O_TRUNC start from the current text, which writes then edit
+ * at their offsets. */
 int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out);
 /* A read-only open that renders nothing yet when the file is a view of
  * ARM's data the kernel may keep (f->keep, f->buf NULL: the kernel reads a
