@@ -138,6 +138,9 @@ int cache_fresh(struct cache *c, const char *rg, const char *name);
  * not stored. */
 void cache_flush(struct cache *c);
 uint64_t cache_generation(struct cache *c);
+/* Called about once a second: every few seconds, frees the entries whose
+ * "does not exist" answer has expired. */
+void cache_sweep(struct cache *c);
 
 /* Find a collection in a CV_LIST value (case-insensitive), NULL if absent. */
 const struct arm_rpc *cache_list_find(const struct cache_val *list, const char *rg,

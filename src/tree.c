@@ -2032,6 +2032,7 @@ void tree_expire(struct tree *t)
 {
 	uint32_t now = mount_secs(t);
 
+	cache_sweep(t->c);
 	if (!t->nt.inval_inode)
 		return;
 	pthread_rwlock_wrlock(&t->lock);

@@ -168,7 +168,8 @@ int tree_mutation_errno(struct tree *t);
 /* Drop every cached answer and ask the kernel to forget everything. */
 void tree_flush(struct tree *t);
 /* Called about once a second: ask the kernel to drop directory listings it
- * has kept longer than ttl, so the next `ls` asks rpfs again. */
+ * has kept longer than ttl, so the next `ls` asks rpfs again; the cache
+ * frees its expired "does not exist" answers (cache_sweep). */
 void tree_expire(struct tree *t);
 /* The text of .rpfs/stats (for SIGUSR1); caller frees. */
 int tree_render_stats(struct tree *t, char **out);
