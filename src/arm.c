@@ -335,8 +335,21 @@ const char *arm_subscription(const struct arm_client *c)
 /* Copy the counters. */
 void arm_stats_get(struct arm_client *c, struct arm_stats *out)
 {
+	long long now = arm_now_ms();
+
 	pthread_mutex_lock(&c->lock);
 	*out = c->st;
+	out->pause_ms = c->pause_until > now ? c->pause_until - now : 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* End the pause a 429 set, so a flush or SIGHUP asks ARM again at once. */
+void arm_resume(struct arm_client *c)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->pause_until > arm_now_ms())
+		log_info("arm: the pause of a 429 ended early (flush)");
+	c->pause_until = 0;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -562,6 +575,10 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		delay = arm_backoff_ms(attempt, rc ? -1 : resp->retry_after, arm_rand(c));
 		now = arm_now_ms();
 		if (is429) {
+			if (resp->retry_after > ARM_RETRY_AFTER_MAX)
+				log_warn("arm: %s %s: Retry-After %ld s, waiting %d s at most",
+					 arm_op_name(op), lpath, resp->retry_after,
+					 ARM_RETRY_AFTER_MAX);
 			/* ARM's buckets are per subscription: everyone waits. */
 			pthread_mutex_lock(&c->lock);
 			if (c->pause_until < now + delay)

@@ -149,6 +149,7 @@ struct arm_stats {
 	long remaining_deletes;
 	uint64_t bytes_in;
 	uint64_t connects;          /* new TCP connections (keep-alive reuse shows as few) */
+	long long pause_ms;         /* left of the pause a 429 set, 0 none */
 };
 
 enum arm_op {
@@ -169,6 +170,8 @@ int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_clie
 void arm_client_free(struct arm_client *c);
 const char *arm_subscription(const struct arm_client *c);
 void arm_stats_get(struct arm_client *c, struct arm_stats *out);
+/* End the pause a 429 set (a flush, SIGHUP): the next request goes out. */
+void arm_resume(struct arm_client *c);
 
 /* GET /subscriptions/{sub}/locations (regionType Physical only). */
 int arm_list_locations(struct arm_client *c, struct arm_location **out, size_t *n,
@@ -243,8 +246,12 @@ int arm_errno_msg(int status, const char *code, const char *message, int transpo
 /* 1 when an answer is worth retrying: transport failures, 408, 429, 5xx,
  * and 409 for a concurrent operation. */
 int arm_retryable(int status, const char *code, int transport);
+/* Longest Retry-After obeyed, in seconds: ARM's own are seconds to minutes,
+ * so a larger one is a broken answer that must not stop the mount. */
+#define ARM_RETRY_AFTER_MAX 300
 /* Delay in ms before retry number attempt (0-based).  retry_after_s >= 0
- * (the Retry-After header) is always obeyed: the result is never below it.
+ * (the Retry-After header, capped at ARM_RETRY_AFTER_MAX) is obeyed: the
+ * result is never below it.
  * Otherwise exponential backoff with jitter taken from rnd.  Pure. */
 long arm_backoff_ms(unsigned attempt, long retry_after_s, unsigned rnd);
 /* Percent-encode one URL path segment (all but RFC 3986 unreserved);

@@ -110,7 +110,8 @@ int arm_retryable(int status, const char *code, int transport)
 }
 
 /* Delay in ms before retry number `attempt` (0-based): Retry-After when the
- * server gave one (plus up to 250 ms of jitter, never less), else
+ * server gave one (at most ARM_RETRY_AFTER_MAX s, plus up to 250 ms of
+ * jitter, never less), else
  * exponential backoff from 250 ms doubling to a 16 s ceiling, with
  * "equal jitter": half the step fixed, half random from rnd. */
 long arm_backoff_ms(unsigned attempt, long retry_after_s, unsigned rnd)
@@ -118,8 +119,8 @@ long arm_backoff_ms(unsigned attempt, long retry_after_s, unsigned rnd)
 	long step;
 
 	if (retry_after_s >= 0) {
-		if (retry_after_s > 3600)
-			retry_after_s = 3600;
+		if (retry_after_s > ARM_RETRY_AFTER_MAX)
+			retry_after_s = ARM_RETRY_AFTER_MAX;
 		return retry_after_s * 1000 + (long)(rnd % 251);
 	}
 	step = 250L << (attempt > 6 ? 6 : attempt);

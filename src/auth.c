@@ -393,6 +393,16 @@ static int auth_stale(struct auth *a, long long now)
 	return now + margin >= a->exp_ms;
 }
 
+/* 1 when a token holds a control character or a space: sent in the
+ * Authorization header, a CR LF would start a header of its own. */
+static int auth_token_unsafe(const char *tok)
+{
+	for (const unsigned char *p = (const unsigned char *)tok; *p; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return 1;
+	return 0;
+}
+
 /* Fetch with the current source, moving past failed probes. */
 static int auth_fetch(struct auth *a, int cur, char *tok, time_t *exp, char *tenant, size_t tlen,
 		      char *err, size_t errlen, int *used_src)
@@ -404,6 +414,12 @@ static int auth_fetch(struct auth *a, int cur, char *tok, time_t *exp, char *ten
 		err[0] = '\0';
 		*exp = 0;
 		rc = s->fetch(s, &a->cfg, tok, AUTH_TOKEN_MAX, exp, tenant, tlen, err, errlen);
+		if (rc == 0 && auth_token_unsafe(tok)) {
+			explicit_bzero(tok, AUTH_TOKEN_MAX);
+			snprintf(err, errlen,
+				 "the token it gave holds a control character or a space: refused");
+			rc = -EACCES;
+		}
 		*used_src = i;
 		if (!rc)
 			return 0;

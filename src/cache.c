@@ -19,6 +19,10 @@
  *    -EIO) while an older value exists serves that value (marked stale) and
  *    retries only after neg_ttl, so an unreachable ARM leaves the cached
  *    tree readable and fast.
+ *  - Negative answers ("does not exist") are freed by a sweep every few
+ *    seconds once expired, and a flush frees every entry, so stats of many
+ *    names that do not exist cannot grow the table without bound.  An
+ *    entry is never freed while a thread fetches it or waits on it.
  *  - Prefetch: a fixed pool of max_conns threads takes collection names
  *    from a queue and runs the same single-flight fetch.
  *
@@ -51,6 +55,7 @@ struct centry {
 	int neg;	       /* negative errno cached (-ENOENT), 0 when none */
 	double expires;	       /* monotonic seconds */
 	int fetching;
+	int users;		    /* threads waiting on it: not freed meanwhile */
 	uint64_t done_seq;	    /* bumped when a fetch ends */
 	int last_rc;		    /* result of the last fetch, for waiters */
 	struct cache_val *last_val; /* its value (one reference), for waiters */
@@ -78,6 +83,7 @@ struct cache {
 	pthread_cond_t cond; /* fetch ended */
 	struct centry **buckets;
 	size_t nbuckets, nentries;
+	double next_sweep; /* monotonic seconds of the next cache_sweep pass */
 	uint64_t gen;
 	cache_change_fn listener;
 	void *listener_arg;
@@ -539,12 +545,15 @@ static int lookup(struct cache *c, const char *key, const struct fetch_req *fr,
 			blocking_begin();
 			seen_seq = e->done_seq;
 			waited = 1;
+			e->users++;
 			while (e->fetching && e->done_seq == seen_seq) {
 				if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT) {
+					e->users--;
 					pthread_mutex_unlock(&c->lock);
 					return -ETIMEDOUT;
 				}
 			}
+			e->users--;
 		}
 	}
 	e->fetching = 1;
@@ -819,6 +828,45 @@ int cache_fresh(struct cache *c, const char *rg, const char *name)
 	return r;
 }
 
+/* Free the entries nobody fetches or waits on that hold nothing worth
+ * keeping: with all, every one; else those without a value whose negative
+ * answer, if any, has expired.  Lock held. */
+static void sweep_locked(struct cache *c, int all)
+{
+	double t = now_mono();
+
+	for (size_t i = 0; i < c->nbuckets; i++) {
+		struct centry **pp = &c->buckets[i], *e;
+
+		while ((e = *pp) != NULL) {
+			if (e->fetching || e->users ||
+			    (!all && (e->val || (e->neg && t < e->expires)))) {
+				pp = &e->next;
+				continue;
+			}
+			*pp = e->next;
+			cache_put(e->val);
+			cache_put(e->last_val);
+			free(e);
+			c->nentries--;
+		}
+	}
+}
+
+/* Every few seconds, free the expired "does not exist" answers (and empty
+ * entries), so that misses of many names do not pile up. */
+void cache_sweep(struct cache *c)
+{
+	double t = now_mono();
+
+	pthread_mutex_lock(&c->lock);
+	if (t >= c->next_sweep) {
+		c->next_sweep = t + 5;
+		sweep_locked(c, 0);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
 /* Drop every cached answer. */
 void cache_flush(struct cache *c)
 {
@@ -835,7 +883,10 @@ void cache_flush(struct cache *c)
 				e->last_val = NULL;
 			}
 		}
+	sweep_locked(c, 1);
 	pthread_mutex_unlock(&c->lock);
+	if (c->be.flush)
+		c->be.flush(c->be.arg);
 	log_info("cache flushed");
 }
 
@@ -1108,7 +1159,8 @@ static int fold_point(struct cache *c, const char *rg, const char *name, struct 
 		pack_coll(nv);
 	}
 	pthread_mutex_lock(&c->lock);
-	if (nv && nv->rpc && gen == c->gen && e->val == cur && !e->fetching) {
+	e = entry_get(c, key); /* a sweep may have freed it meanwhile */
+	if (e && nv && nv->rpc && gen == c->gen && e->val == cur && !e->fetching) {
 		oldv = e->val;
 		e->val = cache_ref(nv);
 		e->neg = 0;
@@ -1315,6 +1367,7 @@ int cache_render_stats(struct cache *c, char **out, size_t *len)
 			       (unsigned long long)s.by_op[i]);
 	sb_add(&b, "retries %llu\n", (unsigned long long)s.retries);
 	sb_add(&b, "throttled_429 %llu\n", (unsigned long long)s.throttled);
+	sb_add(&b, "throttle_pause_s %lld\n", (s.pause_ms + 999) / 1000);
 	sb_add(&b, "errors %llu\n", (unsigned long long)s.errors);
 	sb_add(&b, "bytes_in %llu\n", (unsigned long long)s.bytes_in);
 	sb_add(&b, "remaining_reads %ld\n", s.remaining_reads);

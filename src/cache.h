@@ -37,6 +37,7 @@ struct cache_backend {
 			   struct arm_rp **out, struct arm_err *err); /* $expand=instanceView */
 	int (*get_rg)(void *arg, const char *rg, char **name_out, struct arm_err *err);
 	void (*stats)(void *arg, struct arm_stats *out); /* may be NULL */
+	void (*flush)(void *arg); /* cache_flush: end a 429's pause; may be NULL */
 	/* Mutations (may be NULL: -EPERM).  err receives ARM's answer. */
 	int (*put_collection)(void *arg, const char *rg, const char *name, const char *location,
 			      const char *source_id, struct arm_err *err);
@@ -133,9 +134,13 @@ void cache_prefetch_first(struct cache *c, const char *rg, const char *name);
  * expired. */
 int cache_fresh(struct cache *c, const char *rg, const char *name);
 
-/* Drop every cached answer; fetches in flight are not stored. */
+/* Drop every cached answer (and end a 429's pause); fetches in flight are
+ * not stored. */
 void cache_flush(struct cache *c);
 uint64_t cache_generation(struct cache *c);
+/* Called about once a second: every few seconds, frees the entries whose
+ * "does not exist" answer has expired. */
+void cache_sweep(struct cache *c);
 
 /* Find a collection in a CV_LIST value (case-insensitive), NULL if absent. */
 const struct arm_rpc *cache_list_find(const struct cache_val *list, const char *rg,

@@ -40,6 +40,12 @@ static void be_stats(void *arg, struct arm_stats *out)
 	arm_stats_get(arg, out);
 }
 
+/* A flush: the next request goes out even during a 429's pause. */
+static void be_flush(void *arg)
+{
+	arm_resume(arg);
+}
+
 /* Collection PUT (cross-region copy: source is a collection). */
 static int be_put_rpc(void *arg, const char *rg, const char *name, const char *location,
 		      const char *source_id, struct arm_err *err)
@@ -99,6 +105,7 @@ void cache_backend_arm(struct arm_client *c, struct cache_backend *out)
 	out->get_rp_view = be_rp;
 	out->get_rg = be_rg;
 	out->stats = be_stats;
+	out->flush = be_flush;
 	out->put_collection = be_put_rpc;
 	out->put_collection_answer = be_put_rpc_answer;
 	out->put_rp = be_put_rp;

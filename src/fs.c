@@ -408,7 +408,6 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	struct fs *f = fuse_req_userdata(req);
 	int rc;
 
-	(void)fi;
 	rc = may_change(req, ino, NULL, "setattr", 0);
 	if (rc == 0)
 		rc = tree_setattr(f->t, ino,
@@ -416,6 +415,11 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
+	}
+	if ((to_set & FUSE_SET_ATTR_SIZE) && fi && fi->fh && attr->st_size >= 0) {
+		struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+
+		tree_file_truncate(h->tf, (uint64_t)attr->st_size);
 	}
 	op_getattr(req, ino, NULL);
 }
@@ -627,6 +631,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct tree_file *tf = NULL;
 	struct fh *h;
 	int write = (fi->flags & O_ACCMODE) != O_RDONLY;
+	int flags = write ? TREE_O_WRITE | (fi->flags & O_TRUNC ? TREE_O_TRUNC : 0) |
+				((fi->flags & O_ACCMODE) == O_RDWR ? TREE_O_READ : 0)
+			  : 0;
 	int rc;
 
 	note_activity(f);
@@ -636,7 +643,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* A read-only open of a kept file renders nothing: the kernel reads
 	 * it once, later opens find the page cache. */
-	rc = write ? tree_open(f->t, ino, write, &tf) : tree_open_deferred(f->t, ino, &tf);
+	rc = write ? tree_open(f->t, ino, flags, &tf) : tree_open_deferred(f->t, ino, &tf);
 
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
@@ -721,12 +728,11 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 	struct tree_file *tf = h ? h->tf : NULL;
 	int rc;
 
-	(void)off;
-	if (!tf || (!tf->control && !tf->absorb)) {
+	if (!tf || (!tf->control && !tf->absorb) || off < 0) {
 		fuse_reply_err(req, -tree_mutation_errno(f->t));
 		return;
 	}
-	rc = tree_write(f->t, ino, tf, buf, size);
+	rc = tree_write(f->t, ino, tf, buf, size, (uint64_t)off);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;

@@ -54,8 +54,10 @@ const struct opt_desc opt_table[] = {
 	{ "max_conns", OPT_UINT, "8", "concurrent requests to ARM", OFF(max_conns), 1, 256 },
 	{ "read_rate", OPT_RATE, "20", "reads per second (burst 100)", OFF(read_rate), 0, 0 },
 	{ "write_rate", OPT_RATE, "5", "writes per second (burst 50)", OFF(write_rate), 0, 0 },
-	{ "retries", OPT_UINT, "5", "retries for 408, 429, 5xx and transport errors", OFF(retries),
-	  0, 100 },
+	{ "retries", OPT_UINT, "5",
+	  "retries for 408, 429, 5xx and transport errors; a 429's Retry-After (300 s "
+	  "at most) pauses every request until it passes, .rpfs/flush or SIGHUP",
+	  OFF(retries), 0, 100 },
 	{ "op_timeout", OPT_UINT, "30", "seconds a system call may wait, then ETIMEDOUT",
 	  OFF(op_timeout), 1, 3600 },
 	{ "busy_poll", OPT_UINT, "200", "microseconds to wait for the next request before sleeping",

@@ -1795,9 +1795,9 @@ out:
 }
 
 /* Open a file: render its content now. */
-int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
+int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out)
 {
-	int slot, rc;
+	int slot, rc, write = flags & TREE_O_WRITE;
 	struct tnode *n = tree_node_of(t, ino, &slot);
 	struct tree_file *f;
 	struct dctx d;
@@ -1818,6 +1818,29 @@ int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 		f->slot = slot;
 		f->direct_io = 1;
 		rc = 0;
+		/* Without O_TRUNC, O_RDWR reads the content and a tags write
+		 * edits the current text (>>, pwrite). */
+		if (!(flags & TREE_O_TRUNC) &&
+		    ((flags & TREE_O_READ) || (n->kind == N_RPC && slot == S_C_TAGS))) {
+			struct tree_file *g = NULL;
+
+			rc = tree_open(t, ino, 0, &g);
+			if (rc == 0 && n->kind == N_RPC && slot == S_C_TAGS) {
+				f->wbuf = g->len ? malloc(g->len + 1) : NULL;
+				if (f->wbuf) {
+					memcpy(f->wbuf, g->buf, g->len + 1);
+					f->wlen = g->len;
+				} else if (g->len) {
+					rc = -ENOMEM;
+				}
+			}
+			if (rc == 0 && (flags & TREE_O_READ)) {
+				f->buf = g->buf;
+				f->len = g->len;
+				g->buf = NULL;
+			}
+			tree_file_free(g);
+		}
 		goto out;
 	}
 	switch (n->kind) {
@@ -1950,10 +1973,12 @@ int tree_mutation_errno(struct tree *t)
  * characters); the JSON views cp writes may be longer. */
 #define TREE_SMALL_WRITE (64u << 10)
 
-/* A write: .rpfs/flush acts at once, view files keep the content. */
-int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *buf, size_t len)
+/* A write: .rpfs/flush acts at once, view files keep the content (tags at
+ * the write's offset, the others appended). */
+int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *buf, size_t len,
+	       uint64_t off)
 {
-	size_t cap;
+	size_t cap, end;
 	int slot;
 	struct tnode *n = tree_node_of(t, ino, &slot);
 	char *nb;
@@ -1972,7 +1997,9 @@ int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *bu
 		      (n->kind == N_RP && slot == S_P_SOURCE)
 		  ? TREE_SMALL_WRITE
 		  : (1u << 20);
-	if (f->wlen + len > cap) {
+	if (!(n->kind == N_RPC && slot == S_C_TAGS))
+		off = f->wlen;
+	if (off > cap || len > cap - off) {
 		log_warn("write to %s of %s: more than %zu bytes, refused (EFBIG)",
 			 n->kind == N_RPC && slot == S_C_TAGS ? "tags"
 			 : cap == TREE_SMALL_WRITE		 ? "source"
@@ -1980,14 +2007,27 @@ int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *bu
 			 n->name, cap);
 		return -EFBIG;
 	}
-	nb = realloc(f->wbuf, f->wlen + len + 1);
+	end = off + len > f->wlen ? off + len : f->wlen;
+	nb = realloc(f->wbuf, end + 1);
 	if (!nb)
 		return -ENOMEM;
-	memcpy(nb + f->wlen, buf, len);
+	if (off > f->wlen)
+		memset(nb + f->wlen, 0, off - f->wlen); /* a hole, as in any file */
+	memcpy(nb + off, buf, len);
 	f->wbuf = nb;
-	f->wlen += len;
+	f->wlen = end;
 	f->wbuf[f->wlen] = '\0';
+	f->written = 1;
 	return tree_absorb_act(t, n, f, 0);
+}
+
+/* ftruncate of an opened file: cut the text being written. */
+void tree_file_truncate(struct tree_file *f, uint64_t size)
+{
+	if (f && f->absorb && f->wbuf && size < f->wlen) {
+		f->wlen = (size_t)size;
+		f->wbuf[f->wlen] = '\0';
+	}
 }
 
 /* close(): act on what was written. */
@@ -2044,6 +2084,7 @@ void tree_expire(struct tree *t)
 {
 	uint32_t now = mount_secs(t);
 
+	cache_sweep(t->c);
 	if (!t->nt.inval_inode)
 		return;
 	pthread_rwlock_wrlock(&t->lock);

@@ -88,6 +88,7 @@ struct tree_file {
 	uint32_t pid; /* process that opened it */
 	char *wbuf;
 	size_t wlen;
+	int written; /* a write came (tags act at close only then) */
 	int done; /* content acted upon (or found to name nothing) */
 	int rc;	  /* its result, repeated to later writes and to close */
 };
@@ -108,9 +109,14 @@ int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent *
 uint64_t tree_parent(struct tree *t, uint64_t ino);
 void tree_dirents_free(struct tree_dirent *v, size_t n);
 int tree_readlink(struct tree *t, uint64_t ino, char **out);
-/* Open a file (write = opened for writing). -EISDIR, -EROFS/-EPERM for writes
- * other than to .rpfs/flush. */
-int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out);
+/* tree_open flags: 0 opens for reading. */
+enum { TREE_O_WRITE = 1, TREE_O_READ = 2, TREE_O_TRUNC = 4 };
+/* Open a file (flags: TREE_O_*). -EISDIR, -EROFS/-EPERM for writes other
+ * than to .rpfs/flush.  A view file opened for writing reads its content
+ * with TREE_O_READ (O_RDWR) unless TREE_O_TRUNC; tags opened for writing
+ * without TREE_O_TRUNC start from the current text, which writes then edit
+ * at their offsets. */
+int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out);
 /* A read-only open that renders nothing yet when the file is a view of
  * ARM's data the kernel may keep (f->keep, f->buf NULL: the kernel reads a
  * kept file once, later opens are served from its page cache); else as
@@ -122,7 +128,11 @@ void tree_file_free(struct tree_file *f);
 /* A write to an opened file: .rpfs/flush drops every cached answer; a
  * write to a view file is kept in f and acts when it names a source
  * (SPEC §3.1-3.3) or, for tags, at tree_file_done. */
-int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *buf, size_t len);
+int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *buf, size_t len,
+	       uint64_t off);
+/* ftruncate (or O_TRUNC) of an opened file: a tags text being edited is
+ * cut to size. */
+void tree_file_truncate(struct tree_file *f, uint64_t size);
 /* close() of an opened file: what the written content asks is done now
  * (tags PATCH, a source id that arrived without a newline); its errno. */
 int tree_file_done(struct tree *t, uint64_t ino, struct tree_file *f);
@@ -173,7 +183,8 @@ int tree_mutation_errno(struct tree *t);
 /* Drop every cached answer and ask the kernel to forget everything. */
 void tree_flush(struct tree *t);
 /* Called about once a second: ask the kernel to drop directory listings it
- * has kept longer than ttl, so the next `ls` asks rpfs again. */
+ * has kept longer than ttl, so the next `ls` asks rpfs again; the cache
+ * frees its expired "does not exist" answers (cache_sweep). */
 void tree_expire(struct tree *t);
 /* The text of .rpfs/stats (for SIGUSR1); caller frees. */
 int tree_render_stats(struct tree *t, char **out);

@@ -1441,7 +1441,7 @@ int tree_absorb_act(struct tree *t, struct tnode *n, struct tree_file *f, int fi
 	/* close() comes for every descriptor of the file (a shell's dup2
 	 * closes one before writing): nothing is final while nothing is written. */
 	if (n->kind == N_RPC && f->slot == S_C_TAGS) {
-		if (!final || !f->wlen)
+		if (!final || !f->written)
 			return 0;
 		f->done = 1;
 		return f->rc = write_tags(t, n, f);

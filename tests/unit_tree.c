@@ -666,12 +666,12 @@ static void test_rpfs(void)
 	free(s);
 	CHECK(walk(".rpfs/flush", &a) == 0);
 	CHECK(tree_open(T, a.ino, 1, &f) == 0 && f->control);
-	CHECK(tree_write(T, a.ino, f, "1\n", 2) == 0);
+	CHECK(tree_write(T, a.ino, f, "1\n", 2, 0) == 0);
 	tree_file_free(f);
 	CHECK(walk("eastus/RG1/web01-rpc/id", &a) == 0);
 	/* A write to a view file (cp into an existing collection) is absorbed. */
 	CHECK(tree_open(T, a.ino, 1, &f) == 0 && f->absorb);
-	CHECK(tree_write(T, a.ino, f, "x\n", 2) == 0);
+	CHECK(tree_write(T, a.ino, f, "x\n", 2, 0) == 0);
 	CHECK(tree_file_done(T, a.ino, f) == 0);
 	tree_file_free(f);
 	CHECK(tree_truncate(T, a.ino, 0) == 0);
@@ -706,11 +706,11 @@ static int put_text(const char *path, const char *text)
 			return rc;
 		rc = tree_create(T, a.ino, slash + 1, 0, &a, &f);
 	} else {
-		rc = tree_open(T, a.ino, 1, &f);
+		rc = tree_open(T, a.ino, TREE_O_WRITE | TREE_O_TRUNC, &f);
 	}
 	if (rc < 0)
 		return rc;
-	rc = tree_write(T, a.ino, f, text, strlen(text));
+	rc = tree_write(T, a.ino, f, text, strlen(text), 0);
 	rc2 = tree_file_done(T, a.ino, f);
 	tree_file_free(f);
 	return rc < 0 ? rc : rc2;
