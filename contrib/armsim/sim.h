@@ -164,6 +164,7 @@ struct sim_fault {
 	int retry_after;
 	int latency_ms;
 	long count; /* -1 = unlimited */
+	double until; /* real time after which the rule is spent; 0 = never */
 	double probability;
 	uint64_t rng;
 	/* kind "body": the literal answer (repeated), with extra headers */
