@@ -504,9 +504,13 @@ static void *auth_bg_main(void *arg)
 		snprintf(ebuf, sizeof(ebuf), "%s", strerror(-rc));
 	auth_store(a, rc, tok, exp, tenant, used_src, ebuf, 1);
 	if (rc) {
-		long long delay = 1000LL << (a->bg_fails < 4 ? a->bg_fails : 4);
-		if (delay > 10000)
-			delay = 10000;
+		/* 1, 2, 4 s, then every 5 s, denser as expiry nears */
+		long long delay = 1000LL << (a->bg_fails < 3 ? a->bg_fails : 3);
+		long long left = (a->exp_ms - auth_now_ms()) / 4;
+		if (delay > 5000)
+			delay = 5000;
+		if (delay > left)
+			delay = left > 500 ? left : 500;
 		a->bg_fails++;
 		a->bg_next_ms = auth_now_ms() + delay;
 	}
