@@ -304,6 +304,10 @@ int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t err
 	a->cfg.cloud = strdup(o && o->cloud && *o->cloud ? o->cloud : "AzureCloud");
 	if (o && o->token_file && *o->token_file)
 		a->cfg.token_file = strdup(o->token_file);
+	if (o && o->subscription && *o->subscription)
+		a->cfg.subscription = strdup(o->subscription);
+	if (getenv("AZURE_TENANT_ID") && *getenv("AZURE_TENANT_ID"))
+		a->cfg.tenant = strdup(getenv("AZURE_TENANT_ID"));
 	a->cfg.timeout_ms = (long)((o && o->op_timeout ? o->op_timeout : 30) * 1000);
 	if (!a->cfg.authority || !a->cfg.imds_endpoint || !a->cfg.scope || !a->cfg.resource || !a->cfg.cloud ||
 	    (o && o->token_file && *o->token_file && !a->cfg.token_file))
@@ -392,6 +396,8 @@ void auth_free(struct auth *a)
 	free(a->cfg.resource);
 	free(a->cfg.token_file);
 	free(a->cfg.cloud);
+	free(a->cfg.subscription);
+	free(a->cfg.tenant);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
 	free(a);
