@@ -48,6 +48,7 @@ struct sim_opts {
 	double delete_seconds;
 	int retry_after;
 	int throttle;
+	double bucket_cap[3]; /* --throttle-buckets: reads, writes, deletes (0: ARM's) */
 	int empty_pages;
 	char *accept_token;
 	char *log_file;
