@@ -337,6 +337,7 @@ int sim_json_state_write(struct sim_model *m, FILE *f);
 /* sim_arm.c (the ARM operations) */
 void sim_arm_handle(struct sim_req *q, struct sim_resp *r);
 int sim_api_version_ok(enum sim_route route, const char *v);
+const char *sim_api_versions(enum sim_route route);
 
 /* sim_auth.c */
 const char *sim_auth_check(const char *authz);
