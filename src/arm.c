@@ -2,13 +2,15 @@
  * arm.c - the ARM client: requests with retries, throttling, paging and
  * long-running operations, on top of http.c, auth.c and armjson.c.
  *
- * Why it is built this way: ARM throttles per subscription with token
- * buckets and answers 429 with a Retry-After that covers every request of
- * the subscription, not only the one that was refused.  So every request
- * passes one gate (arm_gate) that (1) waits out a shared pause set by the
- * last 429, (2) takes a token from rpfs's own read or write bucket so a
- * readdir storm cannot drain ARM's bucket, and (3) takes one of max_conns
- * slots.  Each public call has one deadline (op_timeout) that bounds every
+ * Why it is built this way: ARM throttles per subscription with one token
+ * bucket per kind of request (reads, writes, deletes) and answers 429 with
+ * a Retry-After that covers every request of that kind, not only the one
+ * that was refused.  So every request passes one gate (arm_gate) that (1)
+ * waits out the pause set by the last 429 of its kind, (2) paces the kind
+ * to ARM's refill rate when ARM's x-ms-ratelimit-remaining-subscription-*
+ * figure says its bucket is nearly empty (else takes a token from rpfs's
+ * own read or write bucket, so a readdir storm cannot drain ARM's bucket
+ * when ARM does not say), and (3) takes one of max_conns slots.  Each public call has one deadline (op_timeout) that bounds every
  * wait, request and retry inside it, so no system call above waits longer.
  *
  * The bearer token is only ever sent to the configured endpoint: URLs taken
@@ -52,6 +54,12 @@ struct arm_lro {
 };
 
 enum { ARM_READ, ARM_WRITE };
+/* ARM's buckets: reads, writes, deletes (per subscription). */
+enum { ARM_K_READS, ARM_K_WRITES, ARM_K_DELETES, ARM_NKINDS };
+/* ARM's refill rates per second (reads 25, writes and deletes 10). */
+static const double arm_refill[ARM_NKINDS] = { 25, 10, 10 };
+/* How long a x-ms-ratelimit-remaining-* figure is trusted (ms). */
+#define ARM_RL_FRESH_MS 60000
 
 struct arm_client {
 	char *endpoint;        /* no trailing slash */
@@ -66,6 +74,10 @@ struct arm_client {
 	double rate[2], burst[2], tokens[2];
 	long long last_refill[2];
 	long long pause_until;
+	long long kpause_until[ARM_NKINDS]; /* a 429's Retry-After, by kind */
+	long rl_left[ARM_NKINDS];           /* ARM's last remaining figure, -1 unknown */
+	long long rl_ms[ARM_NKINDS];        /* when it was read */
+	long long next_send[ARM_NKINDS];    /* pacing: no request of the kind before */
 	unsigned rnd;
 	struct arm_stats st;
 };
@@ -294,6 +306,7 @@ int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_clie
 	c->last_refill[ARM_READ] = c->last_refill[ARM_WRITE] = arm_now_ms();
 	c->rnd = (unsigned)arm_now_ms() ^ (unsigned)(uintptr_t)c;
 	c->st.remaining_reads = c->st.remaining_writes = c->st.remaining_deletes = -1;
+	c->rl_left[ARM_K_READS] = c->rl_left[ARM_K_WRITES] = c->rl_left[ARM_K_DELETES] = -1;
 	rc = http_new(o->cafile, c->max_conns, &c->http);
 	if (rc)
 		goto fail;
@@ -340,14 +353,25 @@ void arm_stats_get(struct arm_client *c, struct arm_stats *out)
 	pthread_mutex_lock(&c->lock);
 	*out = c->st;
 	out->pause_ms = c->pause_until > now ? c->pause_until - now : 0;
+	for (int k = 0; k < ARM_NKINDS; k++)
+		if (c->kpause_until[k] - now > out->pause_ms)
+			out->pause_ms = c->kpause_until[k] - now;
 	pthread_mutex_unlock(&c->lock);
 }
 
 /* End the pause a 429 set, so a flush or SIGHUP asks ARM again at once. */
 void arm_resume(struct arm_client *c)
 {
+	long long now = arm_now_ms();
+	int paused;
+
 	pthread_mutex_lock(&c->lock);
-	if (c->pause_until > arm_now_ms())
+	paused = c->pause_until > now;
+	for (int k = 0; k < ARM_NKINDS; k++) {
+		paused |= c->kpause_until[k] > now;
+		c->kpause_until[k] = 0;
+	}
+	if (paused)
 		log_info("arm: the pause of a 429 ended early (flush)");
 	c->pause_until = 0;
 	pthread_mutex_unlock(&c->lock);
@@ -355,20 +379,44 @@ void arm_resume(struct arm_client *c)
 
 /* ---- the gate: shared 429 pause, token buckets, connection slots --------- */
 
+/* Milliseconds between two requests of kind ak while ARM's bucket for it is
+ * nearly empty (0: no pacing); caller holds c->lock.  Below a reserve of
+ * max_conns + 4 (what may be in flight, and a margin) requests go at ARM's
+ * refill rate, slower as the bucket gets emptier, so it never runs dry. */
+static long long arm_pace_ms(struct arm_client *c, int ak, long long now)
+{
+	long left = c->rl_left[ak], reserve = (long)c->max_conns + 4;
+	double ms = 1000.0 / arm_refill[ak];
+
+	if (left < 0 || now - c->rl_ms[ak] > ARM_RL_FRESH_MS || left > reserve)
+		return 0;
+	if (left <= 2)
+		ms *= 3;
+	else if (left <= reserve / 2)
+		ms *= 1.5;
+	return (long long)ms;
+}
+
 /* Wait until a request may be sent; takes a slot.  -ETIMEDOUT at deadline,
- * -EAGAIN at once when a 429's pause outlasts the deadline (SPEC §5: the
- * call is throttled, not unanswered). */
-static int arm_gate(struct arm_client *c, int kind, long long deadline)
+ * -EAGAIN at once when a 429's pause of this kind of request (reads,
+ * writes, deletes) outlasts the deadline (SPEC §5: the call is throttled,
+ * not unanswered).  While ARM says how much of the kind's bucket is left,
+ * that figure paces the requests and rpfs's own bucket is not used. */
+static int arm_gate(struct arm_client *c, int kind, int ak, long long deadline)
 {
 	for (;;) {
-		long long now = arm_now_ms(), wait = 0;
-		int paused = 0;
+		long long now = arm_now_ms(), wait = 0, pace;
+		int paused = 0, known;
 
 		pthread_mutex_lock(&c->lock);
-		if (c->pause_until > now) {
-			wait = c->pause_until - now;
+		known = c->rl_left[ak] >= 0 && now - c->rl_ms[ak] <= ARM_RL_FRESH_MS;
+		pace = arm_pace_ms(c, ak, now);
+		if (c->pause_until > now || c->kpause_until[ak] > now) {
+			wait = (c->pause_until > c->kpause_until[ak] ? c->pause_until : c->kpause_until[ak]) - now;
 			paused = 1;
-		} else if (c->rate[kind] > 0) {
+		} else if (pace && c->next_send[ak] > now) {
+			wait = c->next_send[ak] - now;
+		} else if (c->rate[kind] > 0 && !known) {
 			double add = (double)(now - c->last_refill[kind]) * c->rate[kind] / 1000.0;
 			c->tokens[kind] += add;
 			if (c->tokens[kind] > c->burst[kind])
@@ -378,8 +426,10 @@ static int arm_gate(struct arm_client *c, int kind, long long deadline)
 				wait = (long long)((1.0 - c->tokens[kind]) * 1000.0 / c->rate[kind]) + 1;
 		}
 		if (!wait && c->inflight < c->max_conns) {
-			if (c->rate[kind] > 0)
+			if (c->rate[kind] > 0 && !known)
 				c->tokens[kind] -= 1.0;
+			if (pace)
+				c->next_send[ak] = now + pace;
 			c->inflight++;
 			pthread_mutex_unlock(&c->lock);
 			return 0;
@@ -469,6 +519,7 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 	char lpath[512];
 	unsigned attempt = 0;
 	int force = 0, refreshed = 0, kind = strcmp(method, "GET") ? ARM_WRITE : ARM_READ;
+	int ak = !strcmp(method, "GET") ? ARM_K_READS : !strcmp(method, "DELETE") ? ARM_K_DELETES : ARM_K_WRITES;
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -499,7 +550,7 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 			goto out;
 		}
 		force = 0;
-		rc = arm_gate(c, kind, deadline);
+		rc = arm_gate(c, kind, ak, deadline);
 		if (rc == -EAGAIN)
 			goto paused;
 		if (rc)
@@ -530,6 +581,14 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 			c->st.remaining_writes = resp->rl_writes;
 		if (resp->rl_deletes >= 0)
 			c->st.remaining_deletes = resp->rl_deletes;
+		{
+			long left = ak == ARM_K_READS ? resp->rl_reads
+				    : ak == ARM_K_WRITES ? resp->rl_writes : resp->rl_deletes;
+			if (left >= 0) {
+				c->rl_left[ak] = left;
+				c->rl_ms[ak] = arm_now_ms();
+			}
+		}
 		pthread_mutex_unlock(&c->lock);
 
 		if (rc == -ENOMEM) {
@@ -579,10 +638,11 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 				log_warn("arm: %s %s: Retry-After %ld s, waiting %d s at most",
 					 arm_op_name(op), lpath, resp->retry_after,
 					 ARM_RETRY_AFTER_MAX);
-			/* ARM's buckets are per subscription: everyone waits. */
+			/* ARM's buckets are per subscription and per kind: every
+			 * request of this kind (reads, writes or deletes) waits. */
 			pthread_mutex_lock(&c->lock);
-			if (c->pause_until < now + delay)
-				c->pause_until = now + delay;
+			if (c->kpause_until[ak] < now + delay)
+				c->kpause_until[ak] = now + delay;
 			pthread_mutex_unlock(&c->lock);
 		}
 		if (!arm_retryable((int)resp->status, code, transport) || attempt >= c->retries)

@@ -963,6 +963,26 @@ static long long armj_num(json_object *o, const char *key)
 	return 0;
 }
 
+/* The Azure CLI's expiresOn, "YYYY-MM-DD HH:MM:SS[.ffffff]" in local time
+ * (all that az 2.45 prints): epoch seconds, or 0. */
+static long long armj_local_time(json_object *o, const char *key)
+{
+	json_object *v;
+	struct tm tm;
+	const char *p;
+	time_t t;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return 0;
+	memset(&tm, 0, sizeof(tm));
+	p = strptime(json_object_get_string(v), "%Y-%m-%d %H:%M:%S", &tm);
+	if (!p || (*p && *p != '.'))
+		return 0;
+	tm.tm_isdst = -1;
+	t = mktime(&tm);
+	return t == (time_t)-1 ? 0 : (long long)t;
+}
+
 /* A token answer from Entra, IMDS or az. */
 int armj_parse_token(const char *body, size_t len, char **token, time_t *expires_on, char **tenant)
 {
@@ -992,6 +1012,8 @@ int armj_parse_token(const char *body, size_t len, char **token, time_t *expires
 		goto out;
 	}
 	on = armj_num(o, "expires_on");
+	if (on <= 0)
+		on = armj_local_time(o, "expiresOn");
 	in = armj_num(o, "expires_in");
 	if (on > 0)
 		*expires_on = (time_t)on;

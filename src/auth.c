@@ -6,7 +6,11 @@
  * a token; everything about when to fetch lives here, once.  A token is
  * refreshed when a third of its lifetime (at most 5 minutes) is left, when
  * the source says its input changed (a rewritten token file), and once
- * after a 401 (force).  Only one refresh runs at a time: other threads wait
+ * after a 401 (force).  While the token is still valid the refresh runs in
+ * a background thread and callers keep using the current token, so a
+ * refresh that fails (the token endpoint or IMDS down for a while) fails
+ * no call: it is logged and tried again a few seconds later, until the
+ * token really expires.  Only one refresh runs at a time: other threads wait
  * on a condition variable and then use its result, and a forced refresh
  * that finds a newer token than the one that was refused does not fetch
  * again, so a burst of 401s costs one token request.
@@ -58,7 +62,14 @@ struct auth {
 	char skipped[1536];
 	char mode[16];
 	char last_err[256];
+	pthread_t bg;            /* background refresh (auth_bg_main) */
+	int bg_started, bg_running; /* bg not joined yet; bg still fetching */
+	unsigned bg_fails;       /* background refreshes failed in a row */
+	long long bg_next_ms;    /* no background refresh before (realtime ms) */
 };
+
+/* A token this close to its expiry is no longer used (transit, skew). */
+#define AUTH_VALID_MARGIN_MS 1000
 
 /* Milliseconds of the realtime clock (token expiry is wall-clock time). */
 static long long auth_now_ms(void)
@@ -293,6 +304,10 @@ int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t err
 	a->cfg.cloud = strdup(o && o->cloud && *o->cloud ? o->cloud : "AzureCloud");
 	if (o && o->token_file && *o->token_file)
 		a->cfg.token_file = strdup(o->token_file);
+	if (o && o->subscription && *o->subscription)
+		a->cfg.subscription = strdup(o->subscription);
+	if (getenv("AZURE_TENANT_ID") && *getenv("AZURE_TENANT_ID"))
+		a->cfg.tenant = strdup(getenv("AZURE_TENANT_ID"));
 	a->cfg.timeout_ms = (long)((o && o->op_timeout ? o->op_timeout : 30) * 1000);
 	if (!a->cfg.authority || !a->cfg.imds_endpoint || !a->cfg.scope || !a->cfg.resource || !a->cfg.cloud ||
 	    (o && o->token_file && *o->token_file && !a->cfg.token_file))
@@ -364,6 +379,13 @@ void auth_free(struct auth *a)
 
 	if (!a)
 		return;
+	pthread_mutex_lock(&a->lock);
+	__atomic_store_n(&a->cfg.stopping, 1, __ATOMIC_RELAXED);
+	while (a->bg_running)
+		pthread_cond_wait(&a->cond, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	if (a->bg_started)
+		pthread_join(a->bg, NULL);
 	for (i = 0; i < a->nsrc; i++)
 		a->src[i]->free(a->src[i]);
 	auth_secret_free(a->token);
@@ -374,6 +396,8 @@ void auth_free(struct auth *a)
 	free(a->cfg.resource);
 	free(a->cfg.token_file);
 	free(a->cfg.cloud);
+	free(a->cfg.subscription);
+	free(a->cfg.tenant);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
 	free(a);
@@ -433,6 +457,119 @@ static int auth_fetch(struct auth *a, int cur, char *tok, time_t *exp, char *ten
 	return rc;
 }
 
+/* Keep a fetched token (rc 0) or the reason it failed; caller holds the
+ * lock.  Returns rc, or 0 when a failure leaves a valid token in use. */
+static int auth_store(struct auth *a, int rc, const char *tok, time_t exp, const char *tenant,
+		      int used_src, const char *ebuf, int keep_valid)
+{
+	long long now = auth_now_ms();
+
+	if (rc == 0) {
+		char *t = strdup(tok);
+		if (!t)
+			return -ENOMEM;
+		auth_secret_free(a->token);
+		a->token = t;
+		a->cur = used_src;
+		a->used = 1;
+		/* Found: no longer a probe (full timeouts from now on). */
+		a->src[used_src]->probe = 0;
+		a->gen++;
+		a->fetched_ms = now;
+		a->exp = exp ? exp : (time_t)(now / 1000 + 3600);
+		a->exp_ms = (long long)a->exp * 1000;
+		if (a->exp_ms <= now)
+			a->exp_ms = now + 1000;
+		if (tenant[0])
+			snprintf(a->tenant, sizeof(a->tenant), "%s", tenant);
+		else if (!a->tenant[0]) {
+			char *tid = armj_jwt_tenant(t);
+			if (tid)
+				snprintf(a->tenant, sizeof(a->tenant), "%s", tid);
+			free(tid);
+		}
+		a->last_err[0] = '\0';
+		a->bg_fails = 0;
+		a->bg_next_ms = 0;
+		log_debug("auth: new token from %s, expires in %lld s", a->src[a->cur]->name,
+			  (a->exp_ms - now) / 1000);
+		return 0;
+	}
+	snprintf(a->last_err, sizeof(a->last_err), "%s", ebuf);
+	/* The current token stays in use until it expires: a failed refresh
+	 * (or a rewritten token file that cannot be read yet) is not an error. */
+	if (keep_valid && a->token && now + AUTH_VALID_MARGIN_MS < a->exp_ms) {
+		log_warn("auth: %s: %s; keeping the current token (valid %lld s more)", a->src[a->cur]->name,
+			 ebuf, (a->exp_ms - now) / 1000);
+		return 0;
+	}
+	log_err("auth: %s: %s", a->src[used_src]->name, ebuf);
+	return rc;
+}
+
+/* The background refresh: fetch, store, and on failure plan the next try. */
+static void *auth_bg_main(void *arg)
+{
+	struct auth *a = arg;
+	char tenant[128] = "", ebuf[256] = "";
+	char *tok = malloc(AUTH_TOKEN_MAX);
+	time_t exp = 0;
+	int rc, used_src = 0, cur;
+
+	pthread_mutex_lock(&a->lock);
+	cur = a->cur;
+	pthread_mutex_unlock(&a->lock);
+	rc = tok ? auth_fetch(a, cur, tok, &exp, tenant, sizeof(tenant), ebuf, sizeof(ebuf), &used_src)
+		 : -ENOMEM;
+	pthread_mutex_lock(&a->lock);
+	if (rc && !ebuf[0])
+		snprintf(ebuf, sizeof(ebuf), "%s", strerror(-rc));
+	auth_store(a, rc, tok, exp, tenant, used_src, ebuf, 1);
+	if (rc) {
+		/* 1, 2, 4 s, then every 5 s, denser as expiry nears */
+		long long delay = 1000LL << (a->bg_fails < 3 ? a->bg_fails : 3);
+		long long left = (a->exp_ms - auth_now_ms()) / 4;
+		if (delay > 5000)
+			delay = 5000;
+		if (delay > left)
+			delay = left > 500 ? left : 500;
+		a->bg_fails++;
+		a->bg_next_ms = auth_now_ms() + delay;
+	}
+	a->refreshing = 0;
+	a->bg_running = 0;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+	if (tok) {
+		explicit_bzero(tok, AUTH_TOKEN_MAX);
+		free(tok);
+	}
+	return NULL;
+}
+
+/* Start a background refresh when none runs and one is due; caller holds
+ * the lock. */
+static void auth_bg_kick(struct auth *a, long long now)
+{
+	if (a->refreshing || a->bg_running || now < a->bg_next_ms || a->cfg.stopping)
+		return;
+	if (a->bg_started) {
+		/* the previous one has finished (bg_running is 0): reap it */
+		pthread_join(a->bg, NULL);
+		a->bg_started = 0;
+	}
+	a->refreshing = 1;
+	a->bg_running = 1;
+	if (pthread_create(&a->bg, NULL, auth_bg_main, a)) {
+		a->refreshing = 0;
+		a->bg_running = 0;
+		a->bg_next_ms = now + 1000;
+		return;
+	}
+	a->bg_started = 1;
+	log_debug("auth: refreshing the token in the background (expires in %lld s)", (a->exp_ms - now) / 1000);
+}
+
 /* Copy a valid bearer token into buf. */
 int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, size_t errlen)
 {
@@ -446,23 +583,23 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 
 	pthread_mutex_lock(&a->lock);
 	gen0 = a->gen;
+	now = auth_now_ms();
+	changed = a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
+	/* A valid token in its refresh window: refresh in the background and
+	 * keep using it meanwhile. */
+	if (a->token && !changed && !force && now + AUTH_VALID_MARGIN_MS < a->exp_ms) {
+		if (auth_stale(a, now))
+			auth_bg_kick(a, now);
+		goto copy;
+	}
 	if (a->refreshing)
 		blocking_begin();
 	while (a->refreshing)
 		pthread_cond_wait(&a->cond, &a->lock);
 	now = auth_now_ms();
-	changed = a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
 	/* Forced, but another thread got a new token meanwhile: use it. */
-	if (a->token && !changed && !auth_stale(a, now) && (!force || a->gen != gen0)) {
-		if (strlen(a->token) + 1 > buflen) {
-			pthread_mutex_unlock(&a->lock);
-			snprintf(err, errlen, "token too long");
-			return -ENOSPC;
-		}
-		memcpy(buf, a->token, strlen(a->token) + 1);
-		pthread_mutex_unlock(&a->lock);
-		return 0;
-	}
+	if (a->token && !changed && !auth_stale(a, now) && (!force || a->gen != gen0))
+		goto copy;
 	a->refreshing = 1;
 	cur = a->cur;
 	pthread_mutex_unlock(&a->lock);
@@ -474,47 +611,9 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 	pthread_mutex_lock(&a->lock);
 	a->refreshing = 0;
 	pthread_cond_broadcast(&a->cond);
-	now = auth_now_ms();
-	if (rc == 0) {
-		char *t = strdup(tok);
-		if (!t) {
-			rc = -ENOMEM;
-		} else {
-			auth_secret_free(a->token);
-			a->token = t;
-			a->cur = used_src;
-			a->used = 1;
-			/* Found: no longer a probe (full timeouts from now on). */
-			a->src[used_src]->probe = 0;
-			a->gen++;
-			a->fetched_ms = now;
-			a->exp = exp ? exp : (time_t)(now / 1000 + 3600);
-			a->exp_ms = (long long)a->exp * 1000;
-			if (a->exp_ms <= now)
-				a->exp_ms = now + 1000;
-			if (tenant[0])
-				snprintf(a->tenant, sizeof(a->tenant), "%s", tenant);
-			else if (!a->tenant[0]) {
-				char *tid = armj_jwt_tenant(t);
-				if (tid)
-					snprintf(a->tenant, sizeof(a->tenant), "%s", tid);
-				free(tid);
-			}
-			a->last_err[0] = '\0';
-			log_debug("auth: new token from %s, expires in %lld s", a->src[a->cur]->name,
-				  (a->exp_ms - now) / 1000);
-		}
-	} else {
-		snprintf(a->last_err, sizeof(a->last_err), "%s", ebuf);
-		/* A rewritten token file that cannot be read yet: keep the old
-		 * token while it is valid. */
-		if (changed && !force && a->token && now < a->exp_ms) {
-			log_warn("auth: %s: %s; keeping the current token", a->src[a->cur]->name, ebuf);
-			rc = 0;
-		} else {
-			log_err("auth: %s: %s", a->src[used_src]->name, ebuf);
-		}
-	}
+	if (rc && !ebuf[0])
+		snprintf(ebuf, sizeof(ebuf), "%s", strerror(-rc));
+	rc = auth_store(a, rc, tok, exp, tenant, used_src, ebuf, !force);
 	if (rc == 0) {
 		if (strlen(a->token) + 1 > buflen) {
 			rc = -ENOSPC;
@@ -531,6 +630,15 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 	if (rc)
 		snprintf(err, errlen, "%s", ebuf);
 	return rc;
+copy:
+	if (strlen(a->token) + 1 > buflen) {
+		pthread_mutex_unlock(&a->lock);
+		snprintf(err, errlen, "token too long");
+		return -ENOSPC;
+	}
+	memcpy(buf, a->token, strlen(a->token) + 1);
+	pthread_mutex_unlock(&a->lock);
+	return 0;
 }
 
 /* Lines for .rpfs/auth. */

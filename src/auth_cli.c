@@ -1,8 +1,9 @@
 /*
  * auth_cli.c - the Azure CLI's signed-in account: runs
- * `az account get-access-token --resource RES -o json` directly (execvp,
- * no shell, so nothing in the resource string is interpreted), reads its
- * JSON (accessToken, expires_on in epoch seconds, tenant) and keeps only
+ * `az account get-access-token --resource RES [--subscription ID | --tenant
+ * T] -o json` directly (execvp, no shell, so nothing in the resource string
+ * is interpreted), reads its JSON (accessToken, expires_on in epoch
+ * seconds, else expiresOn in local time as older az print, tenant) and keeps only
  * the first line of its stderr for the error message.  The child is killed
  * when it does not finish within the token timeout.
  */
@@ -68,7 +69,8 @@ static int cli_on_path(void)
 static int cli_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
 		     char *tenant, size_t tlen, char *err, size_t errlen)
 {
-	char *argv[] = { "az", "account", "get-access-token", "--resource", cfg->resource, "-o", "json", NULL };
+	char *argv[10] = { "az", "account", "get-access-token", "--resource", cfg->resource };
+	int argc = 5;
 	posix_spawn_file_actions_t fa;
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	char *buf = NULL, ebuf[512];
@@ -78,6 +80,18 @@ static int cli_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 	int rc = -EIO, status = 0, open_fds = 2, killed = 0;
 
 	(void)s;
+	/* The token of the subscription's tenant (it may not be the CLI's
+	 * default tenant), else of the tenant named in the environment. */
+	if (cfg->subscription && *cfg->subscription && cfg->subscription[0] != '-') {
+		argv[argc++] = "--subscription";
+		argv[argc++] = cfg->subscription;
+	} else if (cfg->tenant && *cfg->tenant && cfg->tenant[0] != '-') {
+		argv[argc++] = "--tenant";
+		argv[argc++] = cfg->tenant;
+	}
+	argv[argc++] = "-o";
+	argv[argc++] = "json";
+	argv[argc] = NULL;
 	ebuf[0] = '\0';
 	buf = malloc(CLI_MAX_OUT + 1);
 	if (!buf)

@@ -27,8 +27,11 @@ struct auth_cfg {
 	char *resource;      /* "<endpoint>/" */
 	char *token_file;
 	char *cloud;
+	char *subscription;  /* -o subscription or $AZURE_SUBSCRIPTION_ID, or NULL */
+	char *tenant;        /* $AZURE_TENANT_ID, or NULL */
 	int imds_explicit;   /* imds_endpoint given by the user */
 	long timeout_ms;     /* bound on one token request */
+	int stopping;        /* set (atomically) at auth_free: stop retrying */
 	struct http *http;
 };
 
@@ -56,6 +59,10 @@ int auth_env_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, s
 int auth_workload_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
 int auth_msi_new(const struct auth_cfg *cfg, int probe, struct auth_src **out, char *why, size_t wl);
 int auth_cli_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
+
+/* IMDS retry delay before retry number attempt after an answer of status
+ * (auth_msi.c; pure, for tests). */
+long msi_retry_delay_ms(unsigned attempt, long status);
 
 /* Shared by the Entra sources: POST a form to {authority}/{tenant}/oauth2/v2.0/token. */
 int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *form, char *tok,

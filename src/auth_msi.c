@@ -7,6 +7,13 @@
  * As an auto-mode probe (no imds_endpoint given) the connect timeout is
  * short, so a machine that is not an Azure VM falls through to the next
  * source in well under a second.
+ *
+ * IMDS that answers is there, even when the answer is an error: 404 and
+ * 410 (for minutes while the host is updated), 408, 429 and 5xx are
+ * retried with exponential backoff for up to MSI_RETRY_BUDGET_MS, as the
+ * Azure SDKs do (410 starts at a longer delay and is retried for at least
+ * that long), so a mount from fstab at boot succeeds.  Only a probe that
+ * gets no answer at all gives up at once.
  */
 #include "config.h"
 
@@ -14,14 +21,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "armjson.h"
 #include "auth_int.h"
 #include "blocking.h"
 #include "http.h"
+#include "log.h"
 
 #define MSI_PROBE_CONNECT_MS 600
 #define MSI_PROBE_TOTAL_MS 3000
+#define MSI_RETRY_BUDGET_MS 70000
+#define MSI_RETRY_START_MS 800
+#define MSI_RETRY_START_410_MS 3000
+#define MSI_RETRY_MAX_DELAY_MS 16000
+
+/* Milliseconds of the monotonic clock. */
+static long long msi_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 1 when an IMDS answer (or its absence) is worth another try. */
+static int msi_retryable(int rc, long status, int probe)
+{
+	if (rc)
+		return !probe && rc != -ENOMEM;
+	return status == 404 || status == 410 || status == 408 || status == 429 || status >= 500;
+}
+
+/* Delay before retry number attempt (0-based) after an answer of status:
+ * doubling from 800 ms (3 s for 410), at most 16 s each. */
+long msi_retry_delay_ms(unsigned attempt, long status)
+{
+	long d = status == 410 ? MSI_RETRY_START_410_MS : MSI_RETRY_START_MS;
+
+	while (attempt-- && d < MSI_RETRY_MAX_DELAY_MS)
+		d *= 2;
+	return d > MSI_RETRY_MAX_DELAY_MS ? MSI_RETRY_MAX_DELAY_MS : d;
+}
 
 /* Ask IMDS for a token. */
 static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
@@ -32,7 +74,9 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 	const char *cid = getenv("AZURE_CLIENT_ID");
 	char *res = http_form_escape(cfg->resource), *ecid = NULL, *url = NULL;
 	size_t n;
-	int rc = -ENOMEM, attempt;
+	int rc = -ENOMEM;
+	unsigned attempt;
+	long long t0 = msi_now_ms();
 
 	if (!res)
 		goto out;
@@ -53,19 +97,44 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 	req.connect_timeout_ms = s->probe ? MSI_PROBE_CONNECT_MS : 0;
 	req.op = "IMDS";
 	for (attempt = 0;; attempt++) {
-		rc = http_do(cfg->http, &req, &resp);
+		long status, delay;
+		int hrc;
+
+		hrc = rc = http_do(cfg->http, &req, &resp);
+		status = rc ? 0 : resp.status;
 		if (rc)
 			snprintf(err, errlen, "IMDS at %s: %s", cfg->imds_endpoint, resp.errmsg);
-		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "IMDS", tok, toklen, exp, tenant,
-				      tlen, err, errlen);
+		if (!rc && status != 200 && msi_retryable(0, status, s->probe)) {
+			/* Transient answers are not a refusal: report them as EIO. */
+			char code[64], msg[256];
+			if (resp.body && resp.len &&
+			    !armj_parse_cloud_error(resp.body, resp.len, code, sizeof(code), msg, sizeof(msg)))
+				snprintf(err, errlen, "IMDS answered %ld %s: %.160s", status, code, msg);
+			else
+				snprintf(err, errlen, "IMDS answered %ld", status);
+			rc = -EIO;
+		} else {
+			rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "IMDS", tok, toklen, exp,
+					      tenant, tlen, err, errlen);
+		}
 		if (resp.body)
 			explicit_bzero(resp.body, resp.len);
 		http_resp_clear(&resp);
-		/* A probe gives up at once; IMDS asks callers to retry 5xx/429. */
-		if (rc != -EIO || s->probe || attempt >= 2)
+		if (!rc || !msi_retryable(hrc, status, s->probe) || __atomic_load_n(&cfg->stopping, __ATOMIC_RELAXED))
 			break;
+		/* IMDS answered: it is there, so it gets the full retry budget. */
+		if (!hrc && s->probe)
+			req.timeout_ms = cfg->timeout_ms;
+		delay = msi_retry_delay_ms(attempt, status);
+		if (msi_now_ms() - t0 + delay > MSI_RETRY_BUDGET_MS + (status == 410 ? delay : 0))
+			break;
+		log_info("auth: %s; retry %u in %ld ms", err, attempt + 1, delay);
 		blocking_begin();
-		usleep(300000u << attempt);
+		{
+			struct timespec ts = { delay / 1000, (delay % 1000) * 1000000L };
+			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+				;
+		}
 	}
 out:
 	free(res);

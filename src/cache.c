@@ -16,7 +16,7 @@
  *    it, and a fetch that finishes under an older generation is handed to
  *    its caller but not stored (the sshfs write-counter trick).
  *  - A refresh that fails with a network error (-EHOSTUNREACH, -ETIMEDOUT,
- *    -EIO) while an older value exists serves that value (marked stale) and
+ *    -EIO) or is throttled past op_timeout (-EAGAIN) while an older value exists serves that value (marked stale) and
  *    retries only after neg_ttl, so an unreachable ARM leaves the cached
  *    tree readable and fast.
  *  - Negative answers ("does not exist") are freed by a sweep every few
@@ -280,10 +280,11 @@ static struct centry *entry_get(struct cache *c, const char *key)
 	return e;
 }
 
-/* 1 for the errnos that mean "ARM did not answer properly". */
+/* 1 for the errnos that mean "ARM did not answer properly" (or not yet:
+ * -EAGAIN, throttled past op_timeout, serves the cached answer too). */
 static int is_network_error(int rc)
 {
-	return rc == -EHOSTUNREACH || rc == -ETIMEDOUT || rc == -EIO;
+	return rc == -EHOSTUNREACH || rc == -ETIMEDOUT || rc == -EIO || rc == -EAGAIN;
 }
 
 /* Keep a failure for .rpfs/errors and log it once. */

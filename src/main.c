@@ -251,6 +251,20 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rpfs: credential: %s\n", err);
 		goto out;
 	}
+	/* The token first: managed identity at boot may take a minute, which
+	 * must not count against the first request's op_timeout. */
+	{
+		char *tok = malloc(16384);
+		rc = tok ? auth_token(auth, 0, tok, 16384, err, sizeof(err)) : -ENOMEM;
+		if (tok) {
+			explicit_bzero(tok, 16384);
+			free(tok);
+		}
+		if (rc < 0) {
+			fprintf(stderr, "rpfs: credential: %s\n", err);
+			goto out;
+		}
+	}
 	rc = arm_client_new(&o, auth, &arm);
 	if (rc < 0) {
 		fprintf(stderr, "rpfs: cannot create the ARM client: %s\n", strerror(-rc));

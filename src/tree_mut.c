@@ -408,15 +408,26 @@ int tree_render_ops(struct tree *t, char **out)
 	return 0;
 }
 
-/* A mutation refused before sending: log and .rpfs/ops. */
-static int refuse_op(struct tree *t, const char *verb, const char *what, int rc, const char *why)
+/* A refusal rpfs decides itself, without a request: a line in
+ * .rpfs/errors (and the log) whose message says what to do instead. */
+static int refuse_advise(struct tree *t, const char *op, const char *path, int rc, const char *advice)
 {
 	struct arm_err e = {0};
 
-	ops_add(t, "%s %s - %s refused: %s", verb, what, errname(rc), why);
-	snprintf(e.message, sizeof(e.message), "%s (nothing sent)", why);
-	cache_record_error(t->c, verb, what, &e, rc); /* logs it too */
+	snprintf(e.message, sizeof(e.message), "%s", advice);
+	cache_record_error(t->c, op, path, &e, rc);
 	return rc;
+}
+
+/* A mutation refused before sending: .rpfs/ops, and .rpfs/errors and the
+ * log with what to do instead. */
+static int refuse_op(struct tree *t, const char *verb, const char *what, int rc, const char *why)
+{
+	char msg[256];
+
+	ops_add(t, "%s %s - %s refused: %s", verb, what, errname(rc), why);
+	snprintf(msg, sizeof(msg), "%s (nothing sent)", why);
+	return refuse_advise(t, verb, what, rc, msg);
 }
 
 /* A refusal the FUSE layer decides (another user's change): the log and
@@ -637,10 +648,12 @@ static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc 
 	snprintf(what, sizeof(what), "%s/%s/%s", region, rg, n->name);
 	if (same(src->location, region))
 		return refuse_op(t, "PUT", what, -EINVAL,
-				 "the source collection is in the same region");
+				 "the source collection is in the same region: a copy goes to "
+				 "another region, so make it under another region's directory");
 	if (rpc_is_copy(src))
 		return refuse_op(t, "PUT", what, -EINVAL,
-				 "the source collection is itself a copy (no copy of a copy)");
+				 "the source collection is itself a copy (no copy of a copy): "
+				 "copy its origin instead");
 	rc = send_mut(t, &m);
 	if (rc == 0 && t->cfg.dry_run)
 		return set_local(t, n, L_DRY, src->id);
@@ -742,10 +755,14 @@ static int mkdir_collection(struct tree *t, struct tnode *rgn, const char *name,
 		if (!same(r->name, name))
 			continue;
 		if (same(r->rg, rgn->name)) {
-			log_warn("mkdir %s/%s/%s: resource group %s already holds a collection %s "
-				 "(in %s)",
-				 region, rgn->name, name, r->rg, r->name, r->location);
-			rc = -EEXIST;
+			char msg[256];
+
+			snprintf(msg, sizeof(msg),
+				 "the group already holds a collection of that name (in %.40s), and "
+				 "names are unique per group across regions: use another group or "
+				 "a new name",
+				 r->location);
+			rc = refuse_advise(t, "mkdir", what, -EEXIST, msg);
 			goto out;
 		}
 		if (!same(r->location, region)) {
@@ -986,17 +1003,21 @@ static int copy_point(struct tree *t, struct tnode *pn, const struct arm_rpc *sc
 	snprintf(what, sizeof(what), "%s/%s/%s/%s", region, rg, cn->name, pn->name);
 	if (p->source_rp_id)
 		return refuse_op(t, "PUT", what, -EINVAL,
-				 "the source point is itself a copy (no copy of a copy)");
+				 "the source point is itself a copy (no copy of a copy): copy "
+				 "its origin instead");
 	if (same(sc->location, region))
-		return refuse_op(t, "PUT", what, -EINVAL, "the source point is in the same region");
+		return refuse_op(t, "PUT", what, -EINVAL,
+				 "the source point is in the same region: copy it into a "
+				 "collection in another region");
 	if (!same(p->state, "Succeeded"))
 		return refuse_op(t, "PUT", what, -EBUSY,
 				 "the source point is not Succeeded; only a Succeeded point "
-				 "can be copied");
+				 "can be copied: wait until its state reads Succeeded");
 	if (copied_to(t, region, sc->id, p->id))
 		return refuse_op(t, "PUT", what, -EEXIST,
 				 "the source point already has a copy in this region (one copy "
-				 "per source point per region)");
+				 "per source point per region): use that copy, or copy to "
+				 "another region");
 	if (!t->cfg.dry_run && (rc = unsure_settle(t, cn, pn->name, what)) < 0)
 		return rc;
 	rc = send_mut(t, &m);
@@ -1226,12 +1247,11 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 	}
 	if (n->kind == N_RPC)
 		name = point_name(name, alias, sizeof(alias)); /* tags:point is tags */
-	if (arm_name_check(name) < 0) {
-		log_warn("mkdir: name '%.300s' is not a valid ARM name (at most 260 characters, "
-			 "none of <>%%&:\\?/ or control characters, not ending in '.' or space)",
-			 name);
-		return -EINVAL;
-	}
+	if (arm_name_check(name) < 0)
+		return refuse_advise(t, "mkdir", name, -EINVAL,
+				     "not a name ARM accepts (at most 260 characters, none of "
+				     "<>%&:\\?/ or control characters, not ending in '.' or space): "
+				     "choose another name (nothing sent)");
 	if (n->kind == N_RG)
 		return mkdir_collection(t, n, name, pid, out);
 	return mkdir_point(t, n, name, pid, out);
@@ -1645,11 +1665,10 @@ int tree_rmdir(struct tree *t, uint64_t parent, const char *name)
 	/* disks/ of a pending point (rm -rf of what cp -r left): a view. */
 	if (n->kind == N_RP && slot == S_DIR && !strcmp(name, "disks") && tree_node_local(t, n))
 		return 0;
-	if (!t->cfg.allow_delete) {
-		log_warn("rmdir %s: refused: deleting needs the mount option -o allow_delete",
-			 name);
-		return -EPERM;
-	}
+	if (!t->cfg.allow_delete)
+		return refuse_advise(t, "rmdir", name, -EPERM,
+				     "deleting needs the mount option -o allow_delete: mount "
+				     "with it to delete restore points (nothing sent)");
 	if (n->kind == N_RP && slot == S_DIR && !strcmp(name, "disks"))
 		return 0;
 	if (slot != S_DIR)

@@ -53,7 +53,7 @@ chmod +x "$WORKDIR/bin/az"
 PATH="$WORKDIR/bin:$PATH" nodrv -a cli locations || fail "cli: $OUT"
 PATH="$WORKDIR/bin:$PATH" nodrv -a cli token || fail "cli token: $OUT"
 case $OUT in *"source=cli tenant=cli-tenant "*) ;; *) fail "cli: $OUT" ;; esac
-expect_eq "az arguments" "account get-access-token --resource $ARMSIM_URL/ -o json" "$(tr '\n' ' ' <"$WORKDIR/az.args" | sed 's/ $//')"
+expect_eq "az arguments" "account get-access-token --resource $ARMSIM_URL/ --subscription $DEMO_SUB -o json" "$(tr '\n' ' ' <"$WORKDIR/az.args" | sed 's/ $//')"
 
 # A token ARM refuses: one refresh (the file re-read), one retry, EACCES.
 printf 'not-a-valid-token\n' >"$WORKDIR/bad"

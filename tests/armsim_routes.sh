@@ -116,7 +116,7 @@ arm_req GET "$(rpc_path rg-prod rpc-vm-web-01)?api-version=yesterday"
 expect_code "bad api-version" 400 InvalidApiVersionParameter
 arm_req GET "$(rpc_path rg-prod rpc-vm-web-01)?api-version=2019-07-01"
 expect_code "too old for Compute" 400 InvalidApiVersionParameter
-for v in 2021-03-01 2024-11-01 2025-11-01 2026-03-01 2025-06-01-preview; do
+for v in 2021-03-01 2024-11-01 2025-11-01 2026-03-01; do
 	arm_req GET "$(rpc_path rg-prod rpc-vm-web-01)?api-version=$v"
 	expect_status "api-version $v" 200
 done

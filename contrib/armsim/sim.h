@@ -48,6 +48,7 @@ struct sim_opts {
 	double delete_seconds;
 	int retry_after;
 	int throttle;
+	double bucket_cap[3]; /* --throttle-buckets: reads, writes, deletes (0: ARM's) */
 	int empty_pages;
 	char *accept_token;
 	char *log_file;
@@ -164,6 +165,7 @@ struct sim_fault {
 	int retry_after;
 	int latency_ms;
 	long count; /* -1 = unlimited */
+	double until; /* real time after which the rule is spent; 0 = never */
 	double probability;
 	uint64_t rng;
 	/* kind "body": the literal answer (repeated), with extra headers */
@@ -335,6 +337,7 @@ int sim_json_state_write(struct sim_model *m, FILE *f);
 /* sim_arm.c (the ARM operations) */
 void sim_arm_handle(struct sim_req *q, struct sim_resp *r);
 int sim_api_version_ok(enum sim_route route, const char *v);
+const char *sim_api_versions(enum sim_route route);
 
 /* sim_auth.c */
 const char *sim_auth_check(const char *authz);

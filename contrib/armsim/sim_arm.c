@@ -11,6 +11,7 @@
 #include "sim.h"
 
 #include <ctype.h>
+#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +24,24 @@ static const char *NOT_FOUND_FIX =
 
 static const char *qarg(struct sim_req *q, const char *name);
 
-/* "YYYY-MM-DD" with an optional -preview style suffix, not older than min. */
-static int version_ok(const char *v, const char *min)
-{
-	int y, mo, d, n = 0;
-	if (!v || sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-		return 0;
-	if (!isdigit((unsigned char)v[0]) || mo < 1 || mo > 12 || d < 1 || d > 31 || y > 2099)
-		return 0;
-	const char *suf = v + 10;
-	if (*suf && strcmp(suf, "-preview") && strcmp(suf, "-alpha") && strcmp(suf, "-beta") &&
-	    strcmp(suf, "-rc") && strcmp(suf, "-privatepreview"))
-		return 0;
-	return strncmp(v, min, 10) >= 0;
-}
+/* The api-versions each service has, oldest first, as ARM lists them in
+ * InvalidApiVersionParameter: Microsoft.Compute's for restore points and
+ * operations (2026-03-01 is what @azure/arm-compute 24 sends), and
+ * Microsoft.Resources' for subscriptions, locations and resource groups. */
+static const char *const compute_versions[] = {
+    "2021-03-01", "2021-04-01", "2021-07-01", "2021-11-01", "2022-03-01", "2022-08-01",
+    "2022-11-01", "2023-03-01", "2023-07-01", "2023-09-01", "2024-03-01", "2024-07-01",
+    "2024-11-01", "2025-04-01", "2025-11-01", "2026-03-01", NULL};
+static const char *const resources_versions[] = {
+    "2014-04-01", "2015-01-01", "2015-11-01", "2016-02-01", "2016-06-01", "2016-07-01",
+    "2016-09-01", "2017-05-10", "2018-02-01", "2018-05-01", "2018-06-01", "2019-03-01",
+    "2019-05-01", "2019-05-10", "2019-06-01", "2019-07-01", "2019-08-01", "2019-10-01",
+    "2019-11-01", "2020-01-01", "2020-06-01", "2020-08-01", "2020-10-01", "2021-01-01",
+    "2021-04-01", "2022-01-01", "2022-09-01", "2022-12-01", "2023-07-01", "2024-03-01",
+    "2024-07-01", "2024-11-01", "2025-03-01", "2025-04-01", NULL};
 
-/* Whether an api-version is accepted on this route. */
-int sim_api_version_ok(enum sim_route route, const char *v)
+/* The versions of the service behind a route. */
+static const char *const *route_versions(enum sim_route route)
 {
 	switch (route) {
 	case R_SUBS:
@@ -47,10 +49,34 @@ int sim_api_version_ok(enum sim_route route, const char *v)
 	case R_LOCS:
 	case R_RGS:
 	case R_RG:
-		return version_ok(v, "2014-04-01");
+		return resources_versions;
 	default:
-		return version_ok(v, "2021-03-01");
+		return compute_versions;
 	}
+}
+
+/* Whether an api-version is one the service behind this route has. */
+int sim_api_version_ok(enum sim_route route, const char *v)
+{
+	const char *const *l = route_versions(route);
+
+	for (int i = 0; v && l[i]; i++)
+		if (!strcasecmp(l[i], v))
+			return 1;
+	return 0;
+}
+
+/* "a, b, c" of the versions of a route, for the error message. */
+const char *sim_api_versions(enum sim_route route)
+{
+	static char buf[2][1024];
+	const char *const *l = route_versions(route);
+	char *b = buf[l == compute_versions];
+
+	if (!b[0])
+		for (int i = 0; l[i]; i++)
+			snprintf(b + strlen(b), sizeof buf[0] - strlen(b), "%s%s", i ? ", " : "", l[i]);
+	return b;
 }
 
 /* Azure-AsyncOperation, Location (&monitor=true) and Retry-After for an operation. */
@@ -141,9 +167,20 @@ static const char *qarg(struct sim_req *q, const char *name)
 	return sim_http_arg(q->conn, name);
 }
 
-/* 0 when the body is absent or a JSON object; else a 400 and -22. */
+/* 0 when the body is absent or a JSON object; else a 415 (a body sent
+ * without a JSON Content-Type, as ARM answers) or a 400, and -22. */
 static int body_object(struct sim_req *q, struct sim_resp *r)
 {
+	const char *ct = MHD_lookup_connection_value(q->conn, MHD_HEADER_KIND, "Content-Type");
+
+	if (q->body_len && (!ct || strncasecmp(ct, "application/json", 16) ||
+			    (ct[16] && ct[16] != ';' && ct[16] != ' '))) {
+		sim_resp_error(r, 415, "UnsupportedMediaType",
+			       "The content media type '%s' is not supported. Only 'application/json' "
+			       "is supported.",
+			       ct ? ct : "");
+		return -22;
+	}
 	if (q->body_bad || (q->jbody && !json_object_is_type(q->jbody, json_type_object))) {
 		sim_resp_error(r, 400, "InvalidRequestContent",
 			       "The request content was invalid and could not be deserialized.");

@@ -3,7 +3,9 @@
  *
  * A fault rule matches by operationId, path prefix and method; it applies
  * to the next `count` matching requests, or at random with `probability`
- * drawn from its own seeded generator, so a test run is reproducible.
+ * drawn from its own seeded generator, so a test run is reproducible;
+ * with `seconds`, only for that long after it was added (IMDS answering
+ * 410 while its host is updated, a token endpoint down for a minute).
  * Caller holds sim_g.lock.
  */
 #include "sim.h"
@@ -94,7 +96,11 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 		snprintf(err, errn, "match must be an object");
 		return -22;
 	}
-	double status = 503, retry = 2, lat = 0, count = -1, prob = 1, seed = 1;
+	double status = 503, retry = 2, lat = 0, count = -1, prob = 1, seed = 1, secs = 0;
+	if (jget_num(spec, "seconds", &secs) < 0 || secs < 0) {
+		snprintf(err, errn, "seconds must be a number >= 0");
+		return -22;
+	}
 	if (jget_num(spec, "status", &status) < 0 || jget_num(spec, "retry_after", &retry) < 0 ||
 	    jget_num(spec, "latency_ms", &lat) < 0 || jget_num(spec, "count", &count) < 0 ||
 	    jget_num(spec, "probability", &prob) < 0 || jget_num(spec, "seed", &seed) < 0) {
@@ -170,6 +176,7 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 	f->retry_after = (int)retry;
 	f->latency_ms = (int)lat;
 	f->count = (long)count;
+	f->until = secs > 0 ? sim_real_now() + secs : 0;
 	f->probability = prob;
 	f->rng = (uint64_t)seed * 0x9e3779b97f4a7c15ULL + 1;
 	if (!strcmp(kind, "body")) {
@@ -221,6 +228,9 @@ json_object *sim_fault_list(void)
 		json_object_object_add(o, "retry_after", json_object_new_int(f->retry_after));
 		json_object_object_add(o, "latency_ms", json_object_new_int(f->latency_ms));
 		json_object_object_add(o, "count", json_object_new_int64(f->count));
+		if (f->until)
+			json_object_object_add(o, "seconds_left",
+					       json_object_new_double(f->until - sim_real_now()));
 		json_object_object_add(o, "probability", json_object_new_double(f->probability));
 		if (f->body) {
 			json_object_object_add(o, "body_len",
@@ -281,7 +291,7 @@ void sim_fault_match(const struct sim_req *q, struct sim_fault_hit *hits, int *n
 	*nhits = 0;
 	for (int i = 0; i < sim_g.nfaults && *nhits < max; i++) {
 		struct sim_fault *f = &sim_g.faults[i];
-		if (f->count == 0)
+		if (f->count == 0 || (f->until && sim_real_now() >= f->until))
 			continue;
 		if (f->op && (!q->opid || strcasecmp(f->op, q->opid)))
 			continue;

@@ -29,6 +29,7 @@ enum {
 	O_DELETE_S,
 	O_RETRY_AFTER,
 	O_THROTTLE,
+	O_THROTTLE_BUCKETS,
 	O_ACCEPT_TOKEN,
 	O_CLIENT,
 	O_TENANT,
@@ -60,6 +61,9 @@ static const struct {
     [O_RETRY_AFTER] = {"retry-after", "SEC", "Retry-After of long-running operations (default 10)"},
     [O_THROTTLE] = {"throttle", NULL,
 		    "enforce ARM's per-subscription token buckets (429 when empty)"},
+    [O_THROTTLE_BUCKETS] = {"throttle-buckets", "R,W,D",
+			    "sizes of the read, write and delete buckets (default 250,200,200;"
+			    " refills stay 25, 10, 10 per second)"},
     [O_ACCEPT_TOKEN] = {"accept-token", "TOKEN",
 			"accept this bearer token forever (@FILE: read it from FILE)"},
     [O_CLIENT] = {"client", "ID:SECRET",
@@ -194,6 +198,14 @@ static int parse(int argc, char **argv)
 		case O_THROTTLE:
 			o->throttle = 1;
 			break;
+		case O_THROTTLE_BUCKETS:
+			if (sscanf(a, "%lf,%lf,%lf", &o->bucket_cap[0], &o->bucket_cap[1],
+				   &o->bucket_cap[2]) != 3 ||
+			    o->bucket_cap[0] < 1 || o->bucket_cap[1] < 1 || o->bucket_cap[2] < 1) {
+				fprintf(stderr, "armsim: --throttle-buckets wants READS,WRITES,DELETES (each >= 1)\n");
+				return -1;
+			}
+			break;
 		case O_ACCEPT_TOKEN:
 			o->accept_token = optarg;
 			break;
@@ -265,6 +277,8 @@ int main(int argc, char **argv)
 	double cap[3] = {250, 200, 200}, refill[3] = {25, 10, 10};
 	struct sim_bucket *b[3] = {&sim_g.reads, &sim_g.writes, &sim_g.deletes};
 	for (int i = 0; i < 3; i++) {
+		if (sim_g.o.bucket_cap[i] >= 1)
+			cap[i] = sim_g.o.bucket_cap[i];
 		b[i]->cap = b[i]->tokens = cap[i];
 		b[i]->refill = refill[i];
 		b[i]->last = sim_real_now();
