@@ -21,8 +21,8 @@
 #include "log.h"
 
 static int log_to_syslog;
-static int log_fd = -1;	   /* log=FILE: the open file, else -1 */
-static char *log_path;	   /* log=FILE: its absolute name, for log_reopen */
+static int log_fd = -1; /* log=FILE: the open file, else -1 */
+static char *log_path;	/* log=FILE: its absolute name, for log_reopen */
 static enum log_level log_max = LOG_LVL_INFO;
 static const char *log_ident = "rpfs";
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;

@@ -2,8 +2,9 @@
  * log.h - one logging facility for rpfs: stderr (foreground), syslog, or
  * a file (log=FILE: appended to, reopened on SIGHUP for logrotate).
  *
- * Thread-safe: log_lock (log.c) protects the destination.  Never pass a credential to these functions: callers are
- * responsible for redaction (see http.c, auth.c).
+ * Thread-safe: log_lock (log.c) protects the destination.  Never pass a
+ * credential to these functions: callers are responsible for redaction
+ * (see http.c, auth.c).
  */
 #ifndef RPFS_LOG_H
 #define RPFS_LOG_H

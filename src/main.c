@@ -278,8 +278,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		if (rpfs_mounted_on(mnt)) {
-			fprintf(stderr, "rpfs: rpfs already mounted on %s (unmount it first: "
-					"fusermount3 -u %s)\n", mnt, mnt);
+			fprintf(stderr,
+				"rpfs: rpfs already mounted on %s (unmount it first: "
+				"fusermount3 -u %s)\n",
+				mnt, mnt);
 			goto out;
 		}
 	}
