@@ -13,9 +13,15 @@ flags="--enable-sanitizers --enable-werror"
 
 sh contrib/deps.sh
 autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+if [ -f "$bdir/Makefile" ] &&
+	[ "$("$bdir/config.status" --config 2>/dev/null | tr -d "'")" != "$flags" ]; then
+	# Objects built with other flags would not be rebuilt: start afresh.
+	echo "$bdir/ was configured with other flags: configuring it again"
+	rm -rf "$bdir"
+fi
 mkdir -p "$bdir"
 cd "$bdir"
-if [ ! -f Makefile ] || [ "$(./config.status --config 2>/dev/null | tr -d "'")" != "$flags" ]; then
+if [ ! -f Makefile ]; then
 	# shellcheck disable=SC2086
 	../configure -q $flags
 fi
