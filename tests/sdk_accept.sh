@@ -41,6 +41,10 @@ done
 [ -n "$NODE" ] || skip "no node 20 or later (contrib/deps.sh installs one)"
 PATH=$(dirname "$NODE"):$PATH
 export PATH
+# Debian's node trusts the system's CAs, a node from the npm registry only
+# those built into it: npm gets the system's too, as with Debian's node.
+SYS_CA=
+[ -f /etc/ssl/certs/ca-certificates.crt ] && SYS_CA=/etc/ssl/certs/ca-certificates.crt
 command -v npm >/dev/null || skip "no npm"
 log "node $("$NODE" --version) ($NODE)"
 
@@ -62,7 +66,8 @@ sdk_modules() {
 	tmp=$(mktemp -d "$base/install.XXXXXX") || return 1
 	cp "$SDK_SRC/package.json" "$SDK_SRC/package-lock.json" "$tmp/"
 	log "installing the pinned Azure SDK into $dir"
-	if ! (cd "$tmp" && npm_config_cache="$base/npm-cache" timeout 300 \
+	if ! (cd "$tmp" && NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-$SYS_CA} \
+		npm_config_cache="$base/npm-cache" timeout 300 \
 		npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
 		--fetch-retries=1 --fetch-timeout=60000) >"$WORKDIR/npm.log" 2>&1; then
 		tail -20 "$WORKDIR/npm.log" >&2
