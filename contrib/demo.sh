@@ -2,7 +2,8 @@
 # contrib/demo.sh - build rpfs and armsim, start armsim with its demo
 # subscription and mount it at /mnt/restorepoints (run as root).
 #   sh contrib/demo.sh          start (again) and print a short tree
-#   sh contrib/demo.sh stop     unmount and stop armsim
+#   sh contrib/demo.sh stop     unmount, stop armsim, remove the run directory
+# rpfs logs to $run/rpfs.log, armsim to $run/armsim.log (printed at the end).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 mnt=${RPFS_DEMO_MOUNT:-/mnt/restorepoints}
@@ -16,6 +17,10 @@ stop() {
 	if [ -f "$run/armsim.pid" ]; then
 		kill "$(cat "$run/armsim.pid")" 2>/dev/null || true
 		rm -f "$run/armsim.pid"
+	fi
+	# Only a directory this script made (it leaves a mark in it).
+	if [ -f "$run/.rpfs-demo" ]; then
+		rm -rf "$run"
 	fi
 }
 
@@ -39,6 +44,7 @@ mv build.log build/build.log
 stop
 mkdir -p "$run" "$mnt"
 chmod 700 "$run"
+: >"$run/.rpfs-demo"
 # A fresh random token that armsim accepts and rpfs reads from a file:
 # the secret never appears on a command line.
 umask 077
@@ -50,10 +56,11 @@ build/contrib/armsim/armsim --listen 127.0.0.1:0 --port-file "$run/port" --demo 
 echo $! >"$run/armsim.pid"
 i=0
 while [ ! -s "$run/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -s "$run/port" ] || { echo "armsim did not start; see $run/armsim.out" >&2; exit 1; }
+[ -s "$run/port" ] || { echo "armsim did not start; see $run/armsim.out and $run/armsim.log" >&2; exit 1; }
 port=$(cat "$run/port")
 
-build/src/rpfs -o "endpoint=http://127.0.0.1:$port,subscription=$sub,token_file=$run/token" "$mnt"
+build/src/rpfs -o "endpoint=http://127.0.0.1:$port,subscription=$sub,token_file=$run/token,log=$run/rpfs.log" "$mnt" ||
+	{ echo "rpfs did not mount (see the message above, and its log $run/rpfs.log)" >&2; exit 1; }
 
 echo "armsim (demo subscription) on http://127.0.0.1:$port; rpfs mounted at $mnt"
 echo
@@ -67,4 +74,5 @@ for region in "$mnt"/*/; do
 	done
 done
 echo
+echo "Logs: rpfs $run/rpfs.log, armsim $run/armsim.log"
 echo "Try: ls $mnt/eastus    cat $mnt/*/*/*/*/progress    sh contrib/demo.sh stop"

@@ -1,5 +1,6 @@
 /*
- * log.c - rpfs logging: stderr in the foreground, syslog otherwise.
+ * log.c - rpfs logging: stderr in the foreground, syslog otherwise, or a
+ * file named by log=FILE.
  *
  * One line per message, written with a single write so that lines from
  * different threads never interleave.
@@ -7,7 +8,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -18,6 +21,8 @@
 #include "log.h"
 
 static int log_to_syslog;
+static int log_fd = -1; /* log=FILE: the open file, else -1 */
+static char *log_path;	/* log=FILE: its absolute name, for log_reopen */
 static enum log_level log_max = LOG_LVL_INFO;
 static const char *log_ident = "rpfs";
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -36,13 +41,60 @@ void log_open(const char *ident, int to_syslog, enum log_level level)
 	pthread_mutex_unlock(&log_lock);
 }
 
-/* Reconnect to syslog (after SIGHUP, or a restarted syslog daemon). */
+/* Open path for appending: an fd or -errno. */
+static int log_file_fd(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Send the log to the file at absolute path from now on. */
+int log_open_file(const char *path)
+{
+	char *copy;
+	int fd;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	copy = strdup(path);
+	if (!copy)
+		return -ENOMEM;
+	fd = log_file_fd(path);
+	if (fd < 0) {
+		free(copy);
+		return fd;
+	}
+	pthread_mutex_lock(&log_lock);
+	if (log_to_syslog)
+		closelog();
+	log_to_syslog = 0;
+	if (log_fd >= 0)
+		close(log_fd);
+	free(log_path);
+	log_fd = fd;
+	log_path = copy;
+	pthread_mutex_unlock(&log_lock);
+	return 0;
+}
+
+/* Reconnect to syslog, or reopen the log file by name (after SIGHUP, a
+ * restarted syslog daemon, or logrotate). */
 void log_reopen(void)
 {
 	pthread_mutex_lock(&log_lock);
 	if (log_to_syslog) {
 		closelog();
 		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	}
+	if (log_fd >= 0) {
+		int fd = log_file_fd(log_path);
+
+		/* Cannot open it again: keep writing to the old one. */
+		if (fd >= 0) {
+			close(log_fd);
+			log_fd = fd;
+		}
 	}
 	pthread_mutex_unlock(&log_lock);
 }
@@ -53,6 +105,11 @@ void log_close(void)
 	if (log_to_syslog)
 		closelog();
 	log_to_syslog = 0;
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
+	free(log_path);
+	log_path = NULL;
 	pthread_mutex_unlock(&log_lock);
 }
 
@@ -101,18 +158,27 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 		char out[2200];
 		struct timespec ts;
 		struct tm tm;
-		int n;
+		int n, fd;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
 		gmtime_r(&ts.tv_sec, &tm);
-		n = snprintf(out, sizeof(out), "%02d:%02d:%02d.%03ld %s[%d]: %s: %s\n", tm.tm_hour,
-			     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_ident, (int)getpid(),
-			     log_names[lvl], line);
+		pthread_mutex_lock(&log_lock);
+		fd = log_fd >= 0 ? log_fd : STDERR_FILENO;
+		if (log_fd >= 0) /* a file keeps lines for days: they carry the date (UTC) */
+			n = snprintf(out, sizeof(out), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ ",
+				     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+				     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+		else
+			n = snprintf(out, sizeof(out), "%02d:%02d:%02d.%03ld ", tm.tm_hour,
+				     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+		n += snprintf(out + n, sizeof(out) - (size_t)n, "%s[%d]: %s: %s\n", log_ident,
+			      (int)getpid(), log_names[lvl], line);
 		if (n > (int)sizeof(out) - 1)
 			n = (int)sizeof(out) - 1;
-		if (write(STDERR_FILENO, out, (size_t)n) < 0) {
+		if (write(fd, out, (size_t)n) < 0) {
 			/* nowhere left to report it */
 		}
+		pthread_mutex_unlock(&log_lock);
 	}
 	errno = saved;
 }

@@ -1,8 +1,10 @@
 /*
- * log.h - one logging facility for rpfs: stderr (foreground) or syslog.
+ * log.h - one logging facility for rpfs: stderr (foreground), syslog, or
+ * a file (log=FILE: appended to, reopened on SIGHUP for logrotate).
  *
- * Thread-safe.  Never pass a credential to these functions: callers are
- * responsible for redaction (see http.c, auth.c).
+ * Thread-safe: log_lock (log.c) protects the destination.  Never pass a
+ * credential to these functions: callers are responsible for redaction
+ * (see http.c, auth.c).
  */
 #ifndef RPFS_LOG_H
 #define RPFS_LOG_H
@@ -13,7 +15,11 @@ enum log_level { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 
 /* to_syslog: 0 = stderr. level: messages above it are dropped. */
 void log_open(const char *ident, int to_syslog, enum log_level level);
-/* Reopen (SIGHUP): reconnects syslog. */
+/* Log to the file at absolute path instead (appended to, created 0640);
+ * 0 or -errno, and the destination is unchanged on failure. */
+int log_open_file(const char *path);
+/* Reopen (SIGHUP): reconnects syslog, or opens the log file again by its
+ * name (a new one when logrotate moved it away). */
 void log_reopen(void);
 void log_close(void);
 int log_level_parse(const char *s, enum log_level *out);

@@ -171,6 +171,52 @@ static int pick_subscription(struct rpfs_opts *o, struct arm_client *arm, char *
 	return 0;
 }
 
+/* Undo the octal escapes (\040 and the like) of a /proc/self/mountinfo field, in place. */
+static void mountinfo_unescape(char *s)
+{
+	char *w = s;
+
+	for (char *r = s; *r; r++) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+			r += 3;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+}
+
+/* 1 when the topmost mount on the absolute path mnt is an rpfs mount
+ * (/proc/self/mountinfo), as mount(8) refuses to mount twice. */
+static int rpfs_mounted_on(const char *mnt)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL;
+	size_t cap = 0;
+	int top_is_rpfs = 0;
+
+	if (!f)
+		return 0;
+	while (getline(&line, &cap, f) > 0) {
+		char point[4096], fstype[256];
+		char *sep = strstr(line, " - ");
+
+		/* ID PARENT MAJ:MIN ROOT POINT ... - FSTYPE SOURCE OPTIONS */
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", point) != 1 ||
+		    sscanf(sep + 3, "%255s", fstype) != 1)
+			continue;
+		mountinfo_unescape(point);
+		/* Later lines are mounted over earlier ones: the last one is on top. */
+		if (!strcmp(point, mnt))
+			top_is_rpfs = !strcmp(fstype, "fuse.rpfs");
+	}
+	free(line);
+	fclose(f);
+	return top_is_rpfs;
+}
+
 /* .rpfs/auth. */
 static int auth_text(void *arg, char **out)
 {
@@ -236,6 +282,13 @@ int main(int argc, char **argv)
 				strerror(errno));
 			goto out;
 		}
+		if (rpfs_mounted_on(mnt)) {
+			fprintf(stderr,
+				"rpfs: rpfs already mounted on %s (unmount it first: "
+				"fusermount3 -u %s)\n",
+				mnt, mnt);
+			goto out;
+		}
 	}
 	if (fuse_opt_parse(&args, &x, extra_opts, extra_proc) == -1) {
 		fprintf(stderr, "rpfs: cannot parse the FUSE options\n");
@@ -246,6 +299,17 @@ int main(int argc, char **argv)
 	if (o.log_level)
 		log_level_parse(o.log_level, &lvl);
 	log_open("rpfs", to_syslog, lvl);
+	if (o.log && o.log[0] == '/' && !o.check) {
+		rc = log_open_file(o.log);
+		if (rc < 0) {
+			fprintf(stderr, "rpfs: option 'log': cannot open %s: %s\n", o.log,
+				strerror(-rc));
+			goto out;
+		}
+	}
+	/* .rpfs/config names where the log goes. */
+	if (!o.log)
+		o.log = strdup(to_syslog ? "syslog" : "stderr");
 
 	if (auth_new(&o, &auth, err, sizeof(err)) < 0) {
 		fprintf(stderr, "rpfs: credential: %s\n", err);

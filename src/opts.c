@@ -62,7 +62,8 @@ const struct opt_desc opt_table[] = {
 	  OFF(op_timeout), 1, 3600 },
 	{ "busy_poll", OPT_UINT, "200", "microseconds to wait for the next request before sleeping",
 	  OFF(busy_poll), 0, 100000 },
-	{ "cpu_poll", OPT_UINT, "1", "1: keep idle CPUs polling while requests come (root)",
+	{ "cpu_poll", OPT_UINT, "0",
+	  "1: keep every idle CPU of the machine polling while requests come (root)",
 	  OFF(cpu_poll), 0, 1 },
 	{ "consistency", OPT_STR, "service default", "consistencyMode of new restore points (CrashConsistent)",
 	  OFF(consistency), 0, 0 },
@@ -70,7 +71,8 @@ const struct opt_desc opt_table[] = {
 	  OFF(allow_delete), 0, 0 },
 	{ "dry_run", OPT_FLAG, "off", "record mutations in .rpfs/ops instead of sending them",
 	  OFF(dry_run), 0, 0 },
-	{ "log", OPT_STR, "stderr with -f, else syslog", "stderr or syslog", OFF(log), 0, 0 },
+	{ "log", OPT_STR, "stderr with -f, else syslog",
+	  "stderr, syslog, or /FILE (appended to, reopened on SIGHUP)", OFF(log), 0, 0 },
 	{ "log_level", OPT_STR, "info", "error, warning, info or debug", OFF(log_level), 0, 0 },
 	{ "debug", OPT_FLAG, "off", "log one trace line per HTTP request", OFF(debug), 0, 0 },
 	{ "ro", OPT_FUSE, "off", "read-only: every mutation fails with EROFS", OFF(ro), 0, 0 },
@@ -158,7 +160,7 @@ void opts_init(struct rpfs_opts *o)
 	o->retries = 5;
 	o->op_timeout = 30;
 	o->busy_poll = 200;
-	o->cpu_poll = 1;
+	o->cpu_poll = 0;
 	set_str(&o->log_level, "info");
 }
 
@@ -528,8 +530,9 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 		}
 		set_str(&o->consistency, "CrashConsistent");
 	}
-	if (o->log && strcmp(o->log, "stderr") && strcmp(o->log, "syslog")) {
-		seterr(&pc, "option 'log': '%s' is neither stderr nor syslog", o->log);
+	if (o->log && strcmp(o->log, "stderr") && strcmp(o->log, "syslog") && o->log[0] != '/') {
+		seterr(&pc, "option 'log': '%s' is not stderr, syslog or an absolute file name",
+		       o->log);
 		return -EINVAL;
 	}
 	if (log_level_parse(o->log_level, &lvl) < 0) {

@@ -14,7 +14,7 @@
 # It is installed once into a cache keyed by the lock file's hash
 # (RPFS_SDK_CACHE, else ${XDG_CACHE_HOME:-$HOME/.cache}/rpfs-sdk), so the test
 # works from a read-only source tree (make distcheck) and installs only when
-# the pins change.  No node, npm, openssl or registry: skip.
+# the pins change.  No node 20 or later, npm, openssl or registry: skip.
 
 . "$TESTS_SRCDIR/lib.sh"
 
@@ -24,10 +24,29 @@ CLIENT_ID=3f1c2a9e-7d4b-4e61-a0c5-9b8e2d7f6a14
 CLIENT_SECRET="sdk-accept-$$-secret"
 
 need_armsim
-command -v node >/dev/null || skip "no node"
-command -v npm >/dev/null || skip "no npm"
 command -v openssl >/dev/null || skip "no openssl"
-node -e 'process.exit(parseInt(process.versions.node) >= 20 ? 0 : 1)' || skip "node older than 20"
+
+# node_ok NODE: NODE runs and is version 20 or later.
+node_ok() {
+	"$1" -e 'process.exit(parseInt(process.versions.node) >= 20 ? 0 : 1)' >/dev/null 2>&1
+}
+
+# The node to run: $RPFS_NODE, else the one on PATH when it is 20 or later,
+# else the one contrib/deps.sh installs where Debian's is older.  Its
+# directory goes first on PATH, so npm (a node script) runs on it too.
+NODE=
+for n in "${RPFS_NODE:-}" "$(command -v node)" "${RPFS_NODE_PREFIX:-/usr/local/lib/rpfs-node}/bin/node"; do
+	[ -n "$n" ] && [ -x "$n" ] && node_ok "$n" && { NODE=$n; break; }
+done
+[ -n "$NODE" ] || skip "no node 20 or later (contrib/deps.sh installs one)"
+PATH=$(dirname "$NODE"):$PATH
+export PATH
+# Debian's node trusts the system's CAs, a node from the npm registry only
+# those built into it: npm gets the system's too, as with Debian's node.
+SYS_CA=
+[ -f /etc/ssl/certs/ca-certificates.crt ] && SYS_CA=/etc/ssl/certs/ca-certificates.crt
+command -v npm >/dev/null || skip "no npm"
+log "node $("$NODE" --version) ($NODE)"
 
 # sdk_modules: print a node_modules directory holding the pinned SDK,
 # installing it with npm ci when the cache lacks it.
@@ -47,7 +66,8 @@ sdk_modules() {
 	tmp=$(mktemp -d "$base/install.XXXXXX") || return 1
 	cp "$SDK_SRC/package.json" "$SDK_SRC/package-lock.json" "$tmp/"
 	log "installing the pinned Azure SDK into $dir"
-	if ! (cd "$tmp" && npm_config_cache="$base/npm-cache" timeout 300 \
+	if ! (cd "$tmp" && NODE_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS:-$SYS_CA} \
+		npm_config_cache="$base/npm-cache" timeout 300 \
 		npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
 		--fetch-retries=1 --fetch-timeout=60000) >"$WORKDIR/npm.log" 2>&1; then
 		tail -20 "$WORKDIR/npm.log" >&2
@@ -109,7 +129,7 @@ ln -s "$MODULES" "$WORKDIR/node_modules"
 for run in 24:identity 22:simple; do
 	sdk=${run%:*}
 	check "armsim reset" sim POST /_armsim/reset >/dev/null
-	NODE_EXTRA_CA_CERTS=$TLS/ca.pem timeout 180 node "$WORKDIR/sdk-accept.js" --sdk "$sdk" \
+	NODE_EXTRA_CA_CERTS=$TLS/ca.pem timeout 180 "$NODE" "$WORKDIR/sdk-accept.js" --sdk "$sdk" \
 		--credential "${run#*:}" \
 		--endpoint "$ARMSIM_URL" --subscription "$DEMO_SUB" --tenant "$TENANT" \
 		--client-id "$CLIENT_ID" --client-secret "$CLIENT_SECRET" \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # rpfs --version, --check and start-up failures: one clear line on stderr,
-# a non-zero exit and nothing mounted; the subscription found as SPEC §4
-# says when no option gives it.
+# a non-zero exit and nothing mounted (nor a second mount over a live one);
+# the subscription found as SPEC §4 says when no option gives it.
 . "$TESTS_SRCDIR/lib.sh"
 start_armsim --demo
 printf 'rpfs-test-token\n' >"$WORKDIR/token"
@@ -58,4 +58,15 @@ expect_start_failure "No route to host" -o "endpoint=http://127.0.0.1:1,token_fi
 printf 'not-a-valid-token\n' >"$WORKDIR/badtoken"
 expect_start_failure "Permission denied" -o "endpoint=$ARMSIM_URL,token_file=$WORKDIR/badtoken,subscription=$DEMO_SUB,retries=0"
 expect_start_failure "cannot reach ARM" -o "$base,subscription=00000000-0000-0000-0000-000000000000,retries=0"
+
+# Mounting again over a live rpfs mount is refused, as mount(8) does, and
+# stacks nothing; the first mount keeps working.
+mount_rpfs
+if err=$("$RPFS" -o "$base,subscription=$DEMO_SUB" "$MNT" 2>&1 >/dev/null); then
+	fail "a second rpfs mounted over the first"
+fi
+echo "$err" | grep -q "already mounted on $MNT" || fail "second mount: message lacks 'already mounted': $err"
+n=$(awk -v m="$MNT" '$5 == m' /proc/self/mountinfo | wc -l)
+expect_eq "mounts on $MNT after the second try" 1 "$n"
+ls "$MNT/eastus" >/dev/null || fail "the first mount stopped working"
 pass
