@@ -632,6 +632,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct fh *h;
 	int write = (fi->flags & O_ACCMODE) != O_RDONLY;
 	int flags = write ? TREE_O_WRITE | (fi->flags & O_TRUNC ? TREE_O_TRUNC : 0) |
+				(fi->flags & O_APPEND ? TREE_O_APPEND : 0) |
 				((fi->flags & O_ACCMODE) == O_RDWR ? TREE_O_READ : 0)
 			  : 0;
 	int rc;

@@ -1817,6 +1817,7 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out)
 		f->absorb = 1;
 		f->slot = slot;
 		f->direct_io = 1;
+		f->append = !!(flags & TREE_O_APPEND);
 		rc = 0;
 		/* Without O_TRUNC, O_RDWR reads the content and a tags write
 		 * edits the current text (>>, pwrite). */
@@ -1997,7 +1998,7 @@ int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *bu
 		      (n->kind == N_RP && slot == S_P_SOURCE)
 		  ? TREE_SMALL_WRITE
 		  : (1u << 20);
-	if (!(n->kind == N_RPC && slot == S_C_TAGS))
+	if (!(n->kind == N_RPC && slot == S_C_TAGS) || f->append)
 		off = f->wlen;
 	if (off > cap || len > cap - off) {
 		log_warn("write to %s of %s: more than %zu bytes, refused (EFBIG)",

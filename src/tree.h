@@ -89,6 +89,9 @@ struct tree_file {
 	char *wbuf;
 	size_t wlen;
 	int written; /* a write came (tags act at close only then) */
+	int append; /* O_APPEND: writes go to the end of the text, whatever
+		     * offset the kernel computed from a size it may have
+		     * cached before the last change */
 	int done; /* content acted upon (or found to name nothing) */
 	int rc;	  /* its result, repeated to later writes and to close */
 };
@@ -110,7 +113,7 @@ uint64_t tree_parent(struct tree *t, uint64_t ino);
 void tree_dirents_free(struct tree_dirent *v, size_t n);
 int tree_readlink(struct tree *t, uint64_t ino, char **out);
 /* tree_open flags: 0 opens for reading. */
-enum { TREE_O_WRITE = 1, TREE_O_READ = 2, TREE_O_TRUNC = 4 };
+enum { TREE_O_WRITE = 1, TREE_O_READ = 2, TREE_O_TRUNC = 4, TREE_O_APPEND = 8 };
 /* Open a file (flags: TREE_O_*). -EISDIR, -EROFS/-EPERM for writes other
  * than to .rpfs/flush.  A view file opened for writing reads its content
  * with TREE_O_READ (O_RDWR) unless TREE_O_TRUNC; tags opened for writing
