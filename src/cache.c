@@ -1139,11 +1139,16 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 	memset(err, 0, sizeof(*err));
 	switch (m->op) {
 	case CM_PUT_RPC:
-		if (c->be.put_collection_answer) {
+		if (c->be.put_collection_answer || c->be.put_collection_tagged) {
 			struct arm_rpc *ans = NULL;
 
-			rc = c->be.put_collection_answer(c->be.arg, m->rg, m->rpc, m->location,
-							 m->source_id, &ans, err);
+			if (c->be.put_collection_tagged)
+				rc = c->be.put_collection_tagged(c->be.arg, m->rg, m->rpc, m->location,
+								 m->source_id, m->tags, m->ntags, &ans,
+								 err);
+			else
+				rc = c->be.put_collection_answer(c->be.arg, m->rg, m->rpc, m->location,
+								 m->source_id, &ans, err);
 			if (rc == 0 && ans && err->status == 201 && fold_collection(c, ans) == 0)
 				folded = 1;
 			if (ans)

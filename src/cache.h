@@ -44,6 +44,12 @@ struct cache_backend {
 	int (*put_collection_answer)(void *arg, const char *rg, const char *name,
 				     const char *location, const char *source_id,
 				     struct arm_rpc **out, struct arm_err *err);
+	/* put_collection_answer creating the collection with tags; used
+	 * instead of both when set. */
+	int (*put_collection_tagged)(void *arg, const char *rg, const char *name,
+				     const char *location, const char *source_id,
+				     const struct arm_tag *tags, size_t ntags,
+				     struct arm_rpc **out, struct arm_err *err);
 	int (*put_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
 		      const char *source_rp_id, const char *consistency, struct arm_err *err);
 	/* put_rp giving ARM's answer too (*out NULL when it had no body); used
@@ -151,7 +157,7 @@ struct cache_mut {
 	const char *location, *source_id; /* CM_PUT_RPC */
 	const char *source_rp_id;	  /* CM_PUT_RP copy, else NULL */
 	const char *consistency;	  /* CM_PUT_RP new point, may be NULL */
-	const struct arm_tag *tags;	  /* CM_PATCH_TAGS */
+	const struct arm_tag *tags;	  /* CM_PATCH_TAGS, CM_PUT_RPC (the tags it creates) */
 	size_t ntags;
 	int *folded; /* out, may be NULL: 1 when ARM's answer to a PUT updated
 		      * the cache (no GET needed after it) */

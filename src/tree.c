@@ -2221,6 +2221,7 @@ void tree_free(struct tree *t)
 	free(t->ops);
 	tree_copies_free(t);
 	tree_errs_free(t);
+	tree_ptags_free(t);
 	free((char *)t->cfg.consistency);
 	pthread_mutex_destroy(&t->mlock);
 	pthread_mutex_destroy(&t->walk_lock);

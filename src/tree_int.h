@@ -26,6 +26,7 @@ enum { L_NONE, L_PENDING, L_DRY };
 
 struct copy_rec; /* a copy started from this mount (tree_mut.c) */
 struct op_err;	 /* a point's last failed operation (tree_mut.c) */
+struct pend_tags; /* tags written to a pending collection (tree_mut.c) */
 
 /* Slots of synthetic inodes, per directory kind. */
 enum {
@@ -103,6 +104,7 @@ struct tree {
 	size_t ops_next, ops_count;
 	struct copy_rec *copies;
 	struct op_err *errs; /* the last failed operation on a point, per point */
+	struct pend_tags *ptags; /* tags for the PUT of a pending collection */
 	/* Read-ahead of a recursive walk (tree.c, walk_*): under walk_lock,
 	 * taken alone. */
 	pthread_mutex_t walk_lock;
@@ -242,6 +244,7 @@ void tree_copies_refresh(struct tree *t);
 void tree_copies_free(struct tree *t);
 /* Free every remembered error. */
 void tree_errs_free(struct tree *t);
+void tree_ptags_free(struct tree *t);
 /* The `error` text of point n from this mount, or NULL. */
 char *tree_node_error(struct tree *t, const struct tnode *n);
 

@@ -133,6 +133,8 @@ static void set_fresh(struct tree *t, struct tnode *n, uint32_t pid)
 	pthread_mutex_unlock(&t->mlock);
 }
 
+static void pend_tags_drop_locked(struct tree *t, const struct tnode *n);
+
 /* Make n local (kind l, source src may be NULL) or, with L_NONE, ARM's again. */
 static int set_local(struct tree *t, struct tnode *n, int l, const char *src)
 {
@@ -170,6 +172,7 @@ static int set_local(struct tree *t, struct tnode *n, int l, const char *src)
 			}
 		free(n->src);
 		n->src = NULL;
+		pend_tags_drop_locked(t, n);
 	}
 	if (n->local != (uint8_t)l && t->nt.inval_inode) {
 		/* The files' content now comes from elsewhere: the kernel may
@@ -527,7 +530,7 @@ static int send_mut_on(struct tree *t, const struct cache_mut *m, const struct t
 		char *body = NULL, *path;
 
 		if (m->op == CM_PUT_RPC)
-			body = arm_body_put_collection(m->location, m->source_id, NULL, 0);
+			body = arm_body_put_collection(m->location, m->source_id, m->tags, m->ntags);
 		else if (m->op == CM_PUT_RP)
 			body = arm_body_put_rp(m->source_rp_id, m->consistency);
 		else if (m->op == CM_PATCH_TAGS)
@@ -599,6 +602,85 @@ static void node_idle(struct tree *t, struct tnode *n)
 
 /* ---- collections ------------------------------------------------------ */
 
+/* Tags written to a pending collection before its source was named: sent
+ * with its PUT.  Under t->mlock. */
+struct pend_tags {
+	struct pend_tags *next;
+	const struct tnode *n;
+	struct arm_tag *tags;
+	size_t ntags;
+};
+
+/* Remember tags for pending collection n (takes them), replacing any. */
+static void pend_tags_set(struct tree *t, const struct tnode *n, struct arm_tag *tags, size_t ntags)
+{
+	struct pend_tags *p;
+
+	pthread_mutex_lock(&t->mlock);
+	for (p = t->ptags; p && p->n != n; p = p->next)
+		;
+	if (!p && (p = calloc(1, sizeof(*p))) != NULL) {
+		p->n = n;
+		p->next = t->ptags;
+		t->ptags = p;
+	}
+	if (p) {
+		tags_free(p->tags, p->ntags);
+		p->tags = tags;
+		p->ntags = ntags;
+	} else {
+		tags_free(tags, ntags);
+	}
+	pthread_mutex_unlock(&t->mlock);
+}
+
+/* Take the tags remembered for n (NULL when none); caller frees. */
+static struct arm_tag *pend_tags_take(struct tree *t, const struct tnode *n, size_t *ntags)
+{
+	struct pend_tags **pp, *p;
+	struct arm_tag *tags = NULL;
+
+	*ntags = 0;
+	pthread_mutex_lock(&t->mlock);
+	for (pp = &t->ptags; (p = *pp) != NULL; pp = &p->next)
+		if (p->n == n) {
+			*pp = p->next;
+			tags = p->tags;
+			*ntags = p->ntags;
+			free(p);
+			break;
+		}
+	pthread_mutex_unlock(&t->mlock);
+	return tags;
+}
+
+/* Forget the tags of n (it is no longer pending); caller holds t->mlock. */
+static void pend_tags_drop_locked(struct tree *t, const struct tnode *n)
+{
+	struct pend_tags **pp, *p;
+
+	for (pp = &t->ptags; (p = *pp) != NULL; pp = &p->next)
+		if (p->n == n) {
+			*pp = p->next;
+			tags_free(p->tags, p->ntags);
+			free(p);
+			return;
+		}
+}
+
+/* Free every remembered pending tag set. */
+void tree_ptags_free(struct tree *t)
+{
+	struct pend_tags *p, *next;
+
+	for (p = t->ptags; p; p = next) {
+		next = p->next;
+		tags_free(p->tags, p->ntags);
+		free(p);
+	}
+	t->ptags = NULL;
+}
+
 /* PUT collection node n (region/rg/name) as a copy of src (a collection). */
 static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc *src)
 {
@@ -609,7 +691,11 @@ static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc 
 			      .rpc = n->name,
 			      .location = region,
 			      .source_id = src->id,
+			      .tags = src->tags,
+			      .ntags = src->ntags,
 			      .folded = &folded};
+	struct arm_tag *ptags;
+	size_t nptags;
 	char what[600];
 	int rc;
 
@@ -622,7 +708,19 @@ static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc 
 		return refuse_op(t, "PUT", what, -EINVAL,
 				 "the source collection is itself a copy (no copy of a copy): "
 				 "copy its origin instead");
+	/* The source's tags, as the cross-region copy example does, so a
+	 * policy that requires tags at creation is met; tags written to the
+	 * pending directory take their place. */
+	ptags = pend_tags_take(t, n, &nptags);
+	if (ptags) {
+		m.tags = ptags;
+		m.ntags = nptags;
+	}
 	rc = send_mut(t, &m);
+	if (rc < 0 && ptags)
+		pend_tags_set(t, n, ptags, nptags); /* kept for the next try */
+	else
+		tags_free(ptags, nptags);
 	if (rc == 0 && t->cfg.dry_run)
 		return set_local(t, n, L_DRY, src->id);
 	if (rc == -EEXIST || rc == 0) {
@@ -1167,14 +1265,22 @@ static int write_tags(struct tree *t, struct tnode *n, struct tree_file *f)
 	struct dctx d;
 	int rc;
 
-	if (tree_node_local(t, n) || tree_fresh_for(t, n, f->pid))
+	if (tree_fresh_for(t, n, f->pid))
 		return 0; /* cp copying a collection: its tags are a view */
+	if (tree_node_local(t, n) && tree_node_local(t, n) != L_PENDING)
+		return 0;
 	rc = tags_parse(f->wbuf ? f->wbuf : "", f->wlen, &tags, &ntags);
 	if (rc < 0) {
 		if (rc == -EINVAL)
 			log_warn("tags of %s: each line must be key=value, at most %d", n->name,
 				 TAGS_MAX);
 		return rc;
+	}
+	if (tree_node_local(t, n) == L_PENDING) {
+		/* Not created yet: the tags go with its PUT. */
+		pend_tags_set(t, n, tags, ntags);
+		log_info("tags of %s: kept for its PUT, once its source is named", n->name);
+		return 0;
 	}
 	rc = tree_rpc_data(t, n, D_FETCH, 0, &d);
 	if (rc == 0) {

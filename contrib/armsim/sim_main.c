@@ -30,6 +30,7 @@ enum {
 	O_RETRY_AFTER,
 	O_THROTTLE,
 	O_THROTTLE_BUCKETS,
+	O_POLICY_TAG,
 	O_ACCEPT_TOKEN,
 	O_CLIENT,
 	O_TENANT,
@@ -64,6 +65,8 @@ static const struct {
     [O_THROTTLE_BUCKETS] = {"throttle-buckets", "R,W,D",
 			    "sizes of the read, write and delete buckets (default 250,200,200;"
 			    " refills stay 25, 10, 10 per second)"},
+    [O_POLICY_TAG] = {"policy-require-tag", "NAME",
+		      "deny collection PUTs without tag NAME (403 RequestDisallowedByPolicy)"},
     [O_ACCEPT_TOKEN] = {"accept-token", "TOKEN",
 			"accept this bearer token forever (@FILE: read it from FILE)"},
     [O_CLIENT] = {"client", "ID:SECRET",
@@ -205,6 +208,9 @@ static int parse(int argc, char **argv)
 				fprintf(stderr, "armsim: --throttle-buckets wants READS,WRITES,DELETES (each >= 1)\n");
 				return -1;
 			}
+			break;
+		case O_POLICY_TAG:
+			o->policy_tag = optarg;
 			break;
 		case O_ACCEPT_TOKEN:
 			o->accept_token = optarg;
