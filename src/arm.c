@@ -114,6 +114,7 @@ void arm_rp_clear(struct arm_rp *rp)
 		free(rp->progress[i].status);
 	}
 	free(rp->progress);
+	free(rp->iv_error);
 	free(rp->cjson);
 	memset(rp, 0, sizeof(*rp));
 }

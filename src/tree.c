@@ -748,7 +748,7 @@ static int point_slot_attr(struct tree *t, const struct tnode *n, const struct d
 			return -ENOENT;
 		tree_file_attr(a, mkino(n->idx, slot), NULL, mt, 0, TREE_REG);
 		pthread_rwlock_rdlock(&t->lock);
-		a->size = n->aux;
+		a->size = RP_AUX_PLEN(n->aux);
 		pthread_rwlock_unlock(&t->lock);
 		a->entry_ttl = ttl;
 		return 0;
@@ -764,10 +764,20 @@ static int point_slot_attr(struct tree *t, const struct tnode *n, const struct d
 		a->size = len;
 		return 0;
 	}
-	if (slot == S_P_ERROR && (s = tree_node_error(t, n)) != NULL)
+	if (slot == S_P_ERROR && (s = tree_node_error(t, n)) != NULL) {
 		rc = 0;
-	else
+	} else if (slot == S_P_ERROR && (same(d->rp->state, "Failed") || (n->aux & RP_AUX_IVFAIL))) {
+		/* from the instance view, direct I/O like progress: the length
+		 * of the last content read (0 before the first read) */
+		tree_file_attr(a, mkino(n->idx, slot), NULL, mt, 0, TREE_REG);
+		pthread_rwlock_rdlock(&t->lock);
+		a->size = RP_AUX_ELEN(n->aux);
+		pthread_rwlock_unlock(&t->lock);
+		a->entry_ttl = ttl;
+		return 0;
+	} else {
 		rc = render_point_file(d, slot, &s);
+	}
 	if (rc < 0)
 		return rc;
 	tree_file_attr(a, mkino(n->idx, slot), s, mt, ttl,
@@ -1670,7 +1680,8 @@ static int open_progress(struct tree *t, struct tnode *n, struct tree_file *f)
 {
 	struct dctx d;
 	struct cache_val *v = NULL;
-	int rc = rp_data(t, n, D_CACHED, &d);
+	int rc = rp_data(t, n, D_CACHED, &d), newfail;
+	size_t len;
 
 	if (rc < 0)
 		return rc;
@@ -1683,15 +1694,61 @@ static int open_progress(struct tree *t, struct tnode *n, struct tree_file *f)
 	if (rc < 0)
 		return rc;
 	f->buf = render_progress(v->rp);
+	pthread_rwlock_wrlock(&t->lock);
+	newfail = v->rp->iv_error && !(n->aux & RP_AUX_IVFAIL);
+	len = f->buf ? strlen(f->buf) : 0;
+	n->aux = (n->aux & 0x7fff0000u) | (uint32_t)(len > 0xffff ? 0xffff : len) |
+		 (v->rp->iv_error ? RP_AUX_IVFAIL : 0);
+	pthread_rwlock_unlock(&t->lock);
 	cache_put(v);
+	/* the copy failed: its `error` file appears */
+	if (newfail && t->nt.inval_entry)
+		t->nt.inval_entry(t->nt.arg, mkino(n->idx, 0), "error");
 	if (!f->buf)
 		return -ENOMEM;
 	f->len = strlen(f->buf);
 	f->direct_io = 1;
-	pthread_rwlock_wrlock(&t->lock);
-	n->aux = (uint32_t)f->len;
-	pthread_rwlock_unlock(&t->lock);
 	return 0;
+}
+
+/* Open a point's `error`: this mount's failure of its last operation, else
+ * ARM's code and message from the point's instance view (a request at each
+ * open, direct I/O, like progress) when the point is Failed or its last
+ * instance view told a failure. */
+static int open_error(struct tree *t, struct tnode *n, struct tree_file *f)
+{
+	struct dctx d;
+	struct cache_val *v = NULL;
+	int rc = rp_data(t, n, D_FETCH, &d), ivfail;
+
+	if (rc < 0)
+		return rc;
+	/* this mount's failures change no ARM answer: read afresh each open */
+	f->buf = tree_node_error(t, n);
+	pthread_rwlock_rdlock(&t->lock);
+	ivfail = !!(n->aux & RP_AUX_IVFAIL);
+	pthread_rwlock_unlock(&t->lock);
+	if (!f->buf && (same(d.rp->state, "Failed") || ivfail) &&
+	    cache_rp_view(t->c, d.rpc->rg, d.rpc->name, d.rp->name, &v) == 0) {
+		size_t len;
+
+		if (v->rp->iv_error)
+			f->buf = tree_asprintf("%s\n", v->rp->iv_error);
+		len = f->buf ? strlen(f->buf) : 0;
+		pthread_rwlock_wrlock(&t->lock);
+		n->aux = RP_AUX_PLEN(n->aux) | (uint32_t)(len > 0x7fff ? 0x7fff : len) << 16 |
+			 (v->rp->iv_error ? RP_AUX_IVFAIL : 0);
+		pthread_rwlock_unlock(&t->lock);
+		cache_put(v);
+		f->direct_io = 1;
+		if (!f->buf && !same(d.rp->state, "Failed")) {
+			tree_dctx_done(&d);
+			return -ENOENT; /* no longer failed */
+		}
+	}
+	rc = f->buf ? 0 : render_point_file(&d, S_P_ERROR, &f->buf);
+	tree_dctx_done(&d);
+	return rc;
 }
 
 /* Render a collection's or point's file from data resolved in mode m. */
@@ -1748,7 +1805,6 @@ int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 	int slot, rc;
 	struct tnode *n = tree_node_of(t, ino, &slot);
 	struct tree_file *f;
-	struct dctx d;
 
 	if (!n)
 		return -ENOENT;
@@ -1805,14 +1861,7 @@ int tree_open(struct tree *t, uint64_t ino, int write, struct tree_file **out)
 			break;
 		}
 		if (slot == S_P_ERROR) {
-			rc = rp_data(t, n, D_FETCH, &d);
-			if (rc < 0)
-				break;
-			/* error also tells this mount's failures, which change
-			 * no ARM answer: read afresh at every open. */
-			f->buf = tree_node_error(t, n);
-			rc = f->buf ? 0 : render_point_file(&d, slot, &f->buf);
-			tree_dctx_done(&d);
+			rc = open_error(t, n, f);
 			break;
 		}
 		rc = open_fresh(t, n, slot, f);

@@ -64,13 +64,20 @@ enum {
 };
 #define SLOT_BITS 7
 
+/* tnode.aux of a restore point: bits 0-15 the length of the last progress
+ * content, 16-30 that of the last error content read from the instance
+ * view (0: none yet), bit 31 set when that instance view told a failure. */
+#define RP_AUX_IVFAIL 0x80000000u
+#define RP_AUX_PLEN(a) ((a) & 0xffffu)
+#define RP_AUX_ELEN(a) (((a) >> 16) & 0x7fffu)
+
 struct tnode {
 	struct tnode *parent;
 	struct tnode *hnext;
 	uint32_t idx;
 	uint8_t kind;
 	uint32_t listed_at; /* seconds since mount (+1) when the kernel got a listing */
-	uint32_t aux;	    /* restore point: length of the last progress content */
+	uint32_t aux;	    /* restore point: see RP_AUX_* */
 	/* Under t->mlock: */
 	uint8_t local;	      /* L_PENDING / L_DRY: exists only in this mount */
 	uint8_t busy;	      /* a mutation of this node is being sent */

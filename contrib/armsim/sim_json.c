@@ -32,6 +32,15 @@ static json_object *status_obj(const char *code, const char *level, const char *
 	return s;
 }
 
+/* An InstanceViewStatus of level Error with a message (codes for a failed
+ * copy are not documented: ReplicationState/failed is invented). */
+static json_object *status_err(const char *code, const char *display, const char *msg)
+{
+	json_object *s = status_obj(code, "Error", display);
+	jadd(s, "message", jstr(msg));
+	return s;
+}
+
 /* One RestorePointCollection. */
 json_object *sim_json_coll(struct sim_model *m, struct sim_coll *c, int expand)
 {
@@ -189,7 +198,9 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 		if (failed) {
 			any_failed = 1;
 			jadd(rs, "status",
-			     status_obj("ReplicationState/failed", "Error", "Failed"));
+			     status_err("ReplicationState/failed", "Failed",
+					"Replication of the disk restore point to the target region "
+					"failed."));
 		} else if (val < 100) {
 			any_running = 1;
 			jadd(rs, "status",
@@ -207,8 +218,16 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 	}
 	jadd(iv, "diskRestorePoints", arr);
 	json_object *st = json_object_new_array();
+	if (failed_point)
+		json_object_array_add(
+		    st, status_err("ProvisioningState/failed/VMRestorePointClientError",
+				   "Provisioning failed",
+				   "Restore point creation failed: the VM agent did not take a "
+				   "consistent snapshot of the disks."));
 	if (any_failed)
-		json_object_array_add(st, status_obj("ReplicationState/failed", "Error", "Failed"));
+		json_object_array_add(st, status_err("ReplicationState/failed", "Failed",
+						     "Replication of the restore point to the target "
+						     "region failed."));
 	else if (any_running)
 		json_object_array_add(
 		    st, status_obj("ReplicationState/inProgress", "Info", "In progress"));
