@@ -222,17 +222,41 @@ static const char *rg_spelling(struct tree *t, const char *name)
 	return name;
 }
 
-/* The resource-group node of a region, created with a stable spelling. */
+/* The resource-group node of a region, created with a stable spelling:
+ * the resource groups API's (Compute's ids may spell a group in upper
+ * case), else the first seen. */
 static struct tnode *rg_node_get(struct tree *t, struct tnode *region, const char *name)
 {
 	struct tnode *n;
+	char *canon = cache_rg_spelling(t->c, name);
 
 	pthread_rwlock_wrlock(&t->lock);
 	n = tree_find_child(t, region, name);
 	if (!n)
-		n = node_alloc(t, region, rg_spelling(t, name), N_RG);
+		n = node_alloc(t, region, canon ? canon : rg_spelling(t, name), N_RG);
 	pthread_rwlock_unlock(&t->lock);
+	free(canon);
 	return n;
+}
+
+/* Have the resource groups list (one ResourceGroups_List, kept for ttl)
+ * before naming group directories; a failed list is asked again only
+ * after ttl, and meanwhile groups are named as first seen. */
+static void rgs_ready(struct tree *t)
+{
+	struct cache_val *v = NULL;
+	struct timespec ts;
+	int64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec;
+	if (__atomic_load_n(&t->rgs_retry_at, __ATOMIC_RELAXED) > now)
+		return;
+	if (cache_rgs(t->c, CACHE_FETCH, &v) == 0) {
+		cache_put(v);
+		return;
+	}
+	__atomic_store_n(&t->rgs_retry_at, now + (t->cfg.ttl ? t->cfg.ttl : 60), __ATOMIC_RELAXED);
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -978,6 +1002,7 @@ static int lookup_rg(struct tree *t, struct tnode *region, const char *name, str
 	rc = lookup_list(t, list_has_rg, &k, &list);
 	if (rc < 0)
 		return rc;
+	rgs_ready(t);
 	for (size_t i = 0; i < list->n && !spelled; i++)
 		if (same(list->v[i]->location, region->name) && same(list->v[i]->rg, name))
 			spelled = list->v[i]->rg;
@@ -1284,6 +1309,8 @@ static int list_root(struct tree *t, enum dmode m, struct dlist *l)
 
 	rpfs_slot_attr(t, S_RPFS, &a);
 	tree_dl_add(l, ".rpfs", &a);
+	if (m == D_FETCH) /* the groups' spelling, alongside ListAll */
+		cache_prefetch_rgs(t->c);
 	for (size_t i = 0; i < t->cfg.nlocations; i++) {
 		n = tree_node_get(t, t->root, t->cfg.locations[i].name, N_REGION);
 		if (!n)
@@ -1353,6 +1380,8 @@ static int list_region(struct tree *t, struct tnode *region, enum dmode m, struc
 
 	if (rc < 0)
 		return rc;
+	if (m == D_FETCH)
+		rgs_ready(t);
 	if (m == D_FETCH && list->n)
 		pf = malloc(list->n * sizeof(*pf));
 	for (size_t i = 0; i < list->n; i++) {

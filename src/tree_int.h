@@ -112,6 +112,7 @@ struct tree {
 	struct copy_rec *copies;
 	struct op_err *errs; /* the last failed operation on a point, per point */
 	struct pend_tags *ptags; /* tags for the PUT of a pending collection */
+	int64_t rgs_retry_at;	 /* (atomic) monotonic s: no resource groups list before */
 	/* Read-ahead of a recursive walk (tree.c, walk_*): under walk_lock,
 	 * taken alone. */
 	pthread_mutex_t walk_lock;

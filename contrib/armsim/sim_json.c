@@ -4,6 +4,7 @@
  * group) and as the /_armsim/state document.  Caller holds sim_g.lock. */
 #include "sim.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,18 +42,40 @@ static json_object *status_err(const char *code, const char *display, const char
 	return s;
 }
 
+/* --rg-case upper: the resource group of a Compute id in upper case, as
+ * Compute often returns it (in place; other ids are left alone). */
+static char *rg_case(char *id)
+{
+	char *p = id ? strcasestr(id, "/resourceGroups/") : NULL;
+
+	if (!p || !sim_g.o.rg_upper || !strcasestr(id, "/providers/Microsoft.Compute/"))
+		return id;
+	for (p += 16; *p && *p != '/'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return id;
+}
+
+/* A JSON {"id": ID} with ID as Compute spells it. */
+static json_object *idobj_case(const char *id)
+{
+	char *c = sim_xstrdup(id);
+	json_object *o = idobj(rg_case(c));
+	free(c);
+	return o;
+}
+
 /* One RestorePointCollection. */
 json_object *sim_json_coll(struct sim_model *m, struct sim_coll *c, int expand)
 {
 	json_object *o = json_object_new_object();
-	char *id = sim_coll_id(m, c);
+	char *id = rg_case(sim_coll_id(m, c));
 	jadd(o, "name", jstr(c->name));
 	jadd(o, "id", jstr(id));
 	jadd(o, "type", jstr("Microsoft.Compute/restorePointCollections"));
 	jadd(o, "location", jstr(c->location));
 	jadd(o, "tags", json_object_get(c->tags));
 	json_object *pr = json_object_new_object();
-	json_object *src = idobj(c->source_id);
+	json_object *src = idobj_case(c->source_id);
 	jadd(src, "location", jstr(c->source_loc ? c->source_loc : ""));
 	jadd(pr, "source", src);
 	if (c->instant_access >= 0)
@@ -243,7 +266,7 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 json_object *sim_json_point(struct sim_model *m, struct sim_coll *c, struct sim_point *p, int iv)
 {
 	json_object *o = json_object_new_object();
-	char *pid = sim_point_id(m, c, p);
+	char *pid = rg_case(sim_point_id(m, c, p));
 	const struct sim_vm *v = p->vm >= 0 && p->vm < m->nvms ? &m->vms[p->vm] : NULL;
 	jadd(o, "name", jstr(p->name));
 	jadd(o, "id", jstr(pid));
@@ -257,7 +280,7 @@ json_object *sim_json_point(struct sim_model *m, struct sim_coll *c, struct sim_
 		jadd(pr, "excludeDisks", ex);
 	}
 	if (p->source_rp)
-		jadd(pr, "sourceRestorePoint", idobj(p->source_rp));
+		jadd(pr, "sourceRestorePoint", idobj_case(p->source_rp));
 	if (v)
 		jadd(pr, "sourceMetadata", source_metadata(m, pid, p, v));
 	if (p->instant_access_min > 0)

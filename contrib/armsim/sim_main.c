@@ -31,6 +31,7 @@ enum {
 	O_THROTTLE,
 	O_THROTTLE_BUCKETS,
 	O_POLICY_TAG,
+	O_RG_CASE,
 	O_ACCEPT_TOKEN,
 	O_CLIENT,
 	O_TENANT,
@@ -67,6 +68,8 @@ static const struct {
 			    " refills stay 25, 10, 10 per second)"},
     [O_POLICY_TAG] = {"policy-require-tag", "NAME",
 		      "deny collection PUTs without tag NAME (403 RequestDisallowedByPolicy)"},
+    [O_RG_CASE] = {"rg-case", "as-is|upper",
+		   "spelling of the resource group in Compute's ids (upper: as Compute often does)"},
     [O_ACCEPT_TOKEN] = {"accept-token", "TOKEN",
 			"accept this bearer token forever (@FILE: read it from FILE)"},
     [O_CLIENT] = {"client", "ID:SECRET",
@@ -208,6 +211,13 @@ static int parse(int argc, char **argv)
 				fprintf(stderr, "armsim: --throttle-buckets wants READS,WRITES,DELETES (each >= 1)\n");
 				return -1;
 			}
+			break;
+		case O_RG_CASE:
+			if (strcmp(a, "upper") && strcmp(a, "as-is")) {
+				fprintf(stderr, "armsim: --rg-case wants as-is or upper\n");
+				return -1;
+			}
+			o->rg_upper = !strcmp(a, "upper");
 			break;
 		case O_POLICY_TAG:
 			o->policy_tag = optarg;
