@@ -8,9 +8,9 @@
  * that was refused.  So every request passes one gate (arm_gate) that (1)
  * waits out the pause set by the last 429 of its kind, (2) paces the kind
  * to ARM's refill rate when ARM's x-ms-ratelimit-remaining-subscription-*
- * figure says its bucket is nearly empty (else takes a token from rpfs's
- * own read or write bucket, so a readdir storm cannot drain ARM's bucket
- * when ARM does not say), and (3) takes one of max_conns slots.  Each public call has one deadline (op_timeout) that bounds every
+ * figure says its bucket is nearly empty, (3) takes a token from rpfs's
+ * own read or write bucket so a readdir storm cannot drain ARM's bucket,
+ * and (4) takes one of max_conns slots.  Each public call has one deadline (op_timeout) that bounds every
  * wait, request and retry inside it, so no system call above waits longer.
  *
  * The bearer token is only ever sent to the configured endpoint: URLs taken
@@ -377,23 +377,22 @@ static long long arm_pace_ms(struct arm_client *c, int ak, long long now)
 /* Wait until a request may be sent; takes a slot.  -ETIMEDOUT at deadline,
  * -EAGAIN at once when a 429's pause of this kind of request (reads,
  * writes, deletes) outlasts the deadline (SPEC §5: the call is throttled,
- * not unanswered).  While ARM says how much of the kind's bucket is left,
- * that figure paces the requests and rpfs's own bucket is not used. */
+ * not unanswered).  While ARM says the kind's bucket is nearly empty, that
+ * figure paces the requests too. */
 static int arm_gate(struct arm_client *c, int kind, int ak, long long deadline)
 {
 	for (;;) {
 		long long now = arm_now_ms(), wait = 0, pace;
-		int paused = 0, known;
+		int paused = 0;
 
 		pthread_mutex_lock(&c->lock);
-		known = c->rl_left[ak] >= 0 && now - c->rl_ms[ak] <= ARM_RL_FRESH_MS;
 		pace = arm_pace_ms(c, ak, now);
 		if (c->pause_until > now || c->kpause_until[ak] > now) {
 			wait = (c->pause_until > c->kpause_until[ak] ? c->pause_until : c->kpause_until[ak]) - now;
 			paused = 1;
 		} else if (pace && c->next_send[ak] > now) {
 			wait = c->next_send[ak] - now;
-		} else if (c->rate[kind] > 0 && !known) {
+		} else if (c->rate[kind] > 0) {
 			double add = (double)(now - c->last_refill[kind]) * c->rate[kind] / 1000.0;
 			c->tokens[kind] += add;
 			if (c->tokens[kind] > c->burst[kind])
@@ -403,7 +402,7 @@ static int arm_gate(struct arm_client *c, int kind, int ak, long long deadline)
 				wait = (long long)((1.0 - c->tokens[kind]) * 1000.0 / c->rate[kind]) + 1;
 		}
 		if (!wait && c->inflight < c->max_conns) {
-			if (c->rate[kind] > 0 && !known)
+			if (c->rate[kind] > 0)
 				c->tokens[kind] -= 1.0;
 			if (pace)
 				c->next_send[ak] = now + pace;
