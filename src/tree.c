@@ -240,7 +240,9 @@ static struct tnode *rg_node_get(struct tree *t, struct tnode *region, const cha
 }
 
 /* Have the resource groups list (one ResourceGroups_List, kept for ttl)
- * before naming group directories; a failed list is asked again only
+ * before naming group directories: waited for only when none is cached
+ * yet (an expired one is used while it is refreshed in the background, so
+ * nothing known waits on the network); a failed list is asked again only
  * after ttl, and meanwhile groups are named as first seen. */
 static void rgs_ready(struct tree *t)
 {
@@ -248,6 +250,11 @@ static void rgs_ready(struct tree *t)
 	struct timespec ts;
 	int64_t now;
 
+	if (cache_rgs(t->c, CACHE_NOFETCH, &v) == 0) {
+		cache_put(v);
+		cache_prefetch_rgs(t->c);
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = (int64_t)ts.tv_sec;
 	if (__atomic_load_n(&t->rgs_retry_at, __ATOMIC_RELAXED) > now)
@@ -790,7 +797,7 @@ static int point_slot_attr(struct tree *t, const struct tnode *n, const struct d
 	}
 	if (slot == S_P_ERROR && (s = tree_node_error(t, n)) != NULL) {
 		rc = 0;
-	} else if (slot == S_P_ERROR && (same(d->rp->state, "Failed") || (n->aux & RP_AUX_IVFAIL))) {
+	} else if (slot == S_P_ERROR && same(d->rp->state, "Failed")) {
 		/* from the instance view, direct I/O like progress: the length
 		 * of the last content read (0 before the first read) */
 		tree_file_attr(a, mkino(n->idx, slot), NULL, mt, 0, TREE_REG);
@@ -1709,7 +1716,7 @@ static int open_progress(struct tree *t, struct tnode *n, struct tree_file *f)
 {
 	struct dctx d;
 	struct cache_val *v = NULL;
-	int rc = rp_data(t, n, D_CACHED, &d), newfail;
+	int rc = rp_data(t, n, D_CACHED, &d), newfail = 0;
 	size_t len;
 
 	if (rc < 0)
@@ -1719,45 +1726,41 @@ static int open_progress(struct tree *t, struct tnode *n, struct tree_file *f)
 		return -ENOENT;
 	}
 	rc = cache_rp_view(t->c, d.rpc->rg, d.rpc->name, d.rp->name, &v);
+	/* a copy started from this mount that failed: its error file tells why */
+	if (rc == 0 && v->rp->iv_error)
+		newfail = tree_copy_failed(t, n, d.rpc->rg, d.rpc->name, d.rp->name, v->rp->iv_error);
 	tree_dctx_done(&d);
 	if (rc < 0)
 		return rc;
 	f->buf = render_progress(v->rp);
-	pthread_rwlock_wrlock(&t->lock);
-	newfail = v->rp->iv_error && !(n->aux & RP_AUX_IVFAIL);
 	len = f->buf ? strlen(f->buf) : 0;
-	n->aux = (n->aux & 0x7fff0000u) | (uint32_t)(len > 0xffff ? 0xffff : len) |
-		 (v->rp->iv_error ? RP_AUX_IVFAIL : 0);
+	pthread_rwlock_wrlock(&t->lock);
+	n->aux = (n->aux & ~0xffffu) | (uint32_t)(len > 0xffff ? 0xffff : len);
 	pthread_rwlock_unlock(&t->lock);
 	cache_put(v);
-	/* the copy failed: its `error` file appears */
 	if (newfail && t->nt.inval_entry)
 		t->nt.inval_entry(t->nt.arg, mkino(n->idx, 0), "error");
 	if (!f->buf)
 		return -ENOMEM;
-	f->len = strlen(f->buf);
+	f->len = len;
 	f->direct_io = 1;
 	return 0;
 }
 
 /* Open a point's `error`: this mount's failure of its last operation, else
- * ARM's code and message from the point's instance view (a request at each
- * open, direct I/O, like progress) when the point is Failed or its last
- * instance view told a failure. */
+ * for a Failed point ARM's code and message from its instance view (a
+ * request at each open, direct I/O, like progress). */
 static int open_error(struct tree *t, struct tnode *n, struct tree_file *f)
 {
 	struct dctx d;
 	struct cache_val *v = NULL;
-	int rc = rp_data(t, n, D_FETCH, &d), ivfail;
+	int rc = rp_data(t, n, D_FETCH, &d);
 
 	if (rc < 0)
 		return rc;
 	/* this mount's failures change no ARM answer: read afresh each open */
 	f->buf = tree_node_error(t, n);
-	pthread_rwlock_rdlock(&t->lock);
-	ivfail = !!(n->aux & RP_AUX_IVFAIL);
-	pthread_rwlock_unlock(&t->lock);
-	if (!f->buf && (same(d.rp->state, "Failed") || ivfail) &&
+	if (!f->buf && same(d.rp->state, "Failed") &&
 	    cache_rp_view(t->c, d.rpc->rg, d.rpc->name, d.rp->name, &v) == 0) {
 		size_t len;
 
@@ -1765,15 +1768,10 @@ static int open_error(struct tree *t, struct tnode *n, struct tree_file *f)
 			f->buf = tree_asprintf("%s\n", v->rp->iv_error);
 		len = f->buf ? strlen(f->buf) : 0;
 		pthread_rwlock_wrlock(&t->lock);
-		n->aux = RP_AUX_PLEN(n->aux) | (uint32_t)(len > 0x7fff ? 0x7fff : len) << 16 |
-			 (v->rp->iv_error ? RP_AUX_IVFAIL : 0);
+		n->aux = RP_AUX_PLEN(n->aux) | (uint32_t)(len > 0x7fff ? 0x7fff : len) << 16;
 		pthread_rwlock_unlock(&t->lock);
 		cache_put(v);
 		f->direct_io = 1;
-		if (!f->buf && !same(d.rp->state, "Failed")) {
-			tree_dctx_done(&d);
-			return -ENOENT; /* no longer failed */
-		}
 	}
 	rc = f->buf ? 0 : render_point_file(&d, S_P_ERROR, &f->buf);
 	tree_dctx_done(&d);

@@ -66,8 +66,7 @@ enum {
 
 /* tnode.aux of a restore point: bits 0-15 the length of the last progress
  * content, 16-30 that of the last error content read from the instance
- * view (0: none yet), bit 31 set when that instance view told a failure. */
-#define RP_AUX_IVFAIL 0x80000000u
+ * view (0: none yet). */
 #define RP_AUX_PLEN(a) ((a) & 0xffffu)
 #define RP_AUX_ELEN(a) (((a) >> 16) & 0x7fffu)
 
@@ -253,6 +252,11 @@ void tree_copies_free(struct tree *t);
 /* Free every remembered error. */
 void tree_errs_free(struct tree *t);
 void tree_ptags_free(struct tree *t);
+/* A copy started from this mount whose instance view tells a failure
+ * (iv_error): remember it as the point's error and stop tracking the copy.
+ * 1 when that error is new (its `error` file appears). */
+int tree_copy_failed(struct tree *t, const struct tnode *n, const char *rg, const char *rpc,
+		     const char *rp, const char *iv_error);
 /* The `error` text of point n from this mount, or NULL. */
 char *tree_node_error(struct tree *t, const struct tnode *n);
 

@@ -1703,6 +1703,32 @@ int tree_setxattr(struct tree *t, uint64_t ino, const char *name, const char *va
 	return rc;
 }
 
+/* A copy started from this mount failed: its error, and no longer tracked. */
+int tree_copy_failed(struct tree *t, const struct tnode *n, const char *rg, const char *rpc,
+		     const char *rp, const char *iv_error)
+{
+	struct copy_rec *r = NULL;
+	char *old;
+	int isnew;
+
+	pthread_mutex_lock(&t->mlock);
+	for (struct copy_rec **pp = &t->copies; *pp; pp = &(*pp)->next)
+		if (same((*pp)->rg, rg) && same((*pp)->rpc, rpc) && same((*pp)->rp, rp)) {
+			r = *pp;
+			*pp = r->next;
+			break;
+		}
+	pthread_mutex_unlock(&t->mlock);
+	if (!r)
+		return 0;
+	copy_rec_free(r);
+	old = tree_node_error(t, n);
+	isnew = !old;
+	free(old);
+	set_node_error(t, n, tree_asprintf("copy: %s\n", iv_error));
+	return isnew;
+}
+
 /* Refresh the percentages of the copies started here, dropping finished ones. */
 void tree_copies_refresh(struct tree *t)
 {

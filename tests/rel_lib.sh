@@ -10,8 +10,9 @@ rel_walk() {
 	local m=$1 out=$2 f
 	: >"$out"
 	timeout 120 ls -lR "$m" >"$out.ls" 2>"$out.err" || return 1
-	# a progress file's size is that of its last read: leave it out
-	sed -E '/ progress$/d' "$out.ls" >>"$out"
+	# the size of progress (and of a Failed point's error) is that of its
+	# last read: leave them out
+	sed -E '/ (progress|error)$/d' "$out.ls" >>"$out"
 	(cd "$m" && find . -path ./.rpfs -prune -o -type f -print) 2>>"$out.err" | LC_ALL=C sort >"$out.files" ||
 		return 1
 	while IFS= read -r f; do
