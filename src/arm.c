@@ -73,7 +73,6 @@ struct arm_client {
 	unsigned inflight, max_conns;
 	double rate[2], burst[2], tokens[2];
 	long long last_refill[2];
-	long long pause_until;
 	long long kpause_until[ARM_NKINDS]; /* a 429's Retry-After, by kind */
 	long rl_left[ARM_NKINDS];           /* ARM's last remaining figure, -1 unknown */
 	long long rl_ms[ARM_NKINDS];        /* when it was read */
@@ -387,8 +386,8 @@ static int arm_gate(struct arm_client *c, int kind, int ak, long long deadline)
 
 		pthread_mutex_lock(&c->lock);
 		pace = arm_pace_ms(c, ak, now);
-		if (c->pause_until > now || c->kpause_until[ak] > now) {
-			wait = (c->pause_until > c->kpause_until[ak] ? c->pause_until : c->kpause_until[ak]) - now;
+		if (c->kpause_until[ak] > now) {
+			wait = c->kpause_until[ak] - now;
 			paused = 1;
 		} else if (pace && c->next_send[ak] > now) {
 			wait = c->next_send[ak] - now;
