@@ -66,6 +66,7 @@ struct auth {
 	int bg_started, bg_running; /* bg not joined yet; bg still fetching */
 	unsigned bg_fails;       /* background refreshes failed in a row */
 	long long bg_next_ms;    /* no background refresh before (realtime ms) */
+	pid_t bg_pid;            /* process that started bg (a fork does not have it) */
 };
 
 /* A token this close to its expiry is no longer used (transit, skew). */
@@ -381,6 +382,8 @@ void auth_free(struct auth *a)
 		return;
 	pthread_mutex_lock(&a->lock);
 	__atomic_store_n(&a->cfg.stopping, 1, __ATOMIC_RELAXED);
+	if (a->bg_started && a->bg_pid != getpid())
+		a->bg_started = a->bg_running = 0; /* forked: not ours */
 	while (a->bg_running)
 		pthread_cond_wait(&a->cond, &a->lock);
 	pthread_mutex_unlock(&a->lock);
@@ -551,6 +554,7 @@ static void auth_bg_kick(struct auth *a, long long now)
 		return;
 	}
 	a->bg_started = 1;
+	a->bg_pid = getpid();
 	log_debug("auth: refreshing the token in the background (expires in %lld s)", (a->exp_ms - now) / 1000);
 }
 
@@ -566,6 +570,11 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 	int rc, cur, used_src = 0, changed;
 
 	pthread_mutex_lock(&a->lock);
+	if (a->bg_started && a->bg_pid != getpid()) {
+		/* Daemonized (forked) while a background refresh ran: that
+		 * thread stayed in the parent. */
+		a->bg_started = a->bg_running = a->refreshing = 0;
+	}
 	gen0 = a->gen;
 	now = auth_now_ms();
 	changed = a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
