@@ -375,7 +375,7 @@ static long long arm_pace_ms(struct arm_client *c, int ak, long long now)
 
 /* Wait until a request may be sent; takes a slot.  -ETIMEDOUT at deadline,
  * -EAGAIN at once when a 429's pause of this kind of request (reads,
- * writes, deletes) outlasts the deadline (SPEC §5: the call is throttled,
+ * writes, deletes) outlasts the deadline (see ERRORS in rpfs(1): throttled,
  * not unanswered).  While ARM says the kind's bucket is nearly empty, that
  * figure paces the requests too. */
 static int arm_gate(struct arm_client *c, int kind, int ak, long long deadline)
