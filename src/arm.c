@@ -10,8 +10,9 @@
  * to ARM's refill rate when ARM's x-ms-ratelimit-remaining-subscription-*
  * figure says its bucket is nearly empty, (3) takes a token from rpfs's
  * own read or write bucket so a readdir storm cannot drain ARM's bucket,
- * and (4) takes one of max_conns slots.  Each public call has one deadline (op_timeout) that bounds every
- * wait, request and retry inside it, so no system call above waits longer.
+ * and (4) takes one of max_conns slots.  Each public call has one
+ * deadline (op_timeout) that bounds every wait, request and retry inside
+ * it, so no system call above waits longer.
  *
  * The bearer token is only ever sent to the configured endpoint: URLs taken
  * from answers (nextLink, Location, Azure-AsyncOperation) are compared with
@@ -57,7 +58,7 @@ enum { ARM_READ, ARM_WRITE };
 /* ARM's buckets: reads, writes, deletes (per subscription). */
 enum { ARM_K_READS, ARM_K_WRITES, ARM_K_DELETES, ARM_NKINDS };
 /* ARM's refill rates per second (reads 25, writes and deletes 10). */
-static const double arm_refill[ARM_NKINDS] = { 25, 10, 10 };
+static const double arm_refill[ARM_NKINDS] = {25, 10, 10};
 /* How long a x-ms-ratelimit-remaining-* figure is trusted (ms). */
 #define ARM_RL_FRESH_MS 60000
 
@@ -74,8 +75,8 @@ struct arm_client {
 	double rate[2], burst[2], tokens[2];
 	long long last_refill[2];
 	long long kpause_until[ARM_NKINDS]; /* a 429's Retry-After, by kind */
-	long rl_left[ARM_NKINDS];           /* ARM's last remaining figure, -1 unknown */
-	long long rl_ms[ARM_NKINDS];        /* when it was read */
+	long rl_left[ARM_NKINDS];	    /* ARM's last remaining figure, -1 unknown */
+	long long rl_ms[ARM_NKINDS];	    /* when it was read */
 	long long next_send[ARM_NKINDS];    /* pacing: no request of the kind before */
 	unsigned rnd;
 	struct arm_stats st;
@@ -494,7 +495,9 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 	char lpath[512];
 	unsigned attempt = 0;
 	int force = 0, refreshed = 0, kind = strcmp(method, "GET") ? ARM_WRITE : ARM_READ;
-	int ak = !strcmp(method, "GET") ? ARM_K_READS : !strcmp(method, "DELETE") ? ARM_K_DELETES : ARM_K_WRITES;
+	int ak = !strcmp(method, "GET")	     ? ARM_K_READS
+		 : !strcmp(method, "DELETE") ? ARM_K_DELETES
+					     : ARM_K_WRITES;
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -557,8 +560,9 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		if (resp->rl_deletes >= 0)
 			c->st.remaining_deletes = resp->rl_deletes;
 		{
-			long left = ak == ARM_K_READS ? resp->rl_reads
-				    : ak == ARM_K_WRITES ? resp->rl_writes : resp->rl_deletes;
+			long left = ak == ARM_K_READS	 ? resp->rl_reads
+				    : ak == ARM_K_WRITES ? resp->rl_writes
+							 : resp->rl_deletes;
 			if (left >= 0) {
 				c->rl_left[ak] = left;
 				c->rl_ms[ak] = arm_now_ms();

@@ -372,7 +372,9 @@ static char *armj_status_error(json_object *st)
 	if (!lvl || strcasecmp(lvl, "Error"))
 		return NULL;
 	snprintf(buf, sizeof(buf), "%s: %s", code && *code ? code : "Error",
-		 msg && *msg ? msg : ds && *ds ? ds : "failed");
+		 msg && *msg ? msg
+		 : ds && *ds ? ds
+			     : "failed");
 	for (char *c = buf; *c; c++)
 		if ((unsigned char)*c < 0x20)
 			*c = ' ';
@@ -386,7 +388,8 @@ static int armj_parse_iv_error(json_object *iv, struct arm_rp *rp)
 	json_object *arr;
 	size_t i, n;
 
-	if (json_object_object_get_ex(iv, "statuses", &arr) && json_object_is_type(arr, json_type_array)) {
+	if (json_object_object_get_ex(iv, "statuses", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
 		n = json_object_array_length(arr);
 		for (i = 0; i < n && !rp->iv_error; i++)
 			rp->iv_error = armj_status_error(json_object_array_get_idx(arr, i));
@@ -395,7 +398,8 @@ static int armj_parse_iv_error(json_object *iv, struct arm_rp *rp)
 	    json_object_is_type(arr, json_type_array)) {
 		n = json_object_array_length(arr);
 		for (i = 0; i < n && !rp->iv_error; i++) {
-			json_object *rs = armj_obj(json_object_array_get_idx(arr, i), "replicationStatus");
+			json_object *rs =
+			    armj_obj(json_object_array_get_idx(arr, i), "replicationStatus");
 			rp->iv_error = armj_status_error(armj_obj(rs, "status"));
 		}
 	}

@@ -62,11 +62,11 @@ struct auth {
 	char skipped[1536];
 	char mode[16];
 	char last_err[256];
-	pthread_t bg;            /* background refresh (auth_bg_main) */
+	pthread_t bg;		    /* background refresh (auth_bg_main) */
 	int bg_started, bg_running; /* bg not joined yet; bg still fetching */
-	unsigned bg_fails;       /* background refreshes failed in a row */
-	long long bg_next_ms;    /* no background refresh before (realtime ms) */
-	pid_t bg_pid;            /* process that started bg (a fork does not have it) */
+	unsigned bg_fails;	    /* background refreshes failed in a row */
+	long long bg_next_ms;	    /* no background refresh before (realtime ms) */
+	pid_t bg_pid;		    /* process that started bg (a fork does not have it) */
 };
 
 /* A token this close to its expiry is no longer used (transit, skew). */
@@ -486,8 +486,8 @@ static int auth_store(struct auth *a, int rc, const char *tok, time_t exp, const
 	/* The current token stays in use until it expires: a failed refresh
 	 * (or a rewritten token file that cannot be read yet) is not an error. */
 	if (keep_valid && a->token && now + AUTH_VALID_MARGIN_MS < a->exp_ms) {
-		log_warn("auth: %s: %s; keeping the current token (valid %lld s more)", a->src[a->cur]->name,
-			 ebuf, (a->exp_ms - now) / 1000);
+		log_warn("auth: %s: %s; keeping the current token (valid %lld s more)",
+			 a->src[a->cur]->name, ebuf, (a->exp_ms - now) / 1000);
 		return 0;
 	}
 	log_err("auth: %s: %s", a->src[used_src]->name, ebuf);
@@ -506,7 +506,8 @@ static void *auth_bg_main(void *arg)
 	pthread_mutex_lock(&a->lock);
 	cur = a->cur;
 	pthread_mutex_unlock(&a->lock);
-	rc = tok ? auth_fetch(a, cur, tok, &exp, tenant, sizeof(tenant), ebuf, sizeof(ebuf), &used_src)
+	rc = tok ? auth_fetch(a, cur, tok, &exp, tenant, sizeof(tenant), ebuf, sizeof(ebuf),
+			      &used_src)
 		 : -ENOMEM;
 	pthread_mutex_lock(&a->lock);
 	if (rc && !ebuf[0])
@@ -555,7 +556,8 @@ static void auth_bg_kick(struct auth *a, long long now)
 	}
 	a->bg_started = 1;
 	a->bg_pid = getpid();
-	log_debug("auth: refreshing the token in the background (expires in %lld s)", (a->exp_ms - now) / 1000);
+	log_debug("auth: refreshing the token in the background (expires in %lld s)",
+		  (a->exp_ms - now) / 1000);
 }
 
 /* Copy a valid bearer token into buf. */
@@ -577,7 +579,8 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 	}
 	gen0 = a->gen;
 	now = auth_now_ms();
-	changed = a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
+	changed =
+	    a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
 	/* A valid token in its refresh window: refresh in the background and
 	 * keep using it meanwhile. */
 	if (a->token && !changed && !force && now + AUTH_VALID_MARGIN_MS < a->exp_ms) {

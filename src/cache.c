@@ -16,9 +16,10 @@
  *    it, and a fetch that finishes under an older generation is handed to
  *    its caller but not stored (the sshfs write-counter trick).
  *  - A refresh that fails with a network error (-EHOSTUNREACH, -ETIMEDOUT,
- *    -EIO) or is throttled past op_timeout (-EAGAIN) while an older value exists serves that value (marked stale) and
- *    retries only after neg_ttl, so an unreachable ARM leaves the cached
- *    tree readable and fast.
+ *    -EIO), or is throttled past op_timeout (-EAGAIN), while an older
+ *    value exists serves that value (marked stale) and retries only after
+ *    neg_ttl, so an unreachable ARM leaves the cached tree readable and
+ *    fast.
  *  - Prefetch: a fixed pool of max_conns threads takes collection names
  *    from a queue and runs the same single-flight fetch.
  *
@@ -471,7 +472,8 @@ static int backend_fetch(struct cache *c, const struct fetch_req *fr, struct cac
 		rc = c->be.get_rg(c->be.arg, fr->rg, &v->name, err);
 		break;
 	case CV_RGS:
-		rc = c->be.list_rgs ? c->be.list_rgs(c->be.arg, &v->names, &v->nnames, err) : -ENOSYS;
+		rc = c->be.list_rgs ? c->be.list_rgs(c->be.arg, &v->names, &v->nnames, err)
+				    : -ENOSYS;
 		break;
 	}
 	if (rc < 0) {
@@ -1185,12 +1187,12 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 			struct arm_rpc *ans = NULL;
 
 			if (c->be.put_collection_tagged)
-				rc = c->be.put_collection_tagged(c->be.arg, m->rg, m->rpc, m->location,
-								 m->source_id, m->tags, m->ntags, &ans,
-								 err);
+				rc = c->be.put_collection_tagged(c->be.arg, m->rg, m->rpc,
+								 m->location, m->source_id, m->tags,
+								 m->ntags, &ans, err);
 			else
-				rc = c->be.put_collection_answer(c->be.arg, m->rg, m->rpc, m->location,
-								 m->source_id, &ans, err);
+				rc = c->be.put_collection_answer(
+				    c->be.arg, m->rg, m->rpc, m->location, m->source_id, &ans, err);
 			if (rc == 0 && ans && err->status == 201 && fold_collection(c, ans) == 0)
 				folded = 1;
 			if (ans)

@@ -48,8 +48,8 @@ struct cache_backend {
 	 * instead of both when set. */
 	int (*put_collection_tagged)(void *arg, const char *rg, const char *name,
 				     const char *location, const char *source_id,
-				     const struct arm_tag *tags, size_t ntags,
-				     struct arm_rpc **out, struct arm_err *err);
+				     const struct arm_tag *tags, size_t ntags, struct arm_rpc **out,
+				     struct arm_err *err);
 	int (*put_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
 		      const char *source_rp_id, const char *consistency, struct arm_err *err);
 	/* put_rp giving ARM's answer too (*out NULL when it had no body); used

@@ -1728,7 +1728,8 @@ static int open_progress(struct tree *t, struct tnode *n, struct tree_file *f)
 	rc = cache_rp_view(t->c, d.rpc->rg, d.rpc->name, d.rp->name, &v);
 	/* a copy started from this mount that failed: its error file tells why */
 	if (rc == 0 && v->rp->iv_error)
-		newfail = tree_copy_failed(t, n, d.rpc->rg, d.rpc->name, d.rp->name, v->rp->iv_error);
+		newfail =
+		    tree_copy_failed(t, n, d.rpc->rg, d.rpc->name, d.rp->name, v->rp->iv_error);
 	tree_dctx_done(&d);
 	if (rc < 0)
 		return rc;

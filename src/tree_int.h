@@ -67,7 +67,7 @@ enum {
 /* tnode.aux of a restore point: bits 0-15 the length of the last progress
  * content, 16-30 that of the last error content read from the instance
  * view (0: none yet). */
-#define RP_AUX_PLEN(a) ((a) & 0xffffu)
+#define RP_AUX_PLEN(a) ((a)&0xffffu)
 #define RP_AUX_ELEN(a) (((a) >> 16) & 0x7fffu)
 
 struct tnode {

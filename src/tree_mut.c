@@ -381,7 +381,8 @@ int tree_render_ops(struct tree *t, char **out)
 
 /* A refusal rpfs decides itself, without a request: a line in
  * .rpfs/errors (and the log) whose message says what to do instead. */
-static int refuse_advise(struct tree *t, const char *op, const char *path, int rc, const char *advice)
+static int refuse_advise(struct tree *t, const char *op, const char *path, int rc,
+			 const char *advice)
 {
 	struct arm_err e = {0};
 
@@ -530,7 +531,8 @@ static int send_mut_on(struct tree *t, const struct cache_mut *m, const struct t
 		char *body = NULL, *path;
 
 		if (m->op == CM_PUT_RPC)
-			body = arm_body_put_collection(m->location, m->source_id, m->tags, m->ntags);
+			body =
+			    arm_body_put_collection(m->location, m->source_id, m->tags, m->ntags);
 		else if (m->op == CM_PUT_RP)
 			body = arm_body_put_rp(m->source_rp_id, m->consistency);
 		else if (m->op == CM_PATCH_TAGS)
@@ -799,11 +801,12 @@ static int mkdir_collection(struct tree *t, struct tnode *rgn, const char *name,
 			char what[600], msg[256];
 
 			snprintf(what, sizeof(what), "%s/%s/%s", region, rgn->name, name);
-			snprintf(msg, sizeof(msg),
-				 "the group already holds a collection of that name (in %.40s), and "
-				 "names are unique per group across regions: use another group or "
-				 "a new name",
-				 r->location);
+			snprintf(
+			    msg, sizeof(msg),
+			    "the group already holds a collection of that name (in %.40s), and "
+			    "names are unique per group across regions: use another group or "
+			    "a new name",
+			    r->location);
 			rc = refuse_advise(t, "mkdir", what, -EEXIST, msg);
 			goto out;
 		}
@@ -1147,10 +1150,11 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 		return -EPERM;
 	}
 	if (arm_name_check(name) < 0)
-		return refuse_advise(t, "mkdir", name, -EINVAL,
-				     "not a name ARM accepts (at most 260 characters, none of "
-				     "<>%&:\\?/ or control characters, not ending in '.' or space): "
-				     "choose another name (nothing sent)");
+		return refuse_advise(
+		    t, "mkdir", name, -EINVAL,
+		    "not a name ARM accepts (at most 260 characters, none of "
+		    "<>%&:\\?/ or control characters, not ending in '.' or space): "
+		    "choose another name (nothing sent)");
 	if (n->kind == N_RG)
 		return mkdir_collection(t, n, name, pid, out);
 	return mkdir_point(t, n, name, pid, out);

@@ -75,7 +75,8 @@ const char *sim_api_versions(enum sim_route route)
 
 	if (!b[0])
 		for (int i = 0; l[i]; i++)
-			snprintf(b + strlen(b), sizeof buf[0] - strlen(b), "%s%s", i ? ", " : "", l[i]);
+			snprintf(b + strlen(b), sizeof buf[0] - strlen(b), "%s%s", i ? ", " : "",
+				 l[i]);
 	return b;
 }
 
@@ -175,10 +176,11 @@ static int body_object(struct sim_req *q, struct sim_resp *r)
 
 	if (q->body_len && (!ct || strncasecmp(ct, "application/json", 16) ||
 			    (ct[16] && ct[16] != ';' && ct[16] != ' '))) {
-		sim_resp_error(r, 415, "UnsupportedMediaType",
-			       "The content media type '%s' is not supported. Only 'application/json' "
-			       "is supported.",
-			       ct ? ct : "");
+		sim_resp_error(
+		    r, 415, "UnsupportedMediaType",
+		    "The content media type '%s' is not supported. Only 'application/json' "
+		    "is supported.",
+		    ct ? ct : "");
 		return -22;
 	}
 	if (q->body_bad || (q->jbody && !json_object_is_type(q->jbody, json_type_object))) {
@@ -273,9 +275,10 @@ static int policy_denies(struct sim_req *q, struct sim_resp *r, json_object *tag
 				return 0;
 		}
 	}
-	snprintf(asg, sizeof asg,
-		 "/subscriptions/%s/providers/Microsoft.Authorization/policyAssignments/require-%s-tag",
-		 sim_g.m.sub, tag);
+	snprintf(
+	    asg, sizeof asg,
+	    "/subscriptions/%s/providers/Microsoft.Authorization/policyAssignments/require-%s-tag",
+	    sim_g.m.sub, tag);
 	snprintf(msg, sizeof msg,
 		 "Resource '%s' was disallowed by policy. Reasons: 'The tag '%s' is required on "
 		 "restore point collections.'. See error details for policy resource IDs. Policy "
@@ -287,7 +290,8 @@ static int policy_denies(struct sim_req *q, struct sim_resp *r, json_object *tag
 	jadd(err, "target", json_object_new_string(q->coll));
 	jadd(err, "message", json_object_new_string(msg));
 	json_object *info = json_object_new_object(), *ai = json_object_new_object();
-	jadd(info, "policyDefinitionDisplayName", json_object_new_string("Require a tag on resources"));
+	jadd(info, "policyDefinitionDisplayName",
+	     json_object_new_string("Require a tag on resources"));
 	jadd(info, "policyDefinitionId", json_object_new_string(def));
 	jadd(info, "policyAssignmentId", json_object_new_string(asg));
 	jadd(info, "policyAssignmentName", json_object_new_string("Require tag"));

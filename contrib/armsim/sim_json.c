@@ -220,10 +220,11 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 		int failed = failed_point || (p->copy && p->copy->failed && val < 100);
 		if (failed) {
 			any_failed = 1;
-			jadd(rs, "status",
-			     status_err("ReplicationState/failed", "Failed",
-					"Replication of the disk restore point to the target region "
-					"failed."));
+			jadd(
+			    rs, "status",
+			    status_err("ReplicationState/failed", "Failed",
+				       "Replication of the disk restore point to the target region "
+				       "failed."));
 		} else if (val < 100) {
 			any_running = 1;
 			jadd(rs, "status",
@@ -248,9 +249,10 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 				   "Restore point creation failed: the VM agent did not take a "
 				   "consistent snapshot of the disks."));
 	if (any_failed)
-		json_object_array_add(st, status_err("ReplicationState/failed", "Failed",
-						     "Replication of the restore point to the target "
-						     "region failed."));
+		json_object_array_add(st,
+				      status_err("ReplicationState/failed", "Failed",
+						 "Replication of the restore point to the target "
+						 "region failed."));
 	else if (any_running)
 		json_object_array_add(
 		    st, status_obj("ReplicationState/inProgress", "Info", "In progress"));

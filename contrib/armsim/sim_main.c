@@ -68,8 +68,9 @@ static const struct {
 			    " refills stay 25, 10, 10 per second)"},
     [O_POLICY_TAG] = {"policy-require-tag", "NAME",
 		      "deny collection PUTs without tag NAME (403 RequestDisallowedByPolicy)"},
-    [O_RG_CASE] = {"rg-case", "as-is|upper",
-		   "spelling of the resource group in Compute's ids (upper: as Compute often does)"},
+    [O_RG_CASE] =
+	{"rg-case", "as-is|upper",
+	 "spelling of the resource group in Compute's ids (upper: as Compute often does)"},
     [O_ACCEPT_TOKEN] = {"accept-token", "TOKEN",
 			"accept this bearer token forever (@FILE: read it from FILE)"},
     [O_CLIENT] = {"client", "ID:SECRET",
@@ -208,7 +209,8 @@ static int parse(int argc, char **argv)
 			if (sscanf(a, "%lf,%lf,%lf", &o->bucket_cap[0], &o->bucket_cap[1],
 				   &o->bucket_cap[2]) != 3 ||
 			    o->bucket_cap[0] < 1 || o->bucket_cap[1] < 1 || o->bucket_cap[2] < 1) {
-				fprintf(stderr, "armsim: --throttle-buckets wants READS,WRITES,DELETES (each >= 1)\n");
+				fprintf(stderr, "armsim: --throttle-buckets wants "
+						"READS,WRITES,DELETES (each >= 1)\n");
 				return -1;
 			}
 			break;
