@@ -51,7 +51,7 @@ umask 077
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/token"
 umask 022
 rm -f "$run/port"
-build/contrib/armsim/armsim --listen 127.0.0.1:0 --port-file "$run/port" --demo \
+build/contrib/armsim/armsim --listen 127.0.0.1:0 --port-file "$run/port" --demo --rg-case upper \
 	--accept-token "@$run/token" --log "$run/armsim.log" >"$run/armsim.out" 2>&1 &
 echo $! >"$run/armsim.pid"
 i=0

@@ -8,10 +8,11 @@
  * that was refused.  So every request passes one gate (arm_gate) that (1)
  * waits out the pause set by the last 429 of its kind, (2) paces the kind
  * to ARM's refill rate when ARM's x-ms-ratelimit-remaining-subscription-*
- * figure says its bucket is nearly empty (else takes a token from rpfs's
- * own read or write bucket, so a readdir storm cannot drain ARM's bucket
- * when ARM does not say), and (3) takes one of max_conns slots.  Each public call has one deadline (op_timeout) that bounds every
- * wait, request and retry inside it, so no system call above waits longer.
+ * figure says its bucket is nearly empty, (3) takes a token from rpfs's
+ * own read or write bucket so a readdir storm cannot drain ARM's bucket,
+ * and (4) takes one of max_conns slots.  Each public call has one
+ * deadline (op_timeout) that bounds every wait, request and retry inside
+ * it, so no system call above waits longer.
  *
  * The bearer token is only ever sent to the configured endpoint: URLs taken
  * from answers (nextLink, Location, Azure-AsyncOperation) are compared with
@@ -57,7 +58,7 @@ enum { ARM_READ, ARM_WRITE };
 /* ARM's buckets: reads, writes, deletes (per subscription). */
 enum { ARM_K_READS, ARM_K_WRITES, ARM_K_DELETES, ARM_NKINDS };
 /* ARM's refill rates per second (reads 25, writes and deletes 10). */
-static const double arm_refill[ARM_NKINDS] = { 25, 10, 10 };
+static const double arm_refill[ARM_NKINDS] = {25, 10, 10};
 /* How long a x-ms-ratelimit-remaining-* figure is trusted (ms). */
 #define ARM_RL_FRESH_MS 60000
 
@@ -73,10 +74,9 @@ struct arm_client {
 	unsigned inflight, max_conns;
 	double rate[2], burst[2], tokens[2];
 	long long last_refill[2];
-	long long pause_until;
 	long long kpause_until[ARM_NKINDS]; /* a 429's Retry-After, by kind */
-	long rl_left[ARM_NKINDS];           /* ARM's last remaining figure, -1 unknown */
-	long long rl_ms[ARM_NKINDS];        /* when it was read */
+	long rl_left[ARM_NKINDS];	    /* ARM's last remaining figure, -1 unknown */
+	long long rl_ms[ARM_NKINDS];	    /* when it was read */
 	long long next_send[ARM_NKINDS];    /* pacing: no request of the kind before */
 	unsigned rnd;
 	struct arm_stats st;
@@ -114,6 +114,7 @@ void arm_rp_clear(struct arm_rp *rp)
 		free(rp->progress[i].status);
 	}
 	free(rp->progress);
+	free(rp->iv_error);
 	free(rp->cjson);
 	memset(rp, 0, sizeof(*rp));
 }
@@ -352,7 +353,7 @@ void arm_stats_get(struct arm_client *c, struct arm_stats *out)
 
 	pthread_mutex_lock(&c->lock);
 	*out = c->st;
-	out->pause_ms = c->pause_until > now ? c->pause_until - now : 0;
+	out->pause_ms = 0;
 	for (int k = 0; k < ARM_NKINDS; k++)
 		if (c->kpause_until[k] - now > out->pause_ms)
 			out->pause_ms = c->kpause_until[k] - now;
@@ -366,14 +367,13 @@ void arm_resume(struct arm_client *c)
 	int paused;
 
 	pthread_mutex_lock(&c->lock);
-	paused = c->pause_until > now;
+	paused = 0;
 	for (int k = 0; k < ARM_NKINDS; k++) {
 		paused |= c->kpause_until[k] > now;
 		c->kpause_until[k] = 0;
 	}
 	if (paused)
 		log_info("arm: the pause of a 429 ended early (flush)");
-	c->pause_until = 0;
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -399,24 +399,23 @@ static long long arm_pace_ms(struct arm_client *c, int ak, long long now)
 
 /* Wait until a request may be sent; takes a slot.  -ETIMEDOUT at deadline,
  * -EAGAIN at once when a 429's pause of this kind of request (reads,
- * writes, deletes) outlasts the deadline (SPEC §5: the call is throttled,
- * not unanswered).  While ARM says how much of the kind's bucket is left,
- * that figure paces the requests and rpfs's own bucket is not used. */
+ * writes, deletes) outlasts the deadline (see ERRORS in rpfs(1): throttled,
+ * not unanswered).  While ARM says the kind's bucket is nearly empty, that
+ * figure paces the requests too. */
 static int arm_gate(struct arm_client *c, int kind, int ak, long long deadline)
 {
 	for (;;) {
 		long long now = arm_now_ms(), wait = 0, pace;
-		int paused = 0, known;
+		int paused = 0;
 
 		pthread_mutex_lock(&c->lock);
-		known = c->rl_left[ak] >= 0 && now - c->rl_ms[ak] <= ARM_RL_FRESH_MS;
 		pace = arm_pace_ms(c, ak, now);
-		if (c->pause_until > now || c->kpause_until[ak] > now) {
-			wait = (c->pause_until > c->kpause_until[ak] ? c->pause_until : c->kpause_until[ak]) - now;
+		if (c->kpause_until[ak] > now) {
+			wait = c->kpause_until[ak] - now;
 			paused = 1;
 		} else if (pace && c->next_send[ak] > now) {
 			wait = c->next_send[ak] - now;
-		} else if (c->rate[kind] > 0 && !known) {
+		} else if (c->rate[kind] > 0) {
 			double add = (double)(now - c->last_refill[kind]) * c->rate[kind] / 1000.0;
 			c->tokens[kind] += add;
 			if (c->tokens[kind] > c->burst[kind])
@@ -426,7 +425,7 @@ static int arm_gate(struct arm_client *c, int kind, int ak, long long deadline)
 				wait = (long long)((1.0 - c->tokens[kind]) * 1000.0 / c->rate[kind]) + 1;
 		}
 		if (!wait && c->inflight < c->max_conns) {
-			if (c->rate[kind] > 0 && !known)
+			if (c->rate[kind] > 0)
 				c->tokens[kind] -= 1.0;
 			if (pace)
 				c->next_send[ak] = now + pace;
@@ -519,7 +518,9 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 	char lpath[512];
 	unsigned attempt = 0;
 	int force = 0, refreshed = 0, kind = strcmp(method, "GET") ? ARM_WRITE : ARM_READ;
-	int ak = !strcmp(method, "GET") ? ARM_K_READS : !strcmp(method, "DELETE") ? ARM_K_DELETES : ARM_K_WRITES;
+	int ak = !strcmp(method, "GET")	     ? ARM_K_READS
+		 : !strcmp(method, "DELETE") ? ARM_K_DELETES
+					     : ARM_K_WRITES;
 	int rc;
 
 	memset(resp, 0, sizeof(*resp));
@@ -582,8 +583,9 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		if (resp->rl_deletes >= 0)
 			c->st.remaining_deletes = resp->rl_deletes;
 		{
-			long left = ak == ARM_K_READS ? resp->rl_reads
-				    : ak == ARM_K_WRITES ? resp->rl_writes : resp->rl_deletes;
+			long left = ak == ARM_K_READS	 ? resp->rl_reads
+				    : ak == ARM_K_WRITES ? resp->rl_writes
+							 : resp->rl_deletes;
 			if (left >= 0) {
 				c->rl_left[ak] = left;
 				c->rl_ms[ak] = arm_now_ms();

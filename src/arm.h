@@ -63,6 +63,8 @@ struct arm_rp {
 	struct arm_disk_progress *progress; /* only with instanceView */
 	size_t nprogress;
 	int has_instance_view;
+	char *iv_error;	       /* instanceView: "CODE: MESSAGE" of its first status of
+				  level Error (overall, else a disk's), or NULL */
 	char *cjson;           /* the point without instanceView, compact JSON: the
 				  restorepoint.json view is rendered from it
 				  (arm_rp_json), as a pretty copy of every point

@@ -362,6 +362,50 @@ static void armj_one_word(char *s)
 		s[0] = (char)(s[0] - 32);
 }
 
+/* "CODE: MESSAGE" of status st when its level is Error, else NULL. */
+static char *armj_status_error(json_object *st)
+{
+	const char *lvl = armj_cstr(st, "level"), *code = armj_cstr(st, "code");
+	const char *msg = armj_cstr(st, "message"), *ds = armj_cstr(st, "displayStatus");
+	char buf[512];
+
+	if (!lvl || strcasecmp(lvl, "Error"))
+		return NULL;
+	snprintf(buf, sizeof(buf), "%s: %s", code && *code ? code : "Error",
+		 msg && *msg ? msg
+		 : ds && *ds ? ds
+			     : "failed");
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = ' ';
+	return strdup(buf);
+}
+
+/* Why the point failed, from the instance view: its first status of level
+ * Error (overall, else a disk's replication status). */
+static int armj_parse_iv_error(json_object *iv, struct arm_rp *rp)
+{
+	json_object *arr;
+	size_t i, n;
+
+	if (json_object_object_get_ex(iv, "statuses", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		n = json_object_array_length(arr);
+		for (i = 0; i < n && !rp->iv_error; i++)
+			rp->iv_error = armj_status_error(json_object_array_get_idx(arr, i));
+	}
+	if (!rp->iv_error && json_object_object_get_ex(iv, "diskRestorePoints", &arr) &&
+	    json_object_is_type(arr, json_type_array)) {
+		n = json_object_array_length(arr);
+		for (i = 0; i < n && !rp->iv_error; i++) {
+			json_object *rs =
+			    armj_obj(json_object_array_get_idx(arr, i), "replicationStatus");
+			rp->iv_error = armj_status_error(armj_obj(rs, "status"));
+		}
+	}
+	return 0;
+}
+
 /* Parse the instance view's per-disk replication progress. */
 static int armj_parse_progress(json_object *iv, struct arm_rp *rp)
 {
@@ -488,6 +532,7 @@ static int armj_rp_from(json_object *o, struct arm_rp *rp)
 		rp->has_instance_view = 1;
 		if ((rc = armj_parse_progress(iv, rp)))
 			goto fail;
+		armj_parse_iv_error(iv, rp);
 		json_object_object_del(props, "instanceView");
 	}
 	rc = -ENOMEM;

@@ -62,10 +62,11 @@ struct auth {
 	char skipped[1536];
 	char mode[16];
 	char last_err[256];
-	pthread_t bg;            /* background refresh (auth_bg_main) */
+	pthread_t bg;		    /* background refresh (auth_bg_main) */
 	int bg_started, bg_running; /* bg not joined yet; bg still fetching */
-	unsigned bg_fails;       /* background refreshes failed in a row */
-	long long bg_next_ms;    /* no background refresh before (realtime ms) */
+	unsigned bg_fails;	    /* background refreshes failed in a row */
+	long long bg_next_ms;	    /* no background refresh before (realtime ms) */
+	pid_t bg_pid;		    /* process that started bg (a fork does not have it) */
 };
 
 /* A token this close to its expiry is no longer used (transit, skew). */
@@ -381,6 +382,8 @@ void auth_free(struct auth *a)
 		return;
 	pthread_mutex_lock(&a->lock);
 	__atomic_store_n(&a->cfg.stopping, 1, __ATOMIC_RELAXED);
+	if (a->bg_started && a->bg_pid != getpid())
+		a->bg_started = a->bg_running = 0; /* forked: not ours */
 	while (a->bg_running)
 		pthread_cond_wait(&a->cond, &a->lock);
 	pthread_mutex_unlock(&a->lock);
@@ -499,8 +502,8 @@ static int auth_store(struct auth *a, int rc, const char *tok, time_t exp, const
 	/* The current token stays in use until it expires: a failed refresh
 	 * (or a rewritten token file that cannot be read yet) is not an error. */
 	if (keep_valid && a->token && now + AUTH_VALID_MARGIN_MS < a->exp_ms) {
-		log_warn("auth: %s: %s; keeping the current token (valid %lld s more)", a->src[a->cur]->name,
-			 ebuf, (a->exp_ms - now) / 1000);
+		log_warn("auth: %s: %s; keeping the current token (valid %lld s more)",
+			 a->src[a->cur]->name, ebuf, (a->exp_ms - now) / 1000);
 		return 0;
 	}
 	log_err("auth: %s: %s", a->src[used_src]->name, ebuf);
@@ -519,7 +522,8 @@ static void *auth_bg_main(void *arg)
 	pthread_mutex_lock(&a->lock);
 	cur = a->cur;
 	pthread_mutex_unlock(&a->lock);
-	rc = tok ? auth_fetch(a, cur, tok, &exp, tenant, sizeof(tenant), ebuf, sizeof(ebuf), &used_src)
+	rc = tok ? auth_fetch(a, cur, tok, &exp, tenant, sizeof(tenant), ebuf, sizeof(ebuf),
+			      &used_src)
 		 : -ENOMEM;
 	pthread_mutex_lock(&a->lock);
 	if (rc && !ebuf[0])
@@ -567,7 +571,9 @@ static void auth_bg_kick(struct auth *a, long long now)
 		return;
 	}
 	a->bg_started = 1;
-	log_debug("auth: refreshing the token in the background (expires in %lld s)", (a->exp_ms - now) / 1000);
+	a->bg_pid = getpid();
+	log_debug("auth: refreshing the token in the background (expires in %lld s)",
+		  (a->exp_ms - now) / 1000);
 }
 
 /* Copy a valid bearer token into buf. */
@@ -582,9 +588,15 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 	int rc, cur, used_src = 0, changed;
 
 	pthread_mutex_lock(&a->lock);
+	if (a->bg_started && a->bg_pid != getpid()) {
+		/* Daemonized (forked) while a background refresh ran: that
+		 * thread stayed in the parent. */
+		a->bg_started = a->bg_running = a->refreshing = 0;
+	}
 	gen0 = a->gen;
 	now = auth_now_ms();
-	changed = a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
+	changed =
+	    a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
 	/* A valid token in its refresh window: refresh in the background and
 	 * keep using it meanwhile. */
 	if (a->token && !changed && !force && now + AUTH_VALID_MARGIN_MS < a->exp_ms) {

@@ -69,7 +69,7 @@ static int cli_on_path(void)
 static int cli_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
 		     char *tenant, size_t tlen, char *err, size_t errlen)
 {
-	char *argv[10] = { "az", "account", "get-access-token", "--resource", cfg->resource };
+	char *argv[10] = {"az", "account", "get-access-token", "--resource", cfg->resource};
 	int argc = 5;
 	posix_spawn_file_actions_t fa;
 	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };

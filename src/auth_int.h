@@ -28,10 +28,10 @@ struct auth_cfg {
 	char *token_file;
 	char *cloud;
 	char *subscription;  /* -o subscription or $AZURE_SUBSCRIPTION_ID, or NULL */
-	char *tenant;        /* $AZURE_TENANT_ID, or NULL */
+	char *tenant;	     /* $AZURE_TENANT_ID, or NULL */
 	int imds_explicit;   /* imds_endpoint given by the user */
 	long timeout_ms;     /* bound on one token request */
-	int stopping;        /* set (atomically) at auth_free: stop retrying */
+	int stopping;	     /* set (atomically) at auth_free: stop retrying */
 	struct http *http;
 };
 

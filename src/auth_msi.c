@@ -108,19 +108,22 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 			/* Transient answers are not a refusal: report them as EIO. */
 			char code[64], msg[256];
 			if (resp.body && resp.len &&
-			    !armj_parse_cloud_error(resp.body, resp.len, code, sizeof(code), msg, sizeof(msg)))
-				snprintf(err, errlen, "IMDS answered %ld %s: %.160s", status, code, msg);
+			    !armj_parse_cloud_error(resp.body, resp.len, code, sizeof(code), msg,
+						    sizeof(msg)))
+				snprintf(err, errlen, "IMDS answered %ld %s: %.160s", status, code,
+					 msg);
 			else
 				snprintf(err, errlen, "IMDS answered %ld", status);
 			rc = -EIO;
 		} else {
-			rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "IMDS", tok, toklen, exp,
-					      tenant, tlen, err, errlen);
+			rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "IMDS", tok,
+					      toklen, exp, tenant, tlen, err, errlen);
 		}
 		if (resp.body)
 			explicit_bzero(resp.body, resp.len);
 		http_resp_clear(&resp);
-		if (!rc || !msi_retryable(hrc, status, s->probe) || __atomic_load_n(&cfg->stopping, __ATOMIC_RELAXED))
+		if (!rc || !msi_retryable(hrc, status, s->probe) ||
+		    __atomic_load_n(&cfg->stopping, __ATOMIC_RELAXED))
 			break;
 		/* IMDS answered: it is there, so it gets the full retry budget. */
 		if (!hrc && s->probe)
@@ -131,7 +134,7 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 		log_info("auth: %s; retry %u in %ld ms", err, attempt + 1, delay);
 		blocking_begin();
 		{
-			struct timespec ts = { delay / 1000, (delay % 1000) * 1000000L };
+			struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
 			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 				;
 		}

@@ -16,9 +16,10 @@
  *    it, and a fetch that finishes under an older generation is handed to
  *    its caller but not stored (the sshfs write-counter trick).
  *  - A refresh that fails with a network error (-EHOSTUNREACH, -ETIMEDOUT,
- *    -EIO) or is throttled past op_timeout (-EAGAIN) while an older value exists serves that value (marked stale) and
- *    retries only after neg_ttl, so an unreachable ARM leaves the cached
- *    tree readable and fast.
+ *    -EIO), or is throttled past op_timeout (-EAGAIN), while an older
+ *    value exists serves that value (marked stale) and retries only after
+ *    neg_ttl, so an unreachable ARM leaves the cached tree readable and
+ *    fast.
  *  - Negative answers ("does not exist") are freed by a sweep every few
  *    seconds once expired, and a flush frees every entry, so stats of many
  *    names that do not exist cannot grow the table without bound.  An
@@ -46,6 +47,7 @@
 #include "log.h"
 
 #define LIST_KEY "@listall"
+#define RGS_KEY "@resourcegroups"
 #define ERR_RING 100
 #define KEY_MAX 1024
 
@@ -162,6 +164,8 @@ void cache_put(struct cache_val *v)
 	if (v->rp)
 		arm_rp_free(v->rp);
 	free(v->name);
+	if (v->names)
+		arm_strings_free(v->names, v->nnames);
 	free(v);
 }
 
@@ -473,6 +477,10 @@ static int backend_fetch(struct cache *c, const struct fetch_req *fr, struct cac
 	case CV_RG:
 		rc = c->be.get_rg(c->be.arg, fr->rg, &v->name, err);
 		break;
+	case CV_RGS:
+		rc = c->be.list_rgs ? c->be.list_rgs(c->be.arg, &v->names, &v->nnames, err)
+				    : -ENOSYS;
+		break;
 	}
 	if (rc < 0) {
 		cache_put(v);
@@ -653,6 +661,32 @@ int cache_rg(struct cache *c, const char *rg, enum cache_mode mode, struct cache
 	return lookup(c, key, &fr, mode, 1, out);
 }
 
+/* The resource groups as their API spells them. */
+int cache_rgs(struct cache *c, enum cache_mode mode, struct cache_val **out)
+{
+	struct fetch_req fr = {.kind = CV_RGS, .op = "ResourceGroups_List"};
+
+	if (!c->be.list_rgs)
+		return -ENOSYS;
+	snprintf(fr.path, sizeof(fr.path), "/subscriptions/%s/resourcegroups", c->sub);
+	return lookup(c, RGS_KEY, &fr, mode, 1, out);
+}
+
+/* The resource groups API's spelling of rg, from the cached list. */
+char *cache_rg_spelling(struct cache *c, const char *rg)
+{
+	struct cache_val *v = NULL;
+	char *r = NULL;
+
+	if (cache_rgs(c, CACHE_NOFETCH, &v) < 0)
+		return NULL;
+	for (size_t i = 0; i < v->nnames && !r; i++)
+		if (v->names[i] && !strcasecmp(v->names[i], rg))
+			r = strdup(v->names[i]);
+	cache_put(v);
+	return r;
+}
+
 /* A point with its instance view, fetched fresh (shared by concurrent callers). */
 int cache_rp_view(struct cache *c, const char *rg, const char *rpc, const char *rp,
 		  struct cache_val **out)
@@ -695,8 +729,9 @@ static void *pf_main(void *arg)
 			c->q_tail = NULL;
 		c->prefetched++;
 		pthread_mutex_unlock(&c->lock);
-		if ((j->rg ? cache_coll(c, j->rg, j->name, CACHE_FETCH, &v)
-			   : cache_list(c, CACHE_FETCH, &v)) == 0)
+		if ((j->rg     ? cache_coll(c, j->rg, j->name, CACHE_FETCH, &v)
+		     : j->name ? cache_rgs(c, CACHE_FETCH, &v) /* RGS_KEY */
+			       : cache_list(c, CACHE_FETCH, &v)) == 0)
 			cache_put(v);
 		free(j->rg);
 		free(j->name);
@@ -741,7 +776,7 @@ static void prefetch(struct cache *c, const char *rg, const char *name, int firs
 	struct pf_job *j;
 
 	if (!rg)
-		snprintf(key, sizeof(key), "%s", LIST_KEY);
+		snprintf(key, sizeof(key), "%s", name ? RGS_KEY : LIST_KEY);
 	else if (make_key(key, sizeof(key),
 			  "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
 			  "restorePointCollections/%s",
@@ -772,8 +807,10 @@ static void prefetch(struct cache *c, const char *rg, const char *name, int firs
 	if (rg) {
 		j->rg = strdup(rg);
 		j->name = strdup(name);
+	} else if (name) {
+		j->name = strdup(name);
 	}
-	if (rg && (!j->rg || !j->name)) {
+	if ((rg && !j->rg) || (name && !j->name)) {
 		free(j->rg);
 		free(j->name);
 		free(j);
@@ -807,6 +844,13 @@ void cache_prefetch_first(struct cache *c, const char *rg, const char *name)
 	prefetch(c, rg, name, 1);
 }
 
+/* Fetch the resource groups list in the background (ahead of the queue). */
+void cache_prefetch_rgs(struct cache *c)
+{
+	if (c->be.list_rgs)
+		prefetch(c, NULL, RGS_KEY, 1);
+}
+
 /* 1 when the collection (rg NULL: the ListAll answer) has a cached value
  * that has not expired, so reading it now serves what a fetch would. */
 int cache_fresh(struct cache *c, const char *rg, const char *name)
@@ -816,7 +860,7 @@ int cache_fresh(struct cache *c, const char *rg, const char *name)
 	int r = 0;
 
 	if (!rg)
-		snprintf(key, sizeof(key), "%s", LIST_KEY);
+		snprintf(key, sizeof(key), "%s", name ? RGS_KEY : LIST_KEY);
 	else if (make_key(key, sizeof(key),
 			  "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
 			  "restorePointCollections/%s",
@@ -1191,11 +1235,16 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 	memset(err, 0, sizeof(*err));
 	switch (m->op) {
 	case CM_PUT_RPC:
-		if (c->be.put_collection_answer) {
+		if (c->be.put_collection_answer || c->be.put_collection_tagged) {
 			struct arm_rpc *ans = NULL;
 
-			rc = c->be.put_collection_answer(c->be.arg, m->rg, m->rpc, m->location,
-							 m->source_id, &ans, err);
+			if (c->be.put_collection_tagged)
+				rc = c->be.put_collection_tagged(c->be.arg, m->rg, m->rpc,
+								 m->location, m->source_id, m->tags,
+								 m->ntags, &ans, err);
+			else
+				rc = c->be.put_collection_answer(
+				    c->be.arg, m->rg, m->rpc, m->location, m->source_id, &ans, err);
 			if (rc == 0 && ans && err->status == 201 && fold_collection(c, ans) == 0)
 				folded = 1;
 			if (ans)

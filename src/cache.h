@@ -45,6 +45,12 @@ struct cache_backend {
 	int (*put_collection_answer)(void *arg, const char *rg, const char *name,
 				     const char *location, const char *source_id,
 				     struct arm_rpc **out, struct arm_err *err);
+	/* put_collection_answer creating the collection with tags; used
+	 * instead of both when set. */
+	int (*put_collection_tagged)(void *arg, const char *rg, const char *name,
+				     const char *location, const char *source_id,
+				     const struct arm_tag *tags, size_t ntags, struct arm_rpc **out,
+				     struct arm_err *err);
 	int (*put_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
 		      const char *source_rp_id, const char *consistency, struct arm_err *err);
 	/* put_rp giving ARM's answer too (*out NULL when it had no body); used
@@ -57,6 +63,8 @@ struct cache_backend {
 	int (*delete_collection)(void *arg, const char *rg, const char *name, struct arm_err *err);
 	int (*patch_tags)(void *arg, const char *rg, const char *name, const struct arm_tag *tags,
 			  size_t ntags, struct arm_err *err);
+	/* ResourceGroups_List, every page (may be NULL: no spelling from it). */
+	int (*list_rgs)(void *arg, char ***names, size_t *n, struct arm_err *err);
 };
 
 /* The ARM client as a backend (c is borrowed). */
@@ -69,7 +77,7 @@ struct cache_cfg {
 	unsigned op_timeout;		 /* longest wait for another thread's fetch */
 };
 
-enum cache_kind { CV_LIST, CV_COLL, CV_RP, CV_RG };
+enum cache_kind { CV_LIST, CV_COLL, CV_RP, CV_RG, CV_RGS };
 
 /* One immutable answer. */
 struct cache_val {
@@ -86,6 +94,10 @@ struct cache_val {
 	struct arm_rpc *rpc;
 	struct arm_rp *rp;
 	char *name;
+	/* CV_RGS: ResourceGroups_List, every page: the groups' names as the
+	 * resource groups API spells them */
+	char **names;
+	size_t nnames;
 	int stale; /* served after a refresh failed */
 	void *pack; /* CV_COLL: one block holding the points' strings and disks */
 };
@@ -115,6 +127,15 @@ int cache_coll(struct cache *c, const char *rg, const char *name, enum cache_mod
 	       struct cache_val **out);
 /* A resource group's existence and spelling (negative-cached). */
 int cache_rg(struct cache *c, const char *rg, enum cache_mode mode, struct cache_val **out);
+/* The resource groups of the subscription as the resource groups API
+ * spells them (one ResourceGroups_List, paged, kept for ttl); -ENOSYS when
+ * the backend has no such list. */
+int cache_rgs(struct cache *c, enum cache_mode mode, struct cache_val **out);
+/* Start fetching that list in the background unless fresh or in flight. */
+void cache_prefetch_rgs(struct cache *c);
+/* The resource groups API's spelling of group rg (a copy, caller frees),
+ * from the cached list only (never a request); NULL when unknown. */
+char *cache_rg_spelling(struct cache *c, const char *rg);
 /* A point with its instance view: always a fresh request, shared by
  * concurrent callers (never served from the table). */
 int cache_rp_view(struct cache *c, const char *rg, const char *rpc, const char *rp,
@@ -156,7 +177,7 @@ struct cache_mut {
 	const char *location, *source_id; /* CM_PUT_RPC */
 	const char *source_rp_id;	  /* CM_PUT_RP copy, else NULL */
 	const char *consistency;	  /* CM_PUT_RP new point, may be NULL */
-	const struct arm_tag *tags;	  /* CM_PATCH_TAGS */
+	const struct arm_tag *tags;	  /* CM_PATCH_TAGS, CM_PUT_RPC (the tags it creates) */
 	size_t ntags;
 	int *folded; /* out, may be NULL: 1 when ARM's answer to a PUT updated
 		      * the cache (no GET needed after it) */

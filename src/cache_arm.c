@@ -60,6 +60,20 @@ static int be_put_rpc_answer(void *arg, const char *rg, const char *name, const 
 	return arm_put_collection(arg, rg, name, location, source_id, NULL, 0, out, err);
 }
 
+/* ResourceGroups_List, every page. */
+static int be_list_rgs(void *arg, char ***names, size_t *n, struct arm_err *err)
+{
+	return arm_list_resource_groups(arg, names, n, err);
+}
+
+/* Collection PUT with the tags to create it with, and ARM's answer. */
+static int be_put_rpc_tagged(void *arg, const char *rg, const char *name, const char *location,
+			     const char *source_id, const struct arm_tag *tags, size_t ntags,
+			     struct arm_rpc **out, struct arm_err *err)
+{
+	return arm_put_collection(arg, rg, name, location, source_id, tags, ntags, out, err);
+}
+
 /* Restore point PUT: returns when ARM accepts; the tree re-reads the point. */
 static int be_put_rp(void *arg, const char *rg, const char *rpc, const char *rp,
 		     const char *source_rp_id, const char *consistency, struct arm_err *err)
@@ -108,6 +122,8 @@ void cache_backend_arm(struct arm_client *c, struct cache_backend *out)
 	out->flush = be_flush;
 	out->put_collection = be_put_rpc;
 	out->put_collection_answer = be_put_rpc_answer;
+	out->put_collection_tagged = be_put_rpc_tagged;
+	out->list_rgs = be_list_rgs;
 	out->put_rp = be_put_rp;
 	out->put_rp_answer = be_put_rp_answer;
 	out->delete_rp = be_del_rp;

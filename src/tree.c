@@ -235,17 +235,48 @@ static const char *rg_spelling(struct tree *t, const char *name)
 	return name;
 }
 
-/* The resource-group node of a region, created with a stable spelling. */
+/* The resource-group node of a region, created with a stable spelling:
+ * the resource groups API's (Compute's ids may spell a group in upper
+ * case), else the first seen. */
 static struct tnode *rg_node_get(struct tree *t, struct tnode *region, const char *name)
 {
 	struct tnode *n;
+	char *canon = cache_rg_spelling(t->c, name);
 
 	pthread_rwlock_wrlock(&t->lock);
 	n = tree_find_child(t, region, name);
 	if (!n)
-		n = node_alloc(t, region, rg_spelling(t, name), N_RG);
+		n = node_alloc(t, region, canon ? canon : rg_spelling(t, name), N_RG);
 	pthread_rwlock_unlock(&t->lock);
+	free(canon);
 	return n;
+}
+
+/* Have the resource groups list (one ResourceGroups_List, kept for ttl)
+ * before naming group directories: waited for only when none is cached
+ * yet (an expired one is used while it is refreshed in the background, so
+ * nothing known waits on the network); a failed list is asked again only
+ * after ttl, and meanwhile groups are named as first seen. */
+static void rgs_ready(struct tree *t)
+{
+	struct cache_val *v = NULL;
+	struct timespec ts;
+	int64_t now;
+
+	if (cache_rgs(t->c, CACHE_NOFETCH, &v) == 0) {
+		cache_put(v);
+		cache_prefetch_rgs(t->c);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (int64_t)ts.tv_sec;
+	if (__atomic_load_n(&t->rgs_retry_at, __ATOMIC_RELAXED) > now)
+		return;
+	if (cache_rgs(t->c, CACHE_FETCH, &v) == 0) {
+		cache_put(v);
+		return;
+	}
+	__atomic_store_n(&t->rgs_retry_at, now + (t->cfg.ttl ? t->cfg.ttl : 60), __ATOMIC_RELAXED);
 }
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -762,7 +793,7 @@ static int point_slot_attr(struct tree *t, const struct tnode *n, const struct d
 			return -ENOENT;
 		tree_file_attr(a, mkino(n->idx, slot), NULL, mt, 0, TREE_REG);
 		pthread_rwlock_rdlock(&t->lock);
-		a->size = n->aux;
+		a->size = RP_AUX_PLEN(n->aux);
 		pthread_rwlock_unlock(&t->lock);
 		a->entry_ttl = ttl;
 		return 0;
@@ -778,10 +809,20 @@ static int point_slot_attr(struct tree *t, const struct tnode *n, const struct d
 		a->size = len;
 		return 0;
 	}
-	if (slot == S_P_ERROR && (s = tree_node_error(t, n)) != NULL)
+	if (slot == S_P_ERROR && (s = tree_node_error(t, n)) != NULL) {
 		rc = 0;
-	else
+	} else if (slot == S_P_ERROR && same(d->rp->state, "Failed")) {
+		/* from the instance view, direct I/O like progress: the length
+		 * of the last content read (0 before the first read) */
+		tree_file_attr(a, mkino(n->idx, slot), NULL, mt, 0, TREE_REG);
+		pthread_rwlock_rdlock(&t->lock);
+		a->size = RP_AUX_ELEN(n->aux);
+		pthread_rwlock_unlock(&t->lock);
+		a->entry_ttl = ttl;
+		return 0;
+	} else {
 		rc = render_point_file(d, slot, &s);
+	}
 	if (rc < 0)
 		return rc;
 	tree_file_attr(a, mkino(n->idx, slot), s, mt, ttl,
@@ -994,6 +1035,7 @@ static int lookup_rg(struct tree *t, struct tnode *region, const char *name, str
 	rc = lookup_list(t, list_has_rg, &k, &list);
 	if (rc < 0)
 		return rc;
+	rgs_ready(t);
 	for (size_t i = 0; i < list->n && !spelled; i++)
 		if (same(list->v[i]->location, region->name) && same(list->v[i]->rg, name))
 			spelled = list->v[i]->rg;
@@ -1317,6 +1359,8 @@ static int list_root(struct tree *t, enum dmode m, struct dlist *l)
 
 	rpfs_slot_attr(t, S_RPFS, &a);
 	tree_dl_add(l, ".rpfs", &a);
+	if (m == D_FETCH) /* the groups' spelling, alongside ListAll */
+		cache_prefetch_rgs(t->c);
 	for (size_t i = 0; i < t->cfg.nlocations; i++) {
 		n = tree_node_get(t, t->root, t->cfg.locations[i].name, N_REGION);
 		if (!n)
@@ -1386,6 +1430,8 @@ static int list_region(struct tree *t, struct tnode *region, enum dmode m, struc
 
 	if (rc < 0)
 		return rc;
+	if (m == D_FETCH)
+		rgs_ready(t);
 	if (m == D_FETCH && list->n)
 		pf = malloc(list->n * sizeof(*pf));
 	for (size_t i = 0; i < list->n; i++) {
@@ -1722,7 +1768,8 @@ static int open_progress(struct tree *t, struct tnode *n, struct tree_file *f)
 {
 	struct dctx d;
 	struct cache_val *v = NULL;
-	int rc = rp_data(t, n, D_CACHED, &d);
+	int rc = rp_data(t, n, D_CACHED, &d), newfail = 0;
+	size_t len;
 
 	if (rc < 0)
 		return rc;
@@ -1731,19 +1778,57 @@ static int open_progress(struct tree *t, struct tnode *n, struct tree_file *f)
 		return -ENOENT;
 	}
 	rc = cache_rp_view(t->c, d.rpc->rg, d.rpc->name, d.rp->name, &v);
+	/* a copy started from this mount that failed: its error file tells why */
+	if (rc == 0 && v->rp->iv_error)
+		newfail =
+		    tree_copy_failed(t, n, d.rpc->rg, d.rpc->name, d.rp->name, v->rp->iv_error);
 	tree_dctx_done(&d);
 	if (rc < 0)
 		return rc;
 	f->buf = render_progress(v->rp);
+	len = f->buf ? strlen(f->buf) : 0;
+	pthread_rwlock_wrlock(&t->lock);
+	n->aux = (n->aux & ~0xffffu) | (uint32_t)(len > 0xffff ? 0xffff : len);
+	pthread_rwlock_unlock(&t->lock);
 	cache_put(v);
+	if (newfail && t->nt.inval_entry)
+		t->nt.inval_entry(t->nt.arg, mkino(n->idx, 0), "error");
 	if (!f->buf)
 		return -ENOMEM;
-	f->len = strlen(f->buf);
+	f->len = len;
 	f->direct_io = 1;
-	pthread_rwlock_wrlock(&t->lock);
-	n->aux = (uint32_t)f->len;
-	pthread_rwlock_unlock(&t->lock);
 	return 0;
+}
+
+/* Open a point's `error`: this mount's failure of its last operation, else
+ * for a Failed point ARM's code and message from its instance view (a
+ * request at each open, direct I/O, like progress). */
+static int open_error(struct tree *t, struct tnode *n, struct tree_file *f)
+{
+	struct dctx d;
+	struct cache_val *v = NULL;
+	int rc = rp_data(t, n, D_FETCH, &d);
+
+	if (rc < 0)
+		return rc;
+	/* this mount's failures change no ARM answer: read afresh each open */
+	f->buf = tree_node_error(t, n);
+	if (!f->buf && same(d.rp->state, "Failed") &&
+	    cache_rp_view(t->c, d.rpc->rg, d.rpc->name, d.rp->name, &v) == 0) {
+		size_t len;
+
+		if (v->rp->iv_error)
+			f->buf = tree_asprintf("%s\n", v->rp->iv_error);
+		len = f->buf ? strlen(f->buf) : 0;
+		pthread_rwlock_wrlock(&t->lock);
+		n->aux = RP_AUX_PLEN(n->aux) | (uint32_t)(len > 0x7fff ? 0x7fff : len) << 16;
+		pthread_rwlock_unlock(&t->lock);
+		cache_put(v);
+		f->direct_io = 1;
+	}
+	rc = f->buf ? 0 : render_point_file(&d, S_P_ERROR, &f->buf);
+	tree_dctx_done(&d);
+	return rc;
 }
 
 /* Render a collection's or point's file from data resolved in mode m. */
@@ -1800,7 +1885,6 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out)
 	int slot, rc, write = flags & TREE_O_WRITE;
 	struct tnode *n = tree_node_of(t, ino, &slot);
 	struct tree_file *f;
-	struct dctx d;
 
 	if (!n)
 		return -ENOENT;
@@ -1881,14 +1965,7 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out)
 			break;
 		}
 		if (slot == S_P_ERROR) {
-			rc = rp_data(t, n, D_FETCH, &d);
-			if (rc < 0)
-				break;
-			/* error also tells this mount's failures, which change
-			 * no ARM answer: read afresh at every open. */
-			f->buf = tree_node_error(t, n);
-			rc = f->buf ? 0 : render_point_file(&d, slot, &f->buf);
-			tree_dctx_done(&d);
+			rc = open_error(t, n, f);
 			break;
 		}
 		rc = open_fresh(t, n, slot, f);
@@ -2316,6 +2393,7 @@ void tree_free(struct tree *t)
 	tree_copies_free(t);
 	tree_errs_free(t);
 	tree_unsure_free(t);
+	tree_ptags_free(t);
 	free((char *)t->cfg.consistency);
 	pthread_mutex_destroy(&t->mlock);
 	pthread_mutex_destroy(&t->walk_lock);

@@ -27,6 +27,7 @@ enum { L_NONE, L_PENDING, L_DRY };
 struct copy_rec; /* a copy started from this mount (tree_mut.c) */
 struct op_err;	 /* a point's last failed operation (tree_mut.c) */
 struct unsure;	 /* a copy PUT whose answer never came (tree_mut.c) */
+struct pend_tags; /* tags written to a pending collection (tree_mut.c) */
 
 /* Slots of synthetic inodes, per directory kind. */
 enum {
@@ -64,13 +65,19 @@ enum {
 };
 #define SLOT_BITS 7
 
+/* tnode.aux of a restore point: bits 0-15 the length of the last progress
+ * content, 16-30 that of the last error content read from the instance
+ * view (0: none yet). */
+#define RP_AUX_PLEN(a) ((a)&0xffffu)
+#define RP_AUX_ELEN(a) (((a) >> 16) & 0x7fffu)
+
 struct tnode {
 	struct tnode *parent;
 	struct tnode *hnext;
 	uint32_t idx;
 	uint8_t kind;
 	uint32_t listed_at; /* seconds since mount (+1) when the kernel got a listing */
-	uint32_t aux;	    /* restore point: length of the last progress content */
+	uint32_t aux;	    /* restore point: see RP_AUX_* */
 	/* Under t->mlock: */
 	uint8_t local;	      /* L_PENDING / L_DRY: exists only in this mount */
 	uint8_t busy;	      /* a mutation of this node is being sent */
@@ -106,6 +113,8 @@ struct tree {
 	struct copy_rec *copies;
 	struct op_err *errs; /* the last failed operation on a point, per point */
 	struct unsure *unsure; /* copies whose outcome is unknown (tree_mut.c) */
+	struct pend_tags *ptags; /* tags for the PUT of a pending collection */
+	int64_t rgs_retry_at;	 /* (atomic) monotonic s: no resource groups list before */
 	/* Read-ahead of a recursive walk (tree.c, walk_*): under walk_lock,
 	 * taken alone. */
 	pthread_mutex_t walk_lock;
@@ -268,6 +277,12 @@ void tree_copies_free(struct tree *t);
 void tree_errs_free(struct tree *t);
 /* Free the unsure copies. */
 void tree_unsure_free(struct tree *t);
+void tree_ptags_free(struct tree *t);
+/* A copy started from this mount whose instance view tells a failure
+ * (iv_error): remember it as the point's error and stop tracking the copy.
+ * 1 when that error is new (its `error` file appears). */
+int tree_copy_failed(struct tree *t, const struct tnode *n, const char *rg, const char *rpc,
+		     const char *rp, const char *iv_error);
 /* The `error` text of point n from this mount, or NULL. */
 char *tree_node_error(struct tree *t, const struct tnode *n);
 

@@ -165,6 +165,8 @@ static void set_fresh(struct tree *t, struct tnode *n, uint32_t pid)
 	pthread_mutex_unlock(&t->mlock);
 }
 
+static void pend_tags_drop_locked(struct tree *t, const struct tnode *n);
+
 /* Make n local (kind l, source src may be NULL) or, with L_NONE, ARM's again. */
 static int set_local(struct tree *t, struct tnode *n, int l, const char *src)
 {
@@ -202,6 +204,7 @@ static int set_local(struct tree *t, struct tnode *n, int l, const char *src)
 			}
 		free(n->src);
 		n->src = NULL;
+		pend_tags_drop_locked(t, n);
 	}
 	if (n->local != (uint8_t)l && t->nt.inval_inode) {
 		/* The files' content now comes from elsewhere: the kernel may
@@ -410,7 +413,8 @@ int tree_render_ops(struct tree *t, char **out)
 
 /* A refusal rpfs decides itself, without a request: a line in
  * .rpfs/errors (and the log) whose message says what to do instead. */
-static int refuse_advise(struct tree *t, const char *op, const char *path, int rc, const char *advice)
+static int refuse_advise(struct tree *t, const char *op, const char *path, int rc,
+			 const char *advice)
 {
 	struct arm_err e = {0};
 
@@ -559,7 +563,8 @@ static int send_mut_on(struct tree *t, const struct cache_mut *m, const struct t
 		char *body = NULL, *path;
 
 		if (m->op == CM_PUT_RPC)
-			body = arm_body_put_collection(m->location, m->source_id, NULL, 0);
+			body =
+			    arm_body_put_collection(m->location, m->source_id, m->tags, m->ntags);
 		else if (m->op == CM_PUT_RP)
 			body = arm_body_put_rp(m->source_rp_id, m->consistency);
 		else if (m->op == CM_PATCH_TAGS)
@@ -631,6 +636,85 @@ static void node_idle(struct tree *t, struct tnode *n)
 
 /* ---- collections ------------------------------------------------------ */
 
+/* Tags written to a pending collection before its source was named: sent
+ * with its PUT.  Under t->mlock. */
+struct pend_tags {
+	struct pend_tags *next;
+	const struct tnode *n;
+	struct arm_tag *tags;
+	size_t ntags;
+};
+
+/* Remember tags for pending collection n (takes them), replacing any. */
+static void pend_tags_set(struct tree *t, const struct tnode *n, struct arm_tag *tags, size_t ntags)
+{
+	struct pend_tags *p;
+
+	pthread_mutex_lock(&t->mlock);
+	for (p = t->ptags; p && p->n != n; p = p->next)
+		;
+	if (!p && (p = calloc(1, sizeof(*p))) != NULL) {
+		p->n = n;
+		p->next = t->ptags;
+		t->ptags = p;
+	}
+	if (p) {
+		tags_free(p->tags, p->ntags);
+		p->tags = tags;
+		p->ntags = ntags;
+	} else {
+		tags_free(tags, ntags);
+	}
+	pthread_mutex_unlock(&t->mlock);
+}
+
+/* Take the tags remembered for n (NULL when none); caller frees. */
+static struct arm_tag *pend_tags_take(struct tree *t, const struct tnode *n, size_t *ntags)
+{
+	struct pend_tags **pp, *p;
+	struct arm_tag *tags = NULL;
+
+	*ntags = 0;
+	pthread_mutex_lock(&t->mlock);
+	for (pp = &t->ptags; (p = *pp) != NULL; pp = &p->next)
+		if (p->n == n) {
+			*pp = p->next;
+			tags = p->tags;
+			*ntags = p->ntags;
+			free(p);
+			break;
+		}
+	pthread_mutex_unlock(&t->mlock);
+	return tags;
+}
+
+/* Forget the tags of n (it is no longer pending); caller holds t->mlock. */
+static void pend_tags_drop_locked(struct tree *t, const struct tnode *n)
+{
+	struct pend_tags **pp, *p;
+
+	for (pp = &t->ptags; (p = *pp) != NULL; pp = &p->next)
+		if (p->n == n) {
+			*pp = p->next;
+			tags_free(p->tags, p->ntags);
+			free(p);
+			return;
+		}
+}
+
+/* Free every remembered pending tag set. */
+void tree_ptags_free(struct tree *t)
+{
+	struct pend_tags *p, *next;
+
+	for (p = t->ptags; p; p = next) {
+		next = p->next;
+		tags_free(p->tags, p->ntags);
+		free(p);
+	}
+	t->ptags = NULL;
+}
+
 /* PUT collection node n (region/rg/name) as a copy of src (a collection). */
 static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc *src)
 {
@@ -641,7 +725,11 @@ static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc 
 			      .rpc = n->name,
 			      .location = region,
 			      .source_id = src->id,
+			      .tags = src->tags,
+			      .ntags = src->ntags,
 			      .folded = &folded};
+	struct arm_tag *ptags;
+	size_t nptags;
 	char what[600];
 	int rc;
 
@@ -654,7 +742,19 @@ static int put_collection(struct tree *t, struct tnode *n, const struct arm_rpc 
 		return refuse_op(t, "PUT", what, -EINVAL,
 				 "the source collection is itself a copy (no copy of a copy): "
 				 "copy its origin instead");
+	/* The source's tags, as the cross-region copy example does, so a
+	 * policy that requires tags at creation is met; tags written to the
+	 * pending directory take their place. */
+	ptags = pend_tags_take(t, n, &nptags);
+	if (ptags) {
+		m.tags = ptags;
+		m.ntags = nptags;
+	}
 	rc = send_mut(t, &m);
+	if (rc < 0 && ptags)
+		pend_tags_set(t, n, ptags, nptags); /* kept for the next try */
+	else
+		tags_free(ptags, nptags);
 	if (rc == 0 && t->cfg.dry_run)
 		return set_local(t, n, L_DRY, src->id);
 	if (rc == -EEXIST || rc == 0) {
@@ -1248,10 +1348,11 @@ int tree_mkdir(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 	if (n->kind == N_RPC)
 		name = point_name(name, alias, sizeof(alias)); /* tags:point is tags */
 	if (arm_name_check(name) < 0)
-		return refuse_advise(t, "mkdir", name, -EINVAL,
-				     "not a name ARM accepts (at most 260 characters, none of "
-				     "<>%&:\\?/ or control characters, not ending in '.' or space): "
-				     "choose another name (nothing sent)");
+		return refuse_advise(
+		    t, "mkdir", name, -EINVAL,
+		    "not a name ARM accepts (at most 260 characters, none of "
+		    "<>%&:\\?/ or control characters, not ending in '.' or space): "
+		    "choose another name (nothing sent)");
 	if (n->kind == N_RG)
 		return mkdir_collection(t, n, name, pid, out);
 	return mkdir_point(t, n, name, pid, out);
@@ -1366,14 +1467,22 @@ static int write_tags(struct tree *t, struct tnode *n, struct tree_file *f)
 	struct dctx d;
 	int rc;
 
-	if (tree_node_local(t, n) || tree_fresh_for(t, n, f->pid))
+	if (tree_fresh_for(t, n, f->pid))
 		return 0; /* cp copying a collection: its tags are a view */
+	if (tree_node_local(t, n) && tree_node_local(t, n) != L_PENDING)
+		return 0;
 	rc = tags_parse(f->wbuf ? f->wbuf : "", f->wlen, &tags, &ntags);
 	if (rc < 0) {
 		if (rc == -EINVAL)
 			log_warn("tags of %s: each line must be key=value, at most %d", n->name,
 				 TAGS_MAX);
 		return rc;
+	}
+	if (tree_node_local(t, n) == L_PENDING) {
+		/* Not created yet: the tags go with its PUT. */
+		pend_tags_set(t, n, tags, ntags);
+		log_info("tags of %s: kept for its PUT, once its source is named", n->name);
+		return 0;
 	}
 	rc = tree_rpc_data(t, n, D_FETCH, 0, &d);
 	if (rc == 0) {
@@ -1798,6 +1907,32 @@ int tree_setxattr(struct tree *t, uint64_t ino, const char *name, const char *va
 	rc = name_source(t, n, v, 1);
 	free(v);
 	return rc;
+}
+
+/* A copy started from this mount failed: its error, and no longer tracked. */
+int tree_copy_failed(struct tree *t, const struct tnode *n, const char *rg, const char *rpc,
+		     const char *rp, const char *iv_error)
+{
+	struct copy_rec *r = NULL;
+	char *old;
+	int isnew;
+
+	pthread_mutex_lock(&t->mlock);
+	for (struct copy_rec **pp = &t->copies; *pp; pp = &(*pp)->next)
+		if (same((*pp)->rg, rg) && same((*pp)->rpc, rpc) && same((*pp)->rp, rp)) {
+			r = *pp;
+			*pp = r->next;
+			break;
+		}
+	pthread_mutex_unlock(&t->mlock);
+	if (!r)
+		return 0;
+	copy_rec_free(r);
+	old = tree_node_error(t, n);
+	isnew = !old;
+	free(old);
+	set_node_error(t, n, tree_asprintf("copy: %s\n", iv_error));
+	return isnew;
 }
 
 /* Refresh the percentages of the copies started here, dropping finished ones. */

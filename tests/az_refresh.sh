@@ -18,26 +18,9 @@ ls -lR "$MNT" >/dev/null || fail "first walk"
 left=$(sed -n 's/^expires: .*(in \([0-9]*\) s)$/\1/p' "$MNT/.rpfs/auth")
 [ -n "$left" ] || fail "no expiry in .rpfs/auth: $(cat "$MNT/.rpfs/auth")"
 t_exp=$(( $(date +%s) + left ))
-P=$(cd "$MNT" && find . -name progress | head -3)
 t_end=$(( t_exp + 10 ))
-pids=
-for w in 1 2 3; do
-	(
-		n=0
-		while [ "$(date +%s)" -lt "$t_end" ]; do
-			case $w in
-			1) echo 1 >"$MNT/.rpfs/flush" && timeout 60 ls -lR "$MNT" >/dev/null ;;
-			2) for p in $P; do timeout 30 cat "$MNT/$p" >/dev/null || exit 1; done ;;
-			3) timeout 30 cat "$MNT"/eastus/*/*/id "$MNT"/eastus/*/*/*/state >/dev/null &&
-				timeout 30 stat "$MNT"/westus2/*/* >/dev/null ;;
-			esac || { echo "round $n of worker $w failed" >&2; exit 1; }
-			n=$((n + 1))
-			sleep 0.2
-		done
-		echo "$n" >"$WORKDIR/rounds.$w"
-	) 2>"$WORKDIR/w.$w.err" &
-	pids="$pids $!"
-done
+rel_mixed_load "$t_end"
+pids=$REL_PIDS
 # the outage: from 10 s before the refresh window to 8 s before expiry
 win=$(( LIFE / 3 ))
 sleep $(( t_exp - win - 10 - $(date +%s) ))

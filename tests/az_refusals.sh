@@ -2,7 +2,7 @@
 # Refusals rpfs decides itself, without a request, each leave a line in
 # .rpfs/errors that says what to do instead: a delete without
 # allow_delete, a name ARM refuses, a collection name the group already
-# holds, a source in the same region.
+# holds, a source in the same region, a second copy of a point in a region.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/mut_lib.sh"
 
@@ -39,4 +39,9 @@ mkdir eastus/rg-dev/az-same || fail "mkdir of a pending collection"
 expect_errno EINVAL sh -c "printf '%s\n' '$(mut_rpc rg-prod $W)' | tee eastus/rg-dev/az-same/source"
 errline 'Invalid argument' 'make it under another region'"'"'s directory'
 
+# A second copy of one point into the same region (another collection).
+mkdir westus/rg-dev/az-copy1 westus/rg-dev/az-copy2 || fail "mkdir of two pending collections"
+cp -r eastus/rg-prod/$W/$P westus/rg-dev/az-copy1/ || fail "the first copy of $P to westus"
+expect_errno EEXIST cp -r eastus/rg-prod/$W/$P westus/rg-dev/az-copy2/
+errline 'File exists' 'use that copy, or copy to another region'
 pass

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Browse armsim's demo subscription: every level equals armsim's model,
 # view files hold its values with exact sizes, a cold `ls -lR` costs
-# 1 + pages + collections requests and a warm one none; .rpfs/, stable
+# 2 + pages + collections requests and a warm one none; .rpfs/, stable
 # inodes, case-insensitive names, mtimes, statfs and refused mutations.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/fs_lib.sh"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # 1,000 collections across ten ListAll pages, with a resource group that
 # ARM spells two ways in the same region: the mount lists exactly armsim's
-# model, a cold `ls -lR` costs 1 + pages + collections and a warm one none.
+# model, a cold `ls -lR` costs 2 + pages + collections and a warm one none.
 # Listing a region fetches its collections in the order a walk reaches
 # them (resource group, then name), not in ListAll's order; listing one of
 # its resource groups then puts that group's collections first.

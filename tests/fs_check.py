@@ -8,7 +8,7 @@
   fs_check.py dups LOG.jsonl
       fails when one GET URL was sent twice (single flight).
   fs_check.py economy STATS.json NCOLLECTIONS
-      prints "total expected" for a cold walk: 1 + ListAll pages + collections.
+      prints "total expected" for a cold walk: 2 + ListAll pages + collections.
 Exit 0 when all is well, 1 with one line per problem otherwise.
 """
 import json
@@ -49,7 +49,9 @@ def check_sizes(root):
     for d, dirs, files in os.walk(root):
         for f in files:
             p = os.path.join(d, f)
-            if os.path.islink(p) or f in ("progress", "flush"):
+            # progress and error come from the instance view at each read
+            # (direct I/O): st_size is that of the last content read
+            if os.path.islink(p) or f in ("progress", "flush", "error"):
                 continue
             try:
                 size = os.stat(p).st_size
@@ -195,7 +197,8 @@ def dups(log_path):
 def economy(stats_path, ncoll):
     s = json.load(open(stats_path))
     pages = s["by_op"].get("RestorePointCollections_ListAll", 0)
-    print(s["total"], 1 + pages + int(ncoll), pages)
+    # locations and resource groups, ListAll pages, one GET per collection
+    print(s["total"], 2 + pages + int(ncoll), pages)
 
 
 def main():

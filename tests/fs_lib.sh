@@ -22,11 +22,11 @@ fs_ncoll() {
 	python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["collections"]))' "$1"
 }
 
-# fs_expect_cold_economy NCOLL: armsim's counters equal 1 + pages + NCOLL.
+# fs_expect_cold_economy NCOLL: armsim's counters equal 2 + pages + NCOLL
 fs_expect_cold_economy() {
 	sim GET /_armsim/stats >"$WORKDIR/stats.json" || fail "cannot read /_armsim/stats"
 	set -- $(fs_check economy "$WORKDIR/stats.json" "$1")
-	log "cold walk: $1 requests (1 + $3 pages + collections = $2)"
+	log "cold walk: $1 requests (2 + $3 pages + collections = $2)"
 	expect_eq "requests of a cold ls -lR" "$2" "$1"
 }
 

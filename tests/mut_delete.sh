@@ -111,7 +111,7 @@ mkdir eastus/rg-prod/$V/rp-dry || fail "mkdir of a point in dry_run"
 rmdir eastus/rg-prod/$V/rp-20261111-0200 || fail "rmdir in dry_run"
 mut_no_writes "dry_run"
 expect_eq "state of a dry_run collection" dry_run "$(cat westus/rg-dev/$W/state)"
-grep " dry_run PUT /subscriptions/$DEMO_SUB/resourceGroups/rg-dev/providers/Microsoft.Compute/restorePointCollections/$W {\"location\":\"westus\",\"properties\":{\"source\":{\"id\":\"$(mut_rpc rg-prod $W)\"}}}\$" .rpfs/ops >/dev/null ||
+grep " dry_run PUT /subscriptions/$DEMO_SUB/resourceGroups/rg-dev/providers/Microsoft.Compute/restorePointCollections/$W {\"location\":\"westus\",\"tags\":{\"env\":\"prod\",\"owner\":\"platform-team\"},\"properties\":{\"source\":{\"id\":\"$(mut_rpc rg-prod $W)\"}}}\$" .rpfs/ops >/dev/null ||
 	{ cat .rpfs/ops >&2; fail "the collection PUT is not in .rpfs/ops"; }
 expect_eq "copy PUTs recorded" 4 "$(grep -c " dry_run PUT .*/$W/restorePoints/rp-weekly-.* {\"properties\":{\"sourceRestorePoint\":{\"id\":\"$M_RPC/rg-prod/.*/$W/restorePoints/rp-weekly-[0-9]*\"}}}\$" .rpfs/ops)"
 grep -q " dry_run PUT .*/$V/restorePoints/rp-dry {\"properties\":{\"consistencyMode\":\"CrashConsistent\"}}\$" .rpfs/ops ||

@@ -51,8 +51,14 @@ M_RPC=/subscriptions/$DEMO_SUB/resourceGroups
 mut_rpc() { printf '%s/%s/providers/Microsoft.Compute/restorePointCollections/%s' "$M_RPC" "$1" "$2"; }
 mut_rp() { printf '%s/restorePoints/%s' "$(mut_rpc "$1" "$2")" "$3"; }
 # mut_put_rpc_line RG NAME LOCATION SOURCE-ID: the expected collection PUT.
+# The PUT carries the source collection's tags (read from armsim).
 mut_put_rpc_line() {
-	printf 'PUT %s {"location":"%s","properties":{"source":{"id":"%s"}}}' "$(mut_rpc "$1" "$2")" "$3" "$4"
+	local tags
+	tags=$(arm GET "$4?api-version=2025-04-01" | python3 -c '
+import json, sys
+t = json.load(sys.stdin).get("tags") or {}
+print(",\"tags\":" + json.dumps(t, sort_keys=True, separators=(",", ":")) if t else "")')
+	printf 'PUT %s {"location":"%s","properties":{"source":{"id":"%s"}}%s}' "$(mut_rpc "$1" "$2")" "$3" "$4" "$tags"
 }
 # mut_put_copy_line RG NAME POINT SOURCE-POINT-ID: the expected copy PUT.
 mut_put_copy_line() {

@@ -10,8 +10,9 @@ rel_walk() {
 	local m=$1 out=$2 f
 	: >"$out"
 	timeout 120 ls -lR "$m" >"$out.ls" 2>"$out.err" || return 1
-	# a progress file's size is that of its last read: leave it out
-	sed -E '/ progress$/d' "$out.ls" >>"$out"
+	# the size of progress (and of a Failed point's error) is that of its
+	# last read: leave them out
+	sed -E '/ (progress|error)$/d' "$out.ls" >>"$out"
 	(cd "$m" && find . -path ./.rpfs -prune -o -type f -print) 2>>"$out.err" | LC_ALL=C sort >"$out.files" ||
 		return 1
 	while IFS= read -r f; do
@@ -250,4 +251,31 @@ rel_cp_rerun() {
 	[ "$tries" -gt 1 ] || log "$k without retries: cp -r never failed (no rerun exercised)"
 	rel_cp_ok "rpc-src-$i"
 	log "FIGURE $k at 30% with retries=0: cp -r completed on run $tries, $REL_PUTS resources each created by one PUT, $REL_DUP retried PUTs met their own copy"
+}
+
+# rel_mixed_load T_END: start three workers on $MNT until the epoch second
+# T_END (walks after flushes; cat of the first progress files; cat of ids
+# and states and a stat storm); their pids go to REL_PIDS, the rounds each
+# made to $WORKDIR/rounds.N, a failure to $WORKDIR/w.N.err.
+rel_mixed_load() {
+	local t_end=$1 w P
+	P=$(cd "$MNT" && find . -name progress | head -3)
+	REL_PIDS=
+	for w in 1 2 3; do
+		(
+			n=0
+			while [ "$(date +%s)" -lt "$t_end" ]; do
+				case $w in
+				1) echo 1 >"$MNT/.rpfs/flush" && timeout 60 ls -lR "$MNT" >/dev/null ;;
+				2) for p in $P; do timeout 30 cat "$MNT/$p" >/dev/null || exit 1; done ;;
+				3) timeout 30 cat "$MNT"/eastus/*/*/id "$MNT"/eastus/*/*/*/state >/dev/null &&
+					timeout 30 stat "$MNT"/westus2/*/* >/dev/null ;;
+				esac || { echo "round $n of worker $w failed" >&2; exit 1; }
+				n=$((n + 1))
+				sleep 0.2
+			done
+			echo "$n" >"$WORKDIR/rounds.$w"
+		) 2>"$WORKDIR/w.$w.err" &
+		REL_PIDS="$REL_PIDS $!"
+	done
 }

@@ -13,27 +13,10 @@ start_armsim --demo --token-lifetime 3 --client "rel-app:$SECRET"
 export AZURE_TENANT_ID=rel-tenant AZURE_CLIENT_ID=rel-app AZURE_CLIENT_SECRET="$SECRET"
 rel_mount_env -o op_timeout=20
 ls -lR "$MNT" >/dev/null || fail "first walk"
-P=$(cd "$MNT" && find . -name progress | head -3)
 clear_log
 t_end=$(( $(date +%s) + SECS ))
-pids=
-for w in 1 2 3; do
-	(
-		n=0
-		while [ "$(date +%s)" -lt "$t_end" ]; do
-			case $w in
-			1) echo 1 >"$MNT/.rpfs/flush" && timeout 60 ls -lR "$MNT" >/dev/null ;;
-			2) for p in $P; do timeout 30 cat "$MNT/$p" >/dev/null || exit 1; done ;;
-			3) timeout 30 cat "$MNT"/eastus/*/*/id "$MNT"/eastus/*/*/*/state >/dev/null &&
-				timeout 30 stat "$MNT"/westus2/*/* >/dev/null ;;
-			esac || { echo "round $n of worker $w failed" >&2; exit 1; }
-			n=$((n + 1))
-			sleep 0.2
-		done
-		echo "$n" >"$WORKDIR/rounds.$w"
-	) 2>"$WORKDIR/w.$w.err" &
-	pids="$pids $!"
-done
+rel_mixed_load "$t_end"
+pids=$REL_PIDS
 failed=0
 for p in $pids; do wait "$p" || failed=1; done
 [ "$failed" = 0 ] || fail "a user-visible failure with 3 s tokens: $(cat "$WORKDIR"/w.*.err | head -5)"

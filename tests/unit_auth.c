@@ -239,6 +239,25 @@ static void test_answers(void)
 	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", tok, 3, &exp, NULL, 0, err, sizeof(err)) == -ENOSPC);
 }
 
+/* The IMDS retry policy: doubling from 800 ms (3 s for 410), at most 16 s
+ * a wait; a 404 outage is retried for about 70 s in all, a 410 one longer. */
+static void test_msi_policy(void)
+{
+	long sum404 = 0, sum410 = 0;
+	unsigned i;
+
+	CHECK(msi_retry_delay_ms(0, 404) == 800);
+	CHECK(msi_retry_delay_ms(1, 503) == 1600);
+	CHECK(msi_retry_delay_ms(0, 410) == 3000);
+	CHECK(msi_retry_delay_ms(9, 429) == 16000);
+	for (i = 0; sum404 + msi_retry_delay_ms(i, 404) <= 70000; i++)
+		sum404 += msi_retry_delay_ms(i, 404);
+	CHECK(sum404 > 55000 && sum404 <= 70000);
+	for (i = 0; sum410 <= 70000; i++)
+		sum410 += msi_retry_delay_ms(i, 410);
+	CHECK(sum410 >= 70000);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "%s/unit_auth.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -247,6 +266,7 @@ int main(void)
 		return 1;
 	}
 	test_answers();
+	test_msi_policy();
 	test_token_file();
 	test_auto();
 	test_cli();

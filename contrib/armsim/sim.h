@@ -48,6 +48,8 @@ struct sim_opts {
 	double delete_seconds;
 	int retry_after;
 	int throttle;
+	int rg_upper;	      /* --rg-case upper: Compute ids spell groups in upper case */
+	char *policy_tag;     /* --policy-require-tag: collection PUTs need this tag */
 	double bucket_cap[3]; /* --throttle-buckets: reads, writes, deletes (0: ARM's) */
 	int empty_pages;
 	char *accept_token;

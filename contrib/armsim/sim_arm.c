@@ -75,7 +75,8 @@ const char *sim_api_versions(enum sim_route route)
 
 	if (!b[0])
 		for (int i = 0; l[i]; i++)
-			snprintf(b + strlen(b), sizeof buf[0] - strlen(b), "%s%s", i ? ", " : "", l[i]);
+			snprintf(b + strlen(b), sizeof buf[0] - strlen(b), "%s%s", i ? ", " : "",
+				 l[i]);
 	return b;
 }
 
@@ -175,10 +176,11 @@ static int body_object(struct sim_req *q, struct sim_resp *r)
 
 	if (q->body_len && (!ct || strncasecmp(ct, "application/json", 16) ||
 			    (ct[16] && ct[16] != ';' && ct[16] != ' '))) {
-		sim_resp_error(r, 415, "UnsupportedMediaType",
-			       "The content media type '%s' is not supported. Only 'application/json' "
-			       "is supported.",
-			       ct ? ct : "");
+		sim_resp_error(
+		    r, 415, "UnsupportedMediaType",
+		    "The content media type '%s' is not supported. Only 'application/json' "
+		    "is supported.",
+		    ct ? ct : "");
 		return -22;
 	}
 	if (q->body_bad || (q->jbody && !json_object_is_type(q->jbody, json_type_object))) {
@@ -252,6 +254,60 @@ static void coll_list(struct sim_req *q, struct sim_resp *r, const char *rg)
 }
 
 /* RestorePointCollections_CreateOrUpdate: create (201) or update tags (200). */
+/* --policy-require-tag: an Azure Policy assignment ("Require a tag on
+ * resources", deny effect) refuses a collection PUT whose tags lack the
+ * tag, with the 403 RequestDisallowedByPolicy body ARM sends.  1 when it
+ * answered. */
+static int policy_denies(struct sim_req *q, struct sim_resp *r, json_object *tags)
+{
+	const char *tag = sim_g.o.policy_tag;
+	char asg[512], msg[2048];
+	const char *def = "/providers/Microsoft.Authorization/policyDefinitions/"
+			  "871b6d14-10aa-478d-b590-94f262ecfa99";
+
+	if (!tag || !*tag)
+		return 0;
+	if (tags) {
+		json_object_object_foreach(tags, k, v)
+		{
+			(void)v;
+			if (!strcasecmp(k, tag))
+				return 0;
+		}
+	}
+	snprintf(
+	    asg, sizeof asg,
+	    "/subscriptions/%s/providers/Microsoft.Authorization/policyAssignments/require-%s-tag",
+	    sim_g.m.sub, tag);
+	snprintf(msg, sizeof msg,
+		 "Resource '%s' was disallowed by policy. Reasons: 'The tag '%s' is required on "
+		 "restore point collections.'. See error details for policy resource IDs. Policy "
+		 "identifiers: '[{\"policyAssignment\":{\"name\":\"Require tag %s\",\"id\":\"%s\"},"
+		 "\"policyDefinition\":{\"name\":\"Require a tag on resources\",\"id\":\"%s\"}}]'.",
+		 q->coll, tag, tag, asg, def);
+	json_object *e = json_object_new_object(), *err = json_object_new_object();
+	jadd(err, "code", json_object_new_string("RequestDisallowedByPolicy"));
+	jadd(err, "target", json_object_new_string(q->coll));
+	jadd(err, "message", json_object_new_string(msg));
+	json_object *info = json_object_new_object(), *ai = json_object_new_object();
+	jadd(info, "policyDefinitionDisplayName",
+	     json_object_new_string("Require a tag on resources"));
+	jadd(info, "policyDefinitionId", json_object_new_string(def));
+	jadd(info, "policyAssignmentId", json_object_new_string(asg));
+	jadd(info, "policyAssignmentName", json_object_new_string("Require tag"));
+	snprintf(msg, sizeof msg, "/subscriptions/%s", sim_g.m.sub);
+	jadd(info, "policyAssignmentScope", json_object_new_string(msg));
+	jadd(info, "policyDefinitionEffect", json_object_new_string("deny"));
+	jadd(ai, "type", json_object_new_string("PolicyViolation"));
+	jadd(ai, "info", info);
+	json_object *arr = json_object_new_array();
+	json_object_array_add(arr, ai);
+	jadd(err, "additionalInfo", arr);
+	jadd(e, "error", err);
+	sim_resp_json(r, 403, e);
+	return 1;
+}
+
 static void coll_put(struct sim_req *q, struct sim_resp *r)
 {
 	struct sim_model *m = &sim_g.m;
@@ -287,6 +343,10 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 	if (badtags) {
 		sim_resp_error(r, 400, "InvalidRequestContent",
 			       "The tags must be an object of strings.");
+		return;
+	}
+	if (policy_denies(q, r, tags)) {
+		json_object_put(tags);
 		return;
 	}
 	json_object *ia = NULL;

@@ -377,10 +377,9 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 			       "The api-version query parameter (?api-version=) is required for "
 			       "all requests.");
 	} else if (!sim_api_version_ok(q->route, q->api_version)) {
-		sim_resp_error(
-		    r, 400, "InvalidApiVersionParameter",
-		    "The api-version '%s' is invalid. The supported versions are '%s'.",
-		    q->api_version, sim_api_versions(q->route));
+		sim_resp_error(r, 400, "InvalidApiVersionParameter",
+			       "The api-version '%s' is invalid. The supported versions are '%s'.",
+			       q->api_version, sim_api_versions(q->route));
 	} else if (!q->opid) {
 		sim_resp_error(r, 405, "MethodNotAllowed",
 			       "The requested resource does not support http method '%s'.",

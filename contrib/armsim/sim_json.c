@@ -4,6 +4,7 @@
  * group) and as the /_armsim/state document.  Caller holds sim_g.lock. */
 #include "sim.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,18 +33,49 @@ static json_object *status_obj(const char *code, const char *level, const char *
 	return s;
 }
 
+/* An InstanceViewStatus of level Error with a message (codes for a failed
+ * copy are not documented: ReplicationState/failed is invented). */
+static json_object *status_err(const char *code, const char *display, const char *msg)
+{
+	json_object *s = status_obj(code, "Error", display);
+	jadd(s, "message", jstr(msg));
+	return s;
+}
+
+/* --rg-case upper: the resource group of a Compute id in upper case, as
+ * Compute often returns it (in place; other ids are left alone). */
+static char *rg_case(char *id)
+{
+	char *p = id ? strcasestr(id, "/resourceGroups/") : NULL;
+
+	if (!p || !sim_g.o.rg_upper || !strcasestr(id, "/providers/Microsoft.Compute/"))
+		return id;
+	for (p += 16; *p && *p != '/'; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return id;
+}
+
+/* A JSON {"id": ID} with ID as Compute spells it. */
+static json_object *idobj_case(const char *id)
+{
+	char *c = sim_xstrdup(id);
+	json_object *o = idobj(rg_case(c));
+	free(c);
+	return o;
+}
+
 /* One RestorePointCollection. */
 json_object *sim_json_coll(struct sim_model *m, struct sim_coll *c, int expand)
 {
 	json_object *o = json_object_new_object();
-	char *id = sim_coll_id(m, c);
+	char *id = rg_case(sim_coll_id(m, c));
 	jadd(o, "name", jstr(c->name));
 	jadd(o, "id", jstr(id));
 	jadd(o, "type", jstr("Microsoft.Compute/restorePointCollections"));
 	jadd(o, "location", jstr(c->location));
 	jadd(o, "tags", json_object_get(c->tags));
 	json_object *pr = json_object_new_object();
-	json_object *src = idobj(c->source_id);
+	json_object *src = idobj_case(c->source_id);
 	jadd(src, "location", jstr(c->source_loc ? c->source_loc : ""));
 	jadd(pr, "source", src);
 	if (c->instant_access >= 0)
@@ -188,8 +220,11 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 		int failed = failed_point || (p->copy && p->copy->failed && val < 100);
 		if (failed) {
 			any_failed = 1;
-			jadd(rs, "status",
-			     status_obj("ReplicationState/failed", "Error", "Failed"));
+			jadd(
+			    rs, "status",
+			    status_err("ReplicationState/failed", "Failed",
+				       "Replication of the disk restore point to the target region "
+				       "failed."));
 		} else if (val < 100) {
 			any_running = 1;
 			jadd(rs, "status",
@@ -207,8 +242,17 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 	}
 	jadd(iv, "diskRestorePoints", arr);
 	json_object *st = json_object_new_array();
+	if (failed_point)
+		json_object_array_add(
+		    st, status_err("ProvisioningState/failed/VMRestorePointClientError",
+				   "Provisioning failed",
+				   "Restore point creation failed: the VM agent did not take a "
+				   "consistent snapshot of the disks."));
 	if (any_failed)
-		json_object_array_add(st, status_obj("ReplicationState/failed", "Error", "Failed"));
+		json_object_array_add(st,
+				      status_err("ReplicationState/failed", "Failed",
+						 "Replication of the restore point to the target "
+						 "region failed."));
 	else if (any_running)
 		json_object_array_add(
 		    st, status_obj("ReplicationState/inProgress", "Info", "In progress"));
@@ -224,7 +268,7 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 json_object *sim_json_point(struct sim_model *m, struct sim_coll *c, struct sim_point *p, int iv)
 {
 	json_object *o = json_object_new_object();
-	char *pid = sim_point_id(m, c, p);
+	char *pid = rg_case(sim_point_id(m, c, p));
 	const struct sim_vm *v = p->vm >= 0 && p->vm < m->nvms ? &m->vms[p->vm] : NULL;
 	jadd(o, "name", jstr(p->name));
 	jadd(o, "id", jstr(pid));
@@ -238,7 +282,7 @@ json_object *sim_json_point(struct sim_model *m, struct sim_coll *c, struct sim_
 		jadd(pr, "excludeDisks", ex);
 	}
 	if (p->source_rp)
-		jadd(pr, "sourceRestorePoint", idobj(p->source_rp));
+		jadd(pr, "sourceRestorePoint", idobj_case(p->source_rp));
 	if (v)
 		jadd(pr, "sourceMetadata", source_metadata(m, pid, p, v));
 	if (p->instant_access_min > 0)

@@ -30,6 +30,8 @@ enum {
 	O_RETRY_AFTER,
 	O_THROTTLE,
 	O_THROTTLE_BUCKETS,
+	O_POLICY_TAG,
+	O_RG_CASE,
 	O_ACCEPT_TOKEN,
 	O_CLIENT,
 	O_TENANT,
@@ -64,6 +66,11 @@ static const struct {
     [O_THROTTLE_BUCKETS] = {"throttle-buckets", "R,W,D",
 			    "sizes of the read, write and delete buckets (default 250,200,200;"
 			    " refills stay 25, 10, 10 per second)"},
+    [O_POLICY_TAG] = {"policy-require-tag", "NAME",
+		      "deny collection PUTs without tag NAME (403 RequestDisallowedByPolicy)"},
+    [O_RG_CASE] =
+	{"rg-case", "as-is|upper",
+	 "spelling of the resource group in Compute's ids (upper: as Compute often does)"},
     [O_ACCEPT_TOKEN] = {"accept-token", "TOKEN",
 			"accept this bearer token forever (@FILE: read it from FILE)"},
     [O_CLIENT] = {"client", "ID:SECRET",
@@ -202,9 +209,20 @@ static int parse(int argc, char **argv)
 			if (sscanf(a, "%lf,%lf,%lf", &o->bucket_cap[0], &o->bucket_cap[1],
 				   &o->bucket_cap[2]) != 3 ||
 			    o->bucket_cap[0] < 1 || o->bucket_cap[1] < 1 || o->bucket_cap[2] < 1) {
-				fprintf(stderr, "armsim: --throttle-buckets wants READS,WRITES,DELETES (each >= 1)\n");
+				fprintf(stderr, "armsim: --throttle-buckets wants "
+						"READS,WRITES,DELETES (each >= 1)\n");
 				return -1;
 			}
+			break;
+		case O_RG_CASE:
+			if (strcmp(a, "upper") && strcmp(a, "as-is")) {
+				fprintf(stderr, "armsim: --rg-case wants as-is or upper\n");
+				return -1;
+			}
+			o->rg_upper = !strcmp(a, "upper");
+			break;
+		case O_POLICY_TAG:
+			o->policy_tag = optarg;
 			break;
 		case O_ACCEPT_TOKEN:
 			o->accept_token = optarg;
