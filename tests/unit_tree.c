@@ -730,10 +730,14 @@ static void test_mutations(void)
 	CHECK(mu.n == 0);
 	/* The group holds the name (in eastus): EEXIST. */
 	CHECK(mk("westus/RG1", "web01-rpc") == -EEXIST);
+	/* Every point of the source has a copy in westus already: a copy
+	 * there would stay empty, EEXIST before any request. */
+	CHECK(mk("westus/other", "web01-rpc") == -EEXIST);
+	CHECK(mu.n == 0);
 	/* Exactly one collection of that name in another region: PUT at once. */
-	CHECK(mk("westus/other", "web01-rpc") == 0);
+	CHECK(mk("centralus/other", "web01-rpc") == 0);
 	CHECK(mu.n == 1 && !strcmp(mu.op, "put_rpc") && !strcmp(mu.rg, "other") &&
-	      !strcmp(mu.rpc, "web01-rpc") && !strcmp(mu.loc, "westus") &&
+	      !strcmp(mu.rpc, "web01-rpc") && !strcmp(mu.loc, "centralus") &&
 	      !strcmp(mu.src, SRC_RPC));
 	/* Otherwise pending, resolved by a write of a collection id to source. */
 	CHECK(mk("westus/other", "newc") == 0);
@@ -828,10 +832,10 @@ static void test_mutations(void)
 	mcfg.dry_run = 1;
 	mcfg.consistency = "CrashConsistent";
 	setup(60);
-	CHECK(mk("westus/other", "web01-rpc") == 0);
+	CHECK(mk("centralus/other", "web01-rpc") == 0);
 	CHECK(mk("eastus/RG1/web01-rpc", "rp-9") == 0);
 	CHECK(mu.n == 0);
-	s = cat("westus/other/web01-rpc/state");
+	s = cat("centralus/other/web01-rpc/state");
 	CHECK(!strcmp(s, "dry_run\n"));
 	free(s);
 	s = cat(".rpfs/ops");
