@@ -24,7 +24,9 @@ misses() {
 
 misses 1000 a
 n=$(rel_stat cache_entries)
-[ "$n" -ge $((base + 1000)) ] || fail "1,000 misses made $((n - base)) entries (the test counts nothing)"
+# Entries of the first misses may already be swept (neg_ttl is 1 s) on a
+# slow machine: at least a tenth must still be there, or the test counts nothing.
+[ "$n" -ge $((base + 100)) ] || fail "1,000 misses made $((n - base)) entries (the test counts nothing)"
 # neg_ttl is 1 s; the sweep runs every 5 s.
 wait_for 150 sh -c "[ \$(awk '\$1 == \"cache_entries\" { print \$2 }' '$MNT/.rpfs/stats') -le $base ]" ||
 	fail "$(rel_stat cache_entries) entries 15 s after 1,000 misses expired ($base before them)"
