@@ -50,8 +50,9 @@ log = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 log = [e for e in log if not e["path"].endswith("/locations")]  # the other client
 t429 = [e["t_ms"] for e in log if e["status"] == 429]
 # A request that left rpfs before its 429 arrived lands a moment later:
-# it was in flight, not sent inside the window.  Grace: 30 ms.
-GRACE, WINDOW = 30, 1000
+# it was in flight, not sent inside the window.  Grace: 250 ms (a loaded
+# machine delays the arrival; the check of rpfs's own trace below is exact).
+GRACE, WINDOW = 250, 1000
 bad = [e for e in log for t in t429 if t + GRACE < e["t_ms"] < t + WINDOW]
 raced = [e for e in log for t in t429 if t < e["t_ms"] <= t + GRACE]
 print("requests", len(log), "throttled", len(t429), "inside", len(bad), "in-flight", len(raced))
@@ -84,7 +85,7 @@ read -r _ ntraced _ r429 _ rinside <"$WORKDIR/sent.txt"
 [ "$ntraced" -gt 50 ] || fail "only $ntraced requests in rpfs's trace"
 read -r _ nreq _ n429 _ inside _ raced <"$WORKDIR/throttle.txt"
 [ "$n429" -gt 0 ] || fail "no 429 at all: the burst did not reach the bucket's limit ($nreq requests)"
-log "FIGURE throttling: armsim saw $nreq requests, $n429 answered 429, $inside arriving inside a Retry-After window ($raced in flight within 30 ms of a 429); rpfs's trace: $ntraced requests, $r429 answered 429, $rinside sent inside a window"
+log "FIGURE throttling: armsim saw $nreq requests, $n429 answered 429, $inside arriving inside a Retry-After window ($raced in flight within 250 ms of a 429); rpfs's trace: $ntraced requests, $r429 answered 429, $rinside sent inside a window"
 th=$(rel_stat throttled_429)
 [ "${th:-0}" -gt 0 ] || fail ".rpfs/stats counts no 429"
 umount_rpfs
