@@ -784,7 +784,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;
-	sv.f_namemax = 255;
+	sv.f_namemax = 1040; /* ARM's names: 260 characters, up to 4 bytes each */
 	fuse_reply_statfs(req, &sv);
 }
 
