@@ -256,6 +256,21 @@ static void arm_sleep_ms(long long ms)
 		;
 }
 
+/* Sleep ms milliseconds in short slices: -EINTR as soon as the caller of
+ * the request being served gave up (blocking.h), else 0. */
+static int arm_wait_ms(long long ms)
+{
+	while (ms > 0) {
+		long long step = ms > 100 ? 100 : ms;
+
+		if (blocking_cancelled())
+			return -EINTR;
+		arm_sleep_ms(step);
+		ms -= step;
+	}
+	return blocking_cancelled() ? -EINTR : 0;
+}
+
 /* ---- client --------------------------------------------------------------- */
 
 /* Create a client. */
@@ -394,15 +409,22 @@ static int arm_gate(struct arm_client *c, int kind, long long deadline)
 				pthread_mutex_unlock(&c->lock);
 				return -ETIMEDOUT;
 			}
+			if (until > now + 100) { /* in slices: see arm_wait_ms */
+				ts.tv_sec = (time_t)((now + 100) / 1000);
+				ts.tv_nsec = (long)((now + 100) % 1000) * 1000000L;
+			}
 			blocking_begin();
 			pthread_cond_timedwait(&c->cond, &c->lock, &ts);
 			pthread_mutex_unlock(&c->lock);
+			if (blocking_cancelled())
+				return -EINTR;
 			continue;
 		}
 		pthread_mutex_unlock(&c->lock);
 		if (now + wait > deadline)
 			return paused ? -EAGAIN : -ETIMEDOUT;
-		arm_sleep_ms(wait);
+		if (arm_wait_ms(wait) < 0)
+			return -EINTR;
 	}
 }
 
@@ -502,6 +524,12 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		rc = arm_gate(c, kind, deadline);
 		if (rc == -EAGAIN)
 			goto paused;
+		if (rc == -EINTR) {
+			log_debug("arm: %s %s: not sent, the caller gave up", arm_op_name(op),
+				  lpath);
+			http_resp_clear(resp);
+			goto out;
+		}
 		if (rc)
 			goto timeout;
 		now = arm_now_ms();

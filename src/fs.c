@@ -98,6 +98,35 @@ struct fs {
 	int trim_due;
 };
 
+/* ---- interrupts ------------------------------------------------------ */
+
+/* Set when the kernel interrupts the request this thread serves. */
+static __thread volatile int fs_interrupted;
+
+/* FUSE_INTERRUPT: the caller gave up (a signal); data is the flag of the
+ * thread serving the request. */
+static void fs_on_interrupt(fuse_req_t req, void *data)
+{
+	(void)req;
+	*(volatile int *)data = 1;
+}
+
+/* Before a request that may wait: its waits end with -EINTR once the
+ * caller is interrupted (blocking.h). */
+static void fs_cancel_begin(fuse_req_t req)
+{
+	fs_interrupted = 0;
+	blocking_cancel = &fs_interrupted;
+	fuse_req_interrupt_func(req, fs_on_interrupt, (void *)&fs_interrupted);
+}
+
+/* After it, before the reply: no callback may touch the flag later. */
+static void fs_cancel_end(fuse_req_t req)
+{
+	fuse_req_interrupt_func(req, NULL, NULL);
+	blocking_cancel = NULL;
+}
+
 /* ---- invalidation queue ---------------------------------------------- */
 
 /* Queue one invalidation (called by the tree, its lock held). */
@@ -327,8 +356,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *f = fuse_req_userdata(req);
 	struct tree_attr a;
 	struct fuse_entry_param e;
-	int rc = tree_lookup_pid(f->t, parent, name, caller(req), &a);
+	int rc;
 
+	fs_cancel_begin(req);
+	rc = tree_lookup_pid(f->t, parent, name, caller(req), &a);
+	fs_cancel_end(req);
 	note_activity(f);
 
 	if (rc == -ENOENT && a.entry_ttl > 0) {
@@ -525,7 +557,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 		size = 1u << 20;
 	if (off < 0)
 		off = 0;
+	fs_cancel_begin(req);
 	rc = listing_get(f, ino, off, &l);
+	fs_cancel_end(req);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;

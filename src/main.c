@@ -304,6 +304,7 @@ int main(int argc, char **argv)
 	tcfg.ttl = (unsigned)o.ttl;
 	tcfg.neg_ttl = (unsigned)o.neg_ttl;
 	tcfg.busy_ttl = (unsigned)o.busy_ttl;
+	tcfg.op_timeout = (unsigned)o.op_timeout;
 	tcfg.locations = locs;
 	tcfg.nlocations = nlocs;
 	tcfg.config_text = config;

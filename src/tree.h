@@ -51,6 +51,7 @@ struct tree_dirent {
 
 struct tree_cfg {
 	unsigned ttl, neg_ttl, busy_ttl;
+	unsigned op_timeout; /* seconds a listing waits for collections (0: 30) */
 	/* Physical locations from start-up: owned by the tree afterwards. */
 	struct arm_location *locations;
 	size_t nlocations;
