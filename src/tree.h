@@ -51,7 +51,7 @@ struct tree_dirent {
 
 struct tree_cfg {
 	unsigned ttl, neg_ttl, busy_ttl;
-	unsigned op_timeout; /* seconds a listing waits for collections (0: 30) */
+	unsigned op_timeout; /* seconds a system call may wait */
 	/* Physical locations from start-up: owned by the tree afterwards. */
 	struct arm_location *locations;
 	size_t nlocations;
