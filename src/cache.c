@@ -823,27 +823,6 @@ void cache_prefetch_first(struct cache *c, const char *rg, const char *name)
 	prefetch(c, rg, name, 1);
 }
 
-/* 1 while collection rg/name is being fetched or waits in the prefetch
- * queue. */
-int cache_pending(struct cache *c, const char *rg, const char *name)
-{
-	char key[KEY_MAX];
-	int r = 0;
-
-	if (make_key(key, sizeof(key),
-		     "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
-		     "restorePointCollections/%s",
-		     c->sub, rg, name) < 0)
-		return 0;
-	pthread_mutex_lock(&c->lock);
-	for (struct centry *e = c->buckets[hash_key(key) % c->nbuckets]; e && !r; e = e->next)
-		r = e->fetching && !strcmp(e->key, key);
-	for (struct pf_job *j = c->q_head; j && !r; j = j->next)
-		r = j->rg && !strcasecmp(j->rg, rg) && !strcasecmp(j->name, name);
-	pthread_mutex_unlock(&c->lock);
-	return r;
-}
-
 /* 1 when the collection (rg NULL: the ListAll answer) has a cached value
  * that has not expired, so reading it now serves what a fetch would. */
 int cache_fresh(struct cache *c, const char *rg, const char *name)
@@ -862,6 +841,27 @@ int cache_fresh(struct cache *c, const char *rg, const char *name)
 	pthread_mutex_lock(&c->lock);
 	e = entry_get(c, key);
 	r = e && e->val && now_mono() < e->expires;
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
+/* 1 while collection rg/name is being fetched or waits in the prefetch
+ * queue. */
+int cache_pending(struct cache *c, const char *rg, const char *name)
+{
+	char key[KEY_MAX];
+	int r = 0;
+
+	if (make_key(key, sizeof(key),
+		     "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+		     "restorePointCollections/%s",
+		     c->sub, rg, name) < 0)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	for (struct centry *e = c->buckets[hash_key(key) % c->nbuckets]; e && !r; e = e->next)
+		r = e->fetching && !strcmp(e->key, key);
+	for (struct pf_job *j = c->q_head; j && !r; j = j->next)
+		r = j->rg && !strcasecmp(j->rg, rg) && !strcasecmp(j->name, name);
 	pthread_mutex_unlock(&c->lock);
 	return r;
 }
