@@ -269,6 +269,21 @@ static void arm_sleep_ms(long long ms)
 		;
 }
 
+/* Sleep ms milliseconds in short slices: -EINTR as soon as the caller of
+ * the request being served gave up (blocking.h), else 0. */
+static int arm_wait_ms(long long ms)
+{
+	while (ms > 0) {
+		long long step = ms > 100 ? 100 : ms;
+
+		if (blocking_cancelled())
+			return -EINTR;
+		arm_sleep_ms(step);
+		ms -= step;
+	}
+	return blocking_cancelled() ? -EINTR : 0;
+}
+
 /* ---- client --------------------------------------------------------------- */
 
 /* Create a client. */
@@ -443,15 +458,22 @@ static int arm_gate(struct arm_client *c, int kind, int ak, long long deadline)
 				pthread_mutex_unlock(&c->lock);
 				return -ETIMEDOUT;
 			}
+			if (until > now + 100) { /* in slices: see arm_wait_ms */
+				ts.tv_sec = (time_t)((now + 100) / 1000);
+				ts.tv_nsec = (long)((now + 100) % 1000) * 1000000L;
+			}
 			blocking_begin();
 			pthread_cond_timedwait(&c->cond, &c->lock, &ts);
 			pthread_mutex_unlock(&c->lock);
+			if (blocking_cancelled())
+				return -EINTR;
 			continue;
 		}
 		pthread_mutex_unlock(&c->lock);
 		if (now + wait > deadline)
 			return paused ? -EAGAIN : -ETIMEDOUT;
-		arm_sleep_ms(wait);
+		if (arm_wait_ms(wait) < 0)
+			return -EINTR;
 	}
 }
 
@@ -554,6 +576,12 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		rc = arm_gate(c, kind, ak, deadline);
 		if (rc == -EAGAIN)
 			goto paused;
+		if (rc == -EINTR) {
+			log_debug("arm: %s %s: not sent, the caller gave up", arm_op_name(op),
+				  lpath);
+			http_resp_clear(resp);
+			goto out;
+		}
 		if (rc)
 			goto timeout;
 		now = arm_now_ms();
@@ -877,6 +905,7 @@ int arm_list_collections(struct arm_client *c, struct arm_rpc ***out, size_t *n,
 			 struct arm_err *err)
 {
 	struct arm_rpc_ctx x = { 0 };
+	size_t kept = 0, l;
 	char *url;
 	int rc;
 
@@ -892,6 +921,21 @@ int arm_list_collections(struct arm_client *c, struct arm_rpc ***out, size_t *n,
 		arm_rpc_array_free(x.v, x.n);
 		return rc;
 	}
+	/* Only collections of this subscription belong in it. */
+	l = strlen(c->sub);
+	for (size_t i = 0; i < x.n; i++) {
+		struct arm_rpc *r = x.v[i];
+
+		if (!strncasecmp(r->id, "/subscriptions/", 15) &&
+		    !strncasecmp(r->id + 15, c->sub, l) && r->id[15 + l] == '/') {
+			x.v[kept++] = r;
+		} else {
+			log_warn("arm: %s: %.300s is not in subscription %s: skipped",
+				 arm_op_name(ARM_OP_RPC_LIST_ALL), r->id, c->sub);
+			arm_rpc_free(r);
+		}
+	}
+	x.n = kept;
 	*out = x.v;
 	*n = x.n;
 	return 0;
@@ -1032,6 +1076,20 @@ static int arm_malformed(enum arm_op op, const struct http_resp *r, struct arm_e
 	return -EIO;
 }
 
+/* 1 when an answer describes the resource asked for (ARM ids and names
+ * compare case-insensitively); else logs it and notes it in err. */
+static int arm_answer_is(enum arm_op op, const char *got, const char *want, struct arm_err *err)
+{
+	if (got && want && !strcasecmp(got, want))
+		return 1;
+	log_warn("arm: %s %.300s: the answer describes %.300s instead: refused", arm_op_name(op),
+		 want ? want : "-", got ? got : "nothing");
+	if (err)
+		snprintf(err->message, sizeof(err->message),
+			 "the answer describes another resource");
+	return 0;
+}
+
 /* GET a resource group. */
 int arm_get_resource_group(struct arm_client *c, const char *rg, char **name_out, struct arm_err *err)
 {
@@ -1054,6 +1112,11 @@ int arm_get_resource_group(struct arm_client *c, const char *rg, char **name_out
 		rc = armj_parse_name(r.body, r.len, name_out);
 		if (rc)
 			rc = arm_malformed(ARM_OP_RESOURCE_GROUP, &r, err, rc);
+		else if (!arm_answer_is(ARM_OP_RESOURCE_GROUP, *name_out, rg, err)) {
+			free(*name_out);
+			*name_out = NULL;
+			rc = -EIO;
+		}
 	}
 	http_resp_clear(&r);
 	return rc;
@@ -1083,6 +1146,7 @@ int arm_get_collection(struct arm_client *c, const char *rg, const char *name, i
 	rc = arm_get_parse(c, ARM_OP_RPC_GET, path, c->api, expand ? "$expand=restorePoints" : NULL,
 			   &r, err, arm_parse_rpc_cb, rpc);
 	free(path);
+	path = NULL;
 	if (rc) {
 		free(rpc);
 		return rc;
@@ -1091,12 +1155,17 @@ int arm_get_collection(struct arm_client *c, const char *rg, const char *name, i
 	if (rc) {
 		rc = arm_malformed(ARM_OP_RPC_GET, &r, err, rc);
 		free(rpc);
+	} else if ((path = arm_path_rpc(c->sub, rg, name)) == NULL ||
+		   !arm_answer_is(ARM_OP_RPC_GET, rpc->id, path, err)) {
+		rc = path ? -EIO : -ENOMEM;
+		arm_rpc_free(rpc);
 	} else {
 		/* ARM omits an empty restorePoints array: say it was asked for. */
 		if (expand)
 			rpc->has_points = 1;
 		*out = rpc;
 	}
+	free(path);
 	http_resp_clear(&r);
 	return rc;
 }
@@ -1118,6 +1187,7 @@ int arm_get_rp(struct arm_client *c, const char *rg, const char *rpc, const char
 		return -ENOMEM;
 	rc = arm_get(c, ARM_OP_RP_GET, path, c->api, instance_view ? "$expand=instanceView" : NULL, &r, err);
 	free(path);
+	path = NULL;
 	if (rc)
 		return rc;
 	p = calloc(1, sizeof(*p));
@@ -1129,11 +1199,16 @@ int arm_get_rp(struct arm_client *c, const char *rg, const char *rpc, const char
 	if (rc) {
 		rc = arm_malformed(ARM_OP_RP_GET, &r, err, rc);
 		free(p);
+	} else if ((path = arm_path_rp(c->sub, rg, rpc, rp)) == NULL ||
+		   !arm_answer_is(ARM_OP_RP_GET, p->id, path, err)) {
+		rc = path ? -EIO : -ENOMEM;
+		arm_rp_free(p);
 	} else {
 		if (instance_view)
 			p->has_instance_view = 1;
 		*out = p;
 	}
+	free(path);
 	http_resp_clear(&r);
 	return rc;
 }

@@ -28,6 +28,10 @@ struct auth;
 struct arm_tag {
 	char *key, *value;
 };
+/* A NUL inside a tag value (JSON allows "\u0000", a C string cannot hold
+ * it) is kept as this byte, which UTF-8 never uses: the tags file shows it
+ * as %00, and request bodies send it as "\u0000" again. */
+#define ARM_TAG_NUL '\xff'
 
 struct arm_disk {
 	char *name;            /* disk name (OS disk: its name) */

@@ -27,9 +27,14 @@
 #include <time.h>
 
 #include "armjson.h"
+#include "log.h"
 
 #define PRETTY (JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define PLAIN (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define ARMJ_NAME_MAX 1040 /* bytes: ARM's 260 characters of up to 4 bytes */
+/* A well-formed resource whose name (or location, or a disk's name) cannot
+ * be a file name: a list leaves it out, a single answer is -EIO. */
+#define ARMJ_UNSHOWN (-EILSEQ)
 
 /* 1 when a name from ARM can be a file name: not empty, ".", ".." and
  * without '/' or control characters, well-formed UTF-8 (ARM names always
@@ -37,6 +42,8 @@
  * names, or bytes that are no characters). */
 static int armj_name_ok(const char *name)
 {
+	if (strlen(name) > ARMJ_NAME_MAX)
+		return 0;
 	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
 		if (*p < 0x20 || *p == 0x7f || *p == '/')
 			return 0;
@@ -324,7 +331,7 @@ static int armj_parse_disk(json_object *o, int lun, struct arm_disk *d)
 	rc = -ENOMEM;
 	if (!d->name)
 		goto fail;
-	rc = -EIO;
+	rc = ARMJ_UNSHOWN;
 	if (!armj_name_ok(d->name))
 		goto fail;
 	rc = -ENOMEM;
@@ -490,7 +497,7 @@ static int armj_rp_from(json_object *o, struct arm_rp *rp)
 	    (rc = armj_str(sm, "location", 0, &rp->source_location)))
 		goto fail;
 	if (!armj_name_ok(rp->name)) {
-		rc = -EIO;
+		rc = ARMJ_UNSHOWN;
 		goto fail;
 	}
 	if (sp) {
@@ -561,7 +568,7 @@ int armj_parse_rp(const char *body, size_t len, struct arm_rp *out)
 		return rc;
 	rc = armj_rp_from(o, out);
 	json_object_put(o);
-	return rc;
+	return rc == ARMJ_UNSHOWN ? -EIO : rc;
 }
 
 /* The restorepoint.json view of a point, rendered from its compact JSON. */
@@ -620,7 +627,7 @@ int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out)
 		}
 	}
 	json_object_put(o);
-	return rc;
+	return rc == ARMJ_UNSHOWN ? -EIO : rc;
 }
 
 /* Fill an arm_rpc from its JSON object (may edit o). */
@@ -641,8 +648,12 @@ static int armj_rpc_from(json_object *o, struct arm_rpc *rpc)
 	    (rc = armj_str(armj_obj(props, "source"), "location", 0, &rpc->source_location)))
 		goto fail;
 	rc = arm_id_parse(rpc->id, &aid);
-	if (rc || !aid->rpc || aid->rp || !armj_name_ok(rpc->name) || !armj_name_ok(rpc->location)) {
+	if (rc || !aid->rpc || aid->rp) {
 		rc = rc == -ENOMEM ? rc : -EIO;
+		goto fail;
+	}
+	if (!armj_name_ok(rpc->name) || !armj_name_ok(rpc->location)) {
+		rc = ARMJ_UNSHOWN;
 		goto fail;
 	}
 	rpc->rg = strdup(aid->rg);
@@ -659,14 +670,21 @@ static int armj_rpc_from(json_object *o, struct arm_rpc *rpc)
 		}
 		json_object_object_foreach(tags, k, v) {
 			struct arm_tag *t;
+			size_t vl;
 			if (!json_object_is_type(v, json_type_string) || rpc->ntags >= n)
 				continue;
 			t = &rpc->tags[rpc->ntags];
 			t->key = strdup(k);
-			t->value = strdup(json_object_get_string(v));
+			vl = (size_t)json_object_get_string_len(v);
+			t->value = malloc(vl + 1);
 			rpc->ntags++;
 			if (!t->key || !t->value)
 				goto fail;
+			/* The whole value, NULs and what follows them included. */
+			memcpy(t->value, json_object_get_string(v), vl + 1);
+			for (size_t i = 0; i < vl; i++)
+				if (!t->value[i])
+					t->value[i] = ARM_TAG_NUL;
 		}
 	}
 	if (props && json_object_object_get_ex(props, "restorePoints", &pts)) {
@@ -688,7 +706,19 @@ static int armj_rpc_from(json_object *o, struct arm_rpc *rpc)
 				goto fail;
 		}
 		for (i = 0; i < n; i++) {
-			if ((rc = armj_rp_from(json_object_array_get_idx(pts, i), &rpc->points[rpc->npoints])))
+			json_object *e = json_object_array_get_idx(pts, i);
+			const char *pid = armj_cstr(e, "id");
+
+			rc = armj_rp_from(e, &rpc->points[rpc->npoints]);
+			if (rc == ARMJ_UNSHOWN) {
+				/* One odd point must not hide the others. */
+				log_warn(
+				    "arm: a restore point of %.300s cannot be shown (a name or "
+				    "disk name that is no file name): skipped: %.300s",
+				    rpc->id, pid ? pid : "(no id)");
+				continue;
+			}
+			if (rc)
 				goto fail;
 			rpc->npoints++;
 		}
@@ -717,7 +747,7 @@ int armj_parse_rpc(const char *body, size_t len, struct arm_rpc *out)
 		return rc;
 	rc = armj_rpc_from(o, out);
 	json_object_put(o);
-	return rc;
+	return rc == ARMJ_UNSHOWN ? -EIO : rc;
 }
 
 /* Load a list page: the value array and the nextLink. */
@@ -796,7 +826,17 @@ int armj_parse_rpc_page(const char *body, size_t len, struct arm_rpc ***v, size_
 		rc = -ENOMEM;
 		if (!r)
 			goto fail;
-		rc = armj_rpc_from(json_object_array_get_idx(arr, i), r);
+		json_object *e = json_object_array_get_idx(arr, i);
+		const char *cid = armj_cstr(e, "id");
+		rc = armj_rpc_from(e, r);
+		if (rc == ARMJ_UNSHOWN) {
+			/* One odd collection must not hide the others. */
+			log_warn("arm: a collection of a list answer cannot be shown (a name, "
+				 "location or id that is no file name): skipped: %.300s",
+				 cid ? cid : "(no id)");
+			free(r);
+			continue;
+		}
 		if (rc) {
 			free(r);
 			goto fail;
@@ -1157,8 +1197,19 @@ static json_object *armj_tags(const struct arm_tag *tags, size_t ntags)
 	json_object *t = json_object_new_object();
 	size_t i;
 
-	for (i = 0; t && i < ntags; i++)
-		json_object_object_add(t, tags[i].key, json_object_new_string(tags[i].value ? tags[i].value : ""));
+	for (i = 0; t && i < ntags; i++) {
+		const char *v = tags[i].value ? tags[i].value : "";
+		char *nul = strchr(v, ARM_TAG_NUL) ? strdup(v) : NULL;
+
+		if (nul) /* NULs kept as ARM_TAG_NUL go out as "\u0000" */
+			for (char *p = nul; *p; p++)
+				if (*p == ARM_TAG_NUL)
+					*p = '\0';
+		json_object_object_add(t, tags[i].key,
+				       nul ? json_object_new_string_len(nul, (int)strlen(v))
+					   : json_object_new_string(v));
+		free(nul);
+	}
 	return t;
 }
 

@@ -4,3 +4,4 @@
 #include "blocking.h"
 
 __thread void (*blocking_hook)(void);
+__thread volatile int *blocking_cancel;

@@ -522,10 +522,11 @@ static int lookup(struct cache *c, const char *key, const struct fetch_req *fr,
 				pthread_mutex_unlock(&c->lock);
 				return 0;
 			}
-			if (rc < 0) {
+			if (rc < 0 && (rc != -EINTR || blocking_cancelled())) {
 				pthread_mutex_unlock(&c->lock);
 				return rc;
 			}
+			/* the fetcher's caller gave up, not ours: fetch again */
 		}
 		if (store && (e->val || e->neg) && (t < e->expires || mode == CACHE_NOFETCH)) {
 			if (e->neg) {
@@ -556,10 +557,26 @@ static int lookup(struct cache *c, const char *key, const struct fetch_req *fr,
 			waited = 1;
 			e->users++;
 			while (e->fetching && e->done_seq == seen_seq) {
-				if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT) {
+				struct timespec slice;
+				int r;
+
+				/* in slices, so that a caller who gave up is let go */
+				clock_gettime(CLOCK_REALTIME, &slice);
+				slice.tv_nsec += 100 * 1000000L;
+				if (slice.tv_nsec >= 1000000000L) {
+					slice.tv_sec++;
+					slice.tv_nsec -= 1000000000L;
+				}
+				if (slice.tv_sec > ts.tv_sec ||
+				    (slice.tv_sec == ts.tv_sec && slice.tv_nsec > ts.tv_nsec))
+					slice = ts;
+				r = pthread_cond_timedwait(&c->cond, &c->lock, &slice);
+				if ((r == ETIMEDOUT && slice.tv_sec == ts.tv_sec &&
+				     slice.tv_nsec == ts.tv_nsec) ||
+				    blocking_cancelled()) {
 					e->users--;
 					pthread_mutex_unlock(&c->lock);
-					return -ETIMEDOUT;
+					return blocking_cancelled() ? -EINTR : -ETIMEDOUT;
 				}
 			}
 			e->users--;
@@ -572,7 +589,7 @@ static int lookup(struct cache *c, const char *key, const struct fetch_req *fr,
 
 	memset(&err, 0, sizeof(err));
 	rc = backend_fetch(c, fr, &v, &err);
-	if (rc < 0 && rc != -ENOENT)
+	if (rc < 0 && rc != -ENOENT && rc != -EINTR)
 		cache_record_error(c, fr->op, fr->path, &err, rc);
 
 	pthread_mutex_lock(&c->lock);
@@ -873,6 +890,27 @@ int cache_fresh(struct cache *c, const char *rg, const char *name)
 	return r;
 }
 
+/* 1 while collection rg/name is being fetched or waits in the prefetch
+ * queue. */
+int cache_pending(struct cache *c, const char *rg, const char *name)
+{
+	char key[KEY_MAX];
+	int r = 0;
+
+	if (make_key(key, sizeof(key),
+		     "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+		     "restorePointCollections/%s",
+		     c->sub, rg, name) < 0)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	for (struct centry *e = c->buckets[hash_key(key) % c->nbuckets]; e && !r; e = e->next)
+		r = e->fetching && !strcmp(e->key, key);
+	for (struct pf_job *j = c->q_head; j && !r; j = j->next)
+		r = j->rg && !strcasecmp(j->rg, rg) && !strcasecmp(j->name, name);
+	pthread_mutex_unlock(&c->lock);
+	return r;
+}
+
 /* Free the entries nobody fetches or waits on that hold nothing worth
  * keeping: with all, every one; else those without a value whose negative
  * answer, if any, has expired.  Lock held. */
@@ -912,10 +950,14 @@ void cache_sweep(struct cache *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Drop every cached answer. */
+/* Drop every cached answer, and the fetches queued for them. */
 void cache_flush(struct cache *c)
 {
+	struct pf_job *q, *next;
+
 	pthread_mutex_lock(&c->lock);
+	q = c->q_head;
+	c->q_head = c->q_tail = NULL;
 	c->gen++;
 	for (size_t i = 0; i < c->nbuckets; i++)
 		for (struct centry *e = c->buckets[i]; e; e = e->next) {
@@ -930,6 +972,12 @@ void cache_flush(struct cache *c)
 		}
 	sweep_locked(c, 1);
 	pthread_mutex_unlock(&c->lock);
+	for (; q; q = next) {
+		next = q->next;
+		free(q->rg);
+		free(q->name);
+		free(q);
+	}
 	if (c->be.flush)
 		c->be.flush(c->be.arg);
 	log_info("cache flushed");

@@ -154,6 +154,8 @@ void cache_prefetch_first(struct cache *c, const char *rg, const char *name);
 /* 1 when a collection (rg NULL: the ListAll answer) is cached and not
  * expired. */
 int cache_fresh(struct cache *c, const char *rg, const char *name);
+/* 1 while collection rg/name is being fetched or queued for it. */
+int cache_pending(struct cache *c, const char *rg, const char *name);
 
 /* Drop every cached answer (and end a 429's pause); fetches in flight are
  * not stored. */

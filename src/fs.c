@@ -59,6 +59,7 @@ struct fh {
 	struct tree_file *tf;
 	int refs;
 	int released;
+	struct fh *prev, *next; /* f->open */
 };
 
 /* A directory listing built at offset 0, kept for the later offsets of
@@ -76,6 +77,8 @@ struct listing {
 struct fs {
 	struct tree *t;
 	pthread_mutex_t fh_lock; /* also guards listings[] and their refs */
+	struct fh *open;	 /* every open file: freed at the end if the
+				  * kernel never released it (fusermount3 -uz) */
 	struct listing *listings[FS_LISTINGS];
 	unsigned next_listing;
 	struct fs_cfg cfg;
@@ -94,6 +97,35 @@ struct fs {
 	unsigned long trim_seen;    /* activity at the last check */
 	int trim_due;
 };
+
+/* ---- interrupts ------------------------------------------------------ */
+
+/* Set when the kernel interrupts the request this thread serves. */
+static __thread volatile int fs_interrupted;
+
+/* FUSE_INTERRUPT: the caller gave up (a signal); data is the flag of the
+ * thread serving the request. */
+static void fs_on_interrupt(fuse_req_t req, void *data)
+{
+	(void)req;
+	*(volatile int *)data = 1;
+}
+
+/* Before a request that may wait: its waits end with -EINTR once the
+ * caller is interrupted (blocking.h). */
+static void fs_cancel_begin(fuse_req_t req)
+{
+	fs_interrupted = 0;
+	blocking_cancel = &fs_interrupted;
+	fuse_req_interrupt_func(req, fs_on_interrupt, (void *)&fs_interrupted);
+}
+
+/* After it, before the reply: no callback may touch the flag later. */
+static void fs_cancel_end(fuse_req_t req)
+{
+	fuse_req_interrupt_func(req, NULL, NULL);
+	blocking_cancel = NULL;
+}
 
 /* ---- invalidation queue ---------------------------------------------- */
 
@@ -349,8 +381,11 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	struct fs *f = fuse_req_userdata(req);
 	struct tree_attr a;
 	struct fuse_entry_param e;
-	int rc = tree_lookup_pid(f->t, parent, name, caller(req), &a);
+	int rc;
 
+	fs_cancel_begin(req);
+	rc = tree_lookup_pid(f->t, parent, name, caller(req), &a);
+	fs_cancel_end(req);
 	note_activity(f);
 
 	if (rc == -ENOENT && a.entry_ttl > 0) {
@@ -550,7 +585,9 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 		size = 1u << 20;
 	if (off < 0)
 		off = 0;
+	fs_cancel_begin(req);
 	rc = listing_get(f, ino, off, &l);
+	fs_cancel_end(req);
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
 		return;
@@ -624,6 +661,41 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 	do_readdir(req, ino, size, off, 1);
 }
 
+/* A handle for tf (owned), on the list of open files; NULL when out of
+ * memory (tf freed). */
+static struct fh *fh_new(struct fs *f, struct tree_file *tf)
+{
+	struct fh *h = calloc(1, sizeof(*h));
+
+	if (!h) {
+		tree_file_free(tf);
+		return NULL;
+	}
+	h->tf = tf;
+	pthread_mutex_lock(&f->fh_lock);
+	h->next = f->open;
+	if (f->open)
+		f->open->prev = h;
+	f->open = h;
+	pthread_mutex_unlock(&f->fh_lock);
+	return h;
+}
+
+/* Take a handle off the list and free it with its file. */
+static void fh_free(struct fs *f, struct fh *h)
+{
+	pthread_mutex_lock(&f->fh_lock);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		f->open = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	pthread_mutex_unlock(&f->fh_lock);
+	tree_file_free(h->tf);
+	free(h);
+}
+
 /* Open: the content is rendered once, reads slice it. */
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -650,14 +722,12 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	h = calloc(1, sizeof(*h));
+	tf->pid = caller(req);
+	h = fh_new(f, tf);
 	if (!h) {
-		tree_file_free(tf);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	tf->pid = caller(req);
-	h->tf = tf;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = tf->direct_io;
 	/* Content the tree invalidates when it changes stays in the page
@@ -666,10 +736,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = tf->keep && !tf->direct_io;
 	/* Only written view files act at close: other closes need no FLUSH. */
 	fi->noflush = !tf->absorb && !tf->control;
-	if (fuse_reply_open(req, fi) != 0) {
-		tree_file_free(tf);
-		free(h);
-	}
+	if (fuse_reply_open(req, fi) != 0)
+		fh_free(f, h);
 }
 
 /* Read from the content rendered at open. */
@@ -713,10 +781,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	pthread_mutex_lock(&f->fh_lock);
 	last = --h->refs == 0 && h->released;
 	pthread_mutex_unlock(&f->fh_lock);
-	if (last) {
-		tree_file_free(h->tf);
-		free(h);
-	}
+	if (last)
+		fh_free(f, h);
 }
 
 /* Writes: .rpfs/flush acts, the kernel has forgotten everything before
@@ -770,10 +836,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		h->released = 1;
 		last = h->refs == 0;
 		pthread_mutex_unlock(&f->fh_lock);
-		if (last) {
-			tree_file_free(h->tf);
-			free(h);
-		}
+		if (last)
+			fh_free(f, h);
 	}
 	fuse_reply_err(req, 0);
 }
@@ -787,7 +851,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	memset(&sv, 0, sizeof(sv));
 	sv.f_bsize = 4096;
 	sv.f_frsize = 4096;
-	sv.f_namemax = 255;
+	sv.f_namemax = 1040; /* ARM's names: 260 characters, up to 4 bytes each */
 	fuse_reply_statfs(req, &sv);
 }
 
@@ -916,21 +980,17 @@ static void op_create(fuse_req_t req, fuse_ino_t p, const char *n, mode_t m,
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	h = calloc(1, sizeof(*h));
+	h = fh_new(f, tf);
 	if (!h) {
-		tree_file_free(tf);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	h->tf = tf;
 	fi->fh = (uint64_t)(uintptr_t)h;
 	fi->direct_io = 1;
 	fi->keep_cache = 0;
 	to_entry(f, &a, &e);
-	if (fuse_reply_create(req, &e, fi) != 0) {
-		tree_file_free(tf);
-		free(h);
-	}
+	if (fuse_reply_create(req, &e, fi) != 0)
+		fh_free(f, h);
 }
 
 /* setxattr: user.rpfs.source names a pending directory's source. */
@@ -1107,6 +1167,8 @@ void fs_free(struct fs *f)
 	pthread_mutex_destroy(&f->lock);
 	for (unsigned i = 0; i < FS_LISTINGS; i++)
 		listing_put_locked(f->listings[i]);
+	while (f->open)
+		fh_free(f, f->open);
 	pthread_mutex_destroy(&f->fh_lock);
 	free(f);
 }

@@ -3,7 +3,9 @@
  * file named by log=FILE.
  *
  * One line per message, written with a single write so that lines from
- * different threads never interleave.
+ * different threads never interleave.  Control bytes, which names from
+ * users and answers from servers may hold, are written \xHH, so a
+ * message cannot forge lines or drive the terminal.
  */
 #include "config.h"
 
@@ -138,19 +140,25 @@ enum log_level log_get_level(void)
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char line[2048];
+	char raw[2048], line[2048];
+	size_t len = 0;
 	int saved = errno;
 	va_list ap;
 
 	if (lvl > log_max)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
-	/* A message is one line: fold any newline a caller let through. */
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	/* A message is one line of printable bytes. */
+	for (const unsigned char *p = (const unsigned char *)raw; *p && len + 5 < sizeof(line);
+	     p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "\\x%02x", *p);
+		else
+			line[len++] = (char)*p;
+	}
+	line[len] = '\0';
 
 	if (log_to_syslog) {
 		syslog(prio[lvl], "%s", line);

@@ -8,7 +8,9 @@
  * %HH (two hex digits): a line break in a key or value, a '=' in a key,
  * and a '%' that two hex digits follow.  Any other '%' stands for itself,
  * so "80%" reads as it is (ARM refuses '%' in keys anyway).  Spaces are
- * kept; a '\r' ending a line (a file written on Windows) is dropped.
+ * kept; a '\r' ending a line (a file written on Windows) is dropped.  A
+ * NUL inside a value (kept as ARM_TAG_NUL) is written %00; a byte 0xFF,
+ * raw or as %FF, which UTF-8 never uses, is refused.
  */
 #include "config.h"
 
@@ -34,7 +36,7 @@ static int needs_escape(const char *s, size_t i, int key)
 {
 	char c = s[i];
 
-	if (c == '\n' || c == '\r' || (key && c == '='))
+	if (c == '\n' || c == '\r' || c == ARM_TAG_NUL || (key && c == '='))
 		return 1;
 	return c == '%' && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0;
 }
@@ -53,9 +55,11 @@ static size_t escape(char *p, const char *s, int key)
 			continue;
 		}
 		if (p) {
+			unsigned char c = s[i] == ARM_TAG_NUL ? 0 : (unsigned char)s[i];
+
 			p[n] = '%';
-			p[n + 1] = hex[(unsigned char)s[i] >> 4];
-			p[n + 2] = hex[(unsigned char)s[i] & 15];
+			p[n + 1] = hex[c >> 4];
+			p[n + 2] = hex[c & 15];
 		}
 		n += 3;
 	}
@@ -83,8 +87,9 @@ char *tags_render(const struct arm_tag *v, size_t n)
 	return s;
 }
 
-/* The len bytes at p with %HH decoded (malloc'ed). */
-static char *unescape(const char *p, size_t len)
+/* The len bytes at p with %HH decoded (malloc'ed; %00 is ARM_TAG_NUL);
+ * *bad set when they hold a byte 0xFF. */
+static char *unescape(const char *p, size_t len, int *bad)
 {
 	char *s = malloc(len + 1);
 	size_t n = 0;
@@ -101,6 +106,10 @@ static char *unescape(const char *p, size_t len)
 		} else {
 			s[n++] = p[i];
 		}
+		if (s[n - 1] == ARM_TAG_NUL)
+			*bad = 1;
+		else if (!s[n - 1])
+			s[n - 1] = ARM_TAG_NUL;
 	}
 	s[n] = '\0';
 	return s;
@@ -111,7 +120,7 @@ int tags_parse(const char *buf, size_t len, struct arm_tag **out, size_t *n)
 	struct arm_tag *v = NULL;
 	size_t cnt = 0;
 	const char *p = buf, *end = buf + len;
-	int rc = -EINVAL;
+	int rc = -EINVAL, bad = 0;
 
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *eq;
@@ -128,11 +137,14 @@ int tags_parse(const char *buf, size_t len, struct arm_tag **out, size_t *n)
 			if (!nv)
 				goto nomem;
 			v = nv;
-			v[cnt].key = unescape(p, (size_t)(eq - p));
-			v[cnt].value = unescape(eq + 1, l - (size_t)(eq - p) - 1);
+			v[cnt].key = unescape(p, (size_t)(eq - p), &bad);
+			v[cnt].value = unescape(eq + 1, l - (size_t)(eq - p) - 1, &bad);
 			cnt++;
 			if (!v[cnt - 1].key || !v[cnt - 1].value)
 				goto nomem;
+			/* 0xFF is no UTF-8; a key cannot hold a NUL */
+			if (bad || strchr(v[cnt - 1].key, ARM_TAG_NUL))
+				goto bad;
 		}
 		p = nl ? nl + 1 : end;
 	}

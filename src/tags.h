@@ -17,7 +17,8 @@ char *tags_render(const struct arm_tag *v, size_t n);
 
 /* Parse such a text (len bytes, not NUL-terminated): 0 with *out (n
  * tags, free with tags_free), -EINVAL for a line without '=' or with an
- * empty key, or more than TAGS_MAX lines; -ENOMEM. */
+ * empty key, more than TAGS_MAX lines, a byte 0xFF or a NUL in a key;
+ * -ENOMEM. */
 int tags_parse(const char *buf, size_t len, struct arm_tag **out, size_t *n);
 
 void tags_free(struct arm_tag *v, size_t n);

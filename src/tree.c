@@ -58,6 +58,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "blocking.h"
 #include "cache.h"
 #include "log.h"
 #include "tags.h"
@@ -394,9 +395,9 @@ int tree_get_list(struct tree *t, enum dmode m, struct cache_val **out)
 {
 	int rc = -EAGAIN;
 
-	if (m == D_CACHED)
+	if (m != D_FETCH)
 		rc = cache_list(t->c, CACHE_NOFETCH, out);
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN && m != D_NOFETCH)
 		rc = cache_list(t->c, CACHE_FETCH, out);
 	return rc;
 }
@@ -407,9 +408,9 @@ int tree_get_coll(struct tree *t, const char *rg, const char *name, enum dmode m
 {
 	int rc = -EAGAIN;
 
-	if (m == D_CACHED)
+	if (m != D_FETCH)
 		rc = cache_coll(t->c, rg, name, CACHE_NOFETCH, out);
-	if (rc == -EAGAIN)
+	if (rc == -EAGAIN && m != D_NOFETCH)
 		rc = cache_coll(t->c, rg, name, CACHE_FETCH, out);
 	return rc;
 }
@@ -436,7 +437,8 @@ int tree_rpc_data(struct tree *t, const struct tnode *n, enum dmode m, int need_
 		return -ENOENT;
 	}
 	d->rpc = base;
-	rc = tree_get_coll(t, base->rg, base->name, need_points ? m : D_CACHED, &d->coll);
+	rc = tree_get_coll(t, base->rg, base->name, need_points || m == D_NOFETCH ? m : D_CACHED,
+			   &d->coll);
 	if (rc == 0 && d->coll->rpc && same(d->coll->rpc->location, region)) {
 		d->rpc = d->coll->rpc;
 	} else if (rc == -ENOENT) {
@@ -1459,11 +1461,45 @@ static int list_region(struct tree *t, struct tnode *region, enum dmode m, struc
 	return 0;
 }
 
+/* Wait until the collections v (n, in the order they are fetched) are
+ * fetched, op_timeout at most, so that a listing answers in time: what has
+ * not arrived by then is listed from the ListAll answer while its fetch
+ * goes on.  0, or -EINTR when the caller gave up. */
+static int wait_fetched(struct tree *t, const struct arm_rpc **v, size_t n)
+{
+	struct timespec ts;
+	long long end;
+	size_t i = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 +
+	      1000LL * (t->cfg.op_timeout ? t->cfg.op_timeout : 30);
+	for (;;) {
+		while (i < n && (cache_fresh(t->c, v[i]->rg, v[i]->name) ||
+				 !cache_pending(t->c, v[i]->rg, v[i]->name)))
+			i++;
+		if (i == n)
+			return 0;
+		if (blocking_cancelled())
+			return -EINTR;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		if (ts.tv_sec * 1000LL + ts.tv_nsec / 1000000 >= end) {
+			log_info("listing: %zu of %zu collections still being fetched after "
+				 "op_timeout: listed from the list of collections",
+				 n - i, n);
+			return 0;
+		}
+		blocking_begin();
+		nanosleep(&(struct timespec){0, 20 * 1000000L}, NULL);
+	}
+}
+
 /* Resource group: its collections in this region, with their points' mtimes. */
 static int list_rg(struct tree *t, struct tnode *rgn, enum dmode m, struct dlist *l)
 {
 	struct cache_val *list = NULL;
 	struct tree_attr a;
+	enum dmode em = m; /* how each collection is read */
 	int rc = tree_get_list(t, m, &list);
 
 	if (rc < 0)
@@ -1478,7 +1514,15 @@ static int list_rg(struct tree *t, struct tnode *rgn, enum dmode m, struct dlist
 			    same(list->v[i]->rg, rgn->name))
 				pf[npf++] = list->v[i];
 		prefetch_in_walk_order(t, pf, npf, 1);
+		if (pf) {
+			rc = wait_fetched(t, pf, npf);
+			em = D_NOFETCH;
+		}
 		free(pf);
+		if (rc < 0) {
+			cache_put(list);
+			return rc;
+		}
 	}
 	for (size_t i = 0; i < list->n; i++) {
 		const struct arm_rpc *r = list->v[i];
@@ -1491,7 +1535,7 @@ static int list_rg(struct tree *t, struct tnode *rgn, enum dmode m, struct dlist
 		n = tree_node_get(t, rgn, r->name, N_RPC);
 		if (!n)
 			break;
-		if (tree_rpc_data(t, n, m, 1, &d) == 0) {
+		if (tree_rpc_data(t, n, em, 1, &d) == 0) {
 			tree_dir_attr(&a, mkino(n->idx, 0), rpc_mtime(t, &d), t->cfg.ttl);
 			tree_dctx_done(&d);
 		} else {

@@ -132,7 +132,9 @@ struct fixed_name {
 
 extern const struct fixed_name tree_coll_files[], tree_point_files[];
 
-enum dmode { D_FETCH, D_CACHED };
+/* D_FETCH refreshes what expired, D_CACHED takes anything cached (else
+ * fetches), D_NOFETCH takes anything cached and never waits (-EAGAIN). */
+enum dmode { D_FETCH, D_CACHED, D_NOFETCH };
 
 /* What a collection or point node stands for (references held). */
 struct dctx {

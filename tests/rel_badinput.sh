@@ -131,8 +131,14 @@ grep -q 'leads back to an earlier page' "$RPFS_LOG" || fail "no log line for the
 server_case "a collection named .." RestorePointCollections_ListAll \
 	"\"body\":\"{\\\"value\\\":[{\\\"id\\\":\\\"/subscriptions/$SUB/resourceGroups/rg-prod/providers/Microsoft.Compute/restorePointCollections/..\\\",\\\"name\\\":\\\"..\\\",\\\"location\\\":\\\"eastus\\\"}]}\"" \
 	ls "$MNT/eastus/rg-prod"
-server_case "a disk named ../x" RestorePointCollections_Get \
-	"\"body\":\"{\\\"id\\\":\\\"$RPC_ID\\\",\\\"name\\\":\\\"rpc-vm-web-01\\\",\\\"location\\\":\\\"eastus\\\",\\\"properties\\\":{\\\"restorePoints\\\":[{\\\"id\\\":\\\"$RPC_ID/restorePoints/p\\\",\\\"name\\\":\\\"p\\\",\\\"properties\\\":{\\\"sourceMetadata\\\":{\\\"storageProfile\\\":{\\\"osDisk\\\":{\\\"name\\\":\\\"../x\\\"}}}}}]}}\"" \
-	ls "$MNT/$C"
+# A point whose disk is named ../x cannot be shown: it is left out, with a
+# log line, and the collection lists without it.
+fault "{\"match\":{\"operationId\":\"RestorePointCollections_Get\"},\"kind\":\"body\",\"body\":\"{\\\"id\\\":\\\"$RPC_ID\\\",\\\"name\\\":\\\"rpc-vm-web-01\\\",\\\"location\\\":\\\"eastus\\\",\\\"properties\\\":{\\\"restorePoints\\\":[{\\\"id\\\":\\\"$RPC_ID/restorePoints/p\\\",\\\"name\\\":\\\"p\\\",\\\"properties\\\":{\\\"sourceMetadata\\\":{\\\"storageProfile\\\":{\\\"osDisk\\\":{\\\"name\\\":\\\"../x\\\"}}}}}]}}\"}"
+rel_flush
+ls "$MNT/$C" >"$WORKDIR/c.ls" || fail "a disk named ../x: the collection does not list"
+grep -qx p "$WORKDIR/c.ls" && fail "a disk named ../x: its point is shown"
+grep -q 'restore point of .* cannot be shown.*skipped' "$RPFS_LOG" || fail "a disk named ../x: no log line"
+clear_faults
+rel_flush
 log "FIGURE server answers tried: $nserver bad answers, each EIO, daemon up; user inputs tried: $nbad"
 pass

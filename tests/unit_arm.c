@@ -290,6 +290,10 @@ static void test_lists(void)
 	b = "{\"value\":[{\"id\":\"/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/restorePointCollections/a\",\"name\":\"a\",\"location\":\"x\"},{\"id\":5}]}";
 	CHECK(armj_parse_rpc_page(b, strlen(b), &v, &n, &cap, &next) == -EIO);
 	CHECK(n == 4 && next == NULL);
+	/* One whose location cannot be a file name is left out, not the page. */
+	b = "{\"value\":[{\"id\":\"/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/restorePointCollections/a\",\"name\":\"a\",\"location\":\"x\"},{\"id\":\"/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/restorePointCollections/b\",\"name\":\"b\",\"location\":\"x/y\"}]}";
+	CHECK(armj_parse_rpc_page(b, strlen(b), &v, &n, &cap, &next) == 0);
+	CHECK(n == 5 && next == NULL && !strcmp(v[4]->name, "a"));
 	CHECK(armj_parse_rpc_page("{\"value\":{}}", 12, &v, &n, &cap, &next) == -EIO);
 	CHECK(armj_parse_rpc_page("{\"value\":[],\"nextLink\":7}", 25, &v, &n, &cap, &next) == -EIO);
 	CHECK(armj_parse_rpc_page("{\"value\":[],\"nextLink\":null}", 28, &v, &n, &cap, &next) == 0 && !next);
@@ -401,6 +405,12 @@ static void test_hostile(void)
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		CHECK(armj_parse_rpc(bad[i], strlen(bad[i]), &rpc) == -EIO);
+	/* A point whose name cannot be a file name is left out, not the collection. */
+	{
+		const char *b = "{\"id\":\"/subscriptions/s/resourceGroups/r/providers/Microsoft.Compute/restorePointCollections/c\",\"name\":\"c\",\"location\":\"x\",\"properties\":{\"restorePoints\":[{\"id\":\"i\",\"name\":\"..\"}]}}";
+		CHECK(armj_parse_rpc(b, strlen(b), &rpc) == 0 && rpc.npoints == 0);
+		arm_rpc_clear(&rpc);
+	}
 	CHECK(armj_parse_rp("{\"id\":\"a\"}", 10, &rp) == -EIO);
 	{
 		const char *b = "{\"id\":\"a\",\"name\":\"b\",\"properties\":{\"sourceMetadata\":{\"storageProfile\":{\"dataDisks\":[1]}}}}";

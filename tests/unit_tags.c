@@ -73,6 +73,17 @@ int main(void)
 		   "a%3Db=c\ncpu=80%\nlit=%2541 and %zz\nmulti=one%0Atwo%0D\npad= x \n"
 		   "eq=k=v=w\nempty=\n");
 
+	/* A NUL in a value (kept as ARM_TAG_NUL) is written %00. */
+	{
+		const struct arm_tag nul[] = {{"k", "a\xff" "b"}};
+
+		round_trip(nul, 1, "k=a%00b\n");
+	}
+	/* Refused: 0xFF, raw or escaped (no UTF-8), a NUL in a key. */
+	CHECK(parse("k=%FF\n", &n) == -EINVAL);
+	CHECK(parse("k=\xff\n", &n) == -EINVAL);
+	CHECK(parse("a%00=v\n", &n) == -EINVAL);
+
 	/* What people write: CRLF line ends, no final newline, blank lines. */
 	CHECK(parse("a=1\r\nb=2", &n) == 0 && n == 2);
 	CHECK(parse("\n\na=1\n\n", &n) == 0 && n == 1);
