@@ -381,11 +381,32 @@ int sim_disk_ranges(const struct sim_dcontent *d, uint64_t (**out)[2])
 	return n;
 }
 
-/* GET /_armsim/disk?id=ID: size, allocated bytes, sha256 of the whole
- * blob, ranges.  Takes sim_g.lock itself, and hashes without it. */
+/* The SHA-256 of the whole blob (size bytes), in hex. */
+static void sha256_hex(const struct sim_dcontent *d, uint64_t size, char hex[65])
+{
+	gnutls_hash_hd_t h;
+	size_t bs = 4 * MIB;
+	char *buf = malloc(bs);
+	unsigned char dig[32];
+	if (!buf || gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		abort();
+	for (uint64_t off = 0; off < size; off += bs) {
+		size_t k = size - off < bs ? (size_t)(size - off) : bs;
+		sim_disk_read(d, off, buf, k);
+		gnutls_hash(h, buf, k);
+	}
+	gnutls_hash_deinit(h, dig);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	free(buf);
+}
+
+/* GET /_armsim/disk?id=ID[&hash=0]: size, allocated bytes, sha256 of the
+ * whole blob (unless hash=0), ranges.  Takes sim_g.lock itself, and hashes
+ * without it. */
 void sim_disk_ctl(struct sim_req *q, struct sim_resp *r)
 {
-	const char *id = sim_http_arg(q->conn, "id");
+	const char *id = sim_http_arg(q->conn, "id"), *hash = sim_http_arg(q->conn, "hash");
 	struct sim_dcontent d;
 	pthread_mutex_lock(&sim_g.lock);
 	int rc = strcmp(q->method, "GET") ? -1 : sim_disk_content(&sim_g.m, id, &d);
@@ -398,21 +419,9 @@ void sim_disk_ctl(struct sim_req *q, struct sim_resp *r)
 	uint64_t(*rg)[2];
 	int n = sim_disk_ranges(&d, &rg);
 	uint64_t size = d.data_size + 512, alloc = 0;
-	gnutls_hash_hd_t h;
-	size_t bs = 4 * MIB;
-	char *buf = malloc(bs);
-	if (!buf || gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
-		abort();
-	for (uint64_t off = 0; off < size; off += bs) {
-		size_t k = size - off < bs ? (size_t)(size - off) : bs;
-		sim_disk_read(&d, off, buf, k);
-		gnutls_hash(h, buf, k);
-	}
-	unsigned char dig[32];
-	char hex[65];
-	gnutls_hash_deinit(h, dig);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	char hex[65] = "";
+	if (!hash || strcmp(hash, "0"))
+		sha256_hex(&d, size, hex);
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
 	for (int i = 0; i < n; i++) {
 		json_object *e = json_object_new_array();
@@ -423,10 +432,9 @@ void sim_disk_ctl(struct sim_req *q, struct sim_resp *r)
 	}
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
 	json_object_object_add(o, "allocated", json_object_new_int64((int64_t)alloc));
-	json_object_object_add(o, "sha256", json_object_new_string(hex));
+	json_object_object_add(o, "sha256", *hex ? json_object_new_string(hex) : NULL);
 	json_object_object_add(o, "ranges", a);
 	sim_resp_json(r, 200, o);
-	free(buf);
 	free(rg);
 	sim_disk_content_free(&d);
 }
