@@ -133,6 +133,10 @@ expect_eq "HEAD" 200 "$BLOB_STATUS"
 expect_eq "HEAD size" "$SIZE" "$(blob_hdr Content-Length)"
 expect_eq "HEAD blob type" PageBlob "$(blob_hdr x-ms-blob-type)"
 
+# keep-alive: a client's second request reuses the connection
+curl -sv -o /dev/null -o /dev/null -r 0-9 "$SAS" "$SAS" 2>&1 | grep -qi 're-using existing connection\|reusing existing' ||
+	fail "the blob endpoint closes the connection after each answer"
+
 # page ranges: paged (--pagelist-max 2), their union is what /_armsim/disk says,
 # and the allocated bytes plus zeros elsewhere hash to its sha256
 sim GET "/_armsim/disk?id=$OS" >"$WORKDIR/disk.json"
@@ -235,6 +239,9 @@ fault '{"match":{"operationId":"Blob_GetProperties"},"kind":"latency","latency_m
 blob_req -I "$SAS"
 expect_eq "latency keeps the answer" 200 "$BLOB_STATUS"
 expect_eq "latency rule spent on Blob_GetProperties" 0 "$(sim GET /_armsim/faults | jpy 'd[0]["count"]')"
+fault '{"match":{"operationId":"Blob_GetPageRanges"},"kind":"body","body":"<PageList><PageRange>","count":1}'
+blob_req "$SAS&comp=pagelist"
+expect_eq "body fault on Get Page Ranges" "200 <PageList><PageRange>" "$BLOB_STATUS $(cat "$WORKDIR/blob.body")"
 fault '{"match":{"path_prefix":"/"},"kind":"status","status":500,"count":1}'
 blob_req -I "$SAS"
 expect_eq "a path_prefix rule reaches the blob endpoint" 500 "$BLOB_STATUS"

@@ -316,6 +316,8 @@ static struct stream *serve(struct sim_req *q, struct sim_resp *r, char *post_fa
 			      NULL);
 	} else if (pre && !strcmp(pre->kind, "reset")) {
 		r->reset = 1;
+	} else if (pre && !strcmp(pre->kind, "body") && !sim_fault_body(pre->rule_id, r)) {
+		/* the rule's literal answer (a bad page list, say) */
 	} else if (pre) {
 		storage_error(q, r, pre->status, pre->code, "Injected fault.", NULL);
 	} else if (!q->opid) {

@@ -145,7 +145,8 @@ static void usage(FILE *f)
 	      "  GET /_armsim/grants            active disk grants {value: [{diskRestorePointId,\n"
 	      "                                 expiresOn, grants}]}\n"
 	      "  POST /_armsim/grants/revoke    {} or {id}: revoke SAS out of band\n"
-	      "  GET /_armsim/disk?id=ID        {size, allocated, sha256, ranges} of a disk\n"
+	      "  GET /_armsim/disk?id=ID[&hash=0]\n"
+	      "                                 {size, allocated, sha256, ranges} of a disk\n"
 	      "                                 restore point's blob\n"
 	      "  POST /_armsim/reset            reload the seed or demo; clear log, stats, faults, clock\n"
 	      "See armsim(1) for the details.\n",
