@@ -134,9 +134,10 @@ int sim_disk_alloc_parse(json_object *a, int64_t size, uint64_t (**out)[2], int 
 		json_object *o = e ? json_object_array_get_idx(e, 0) : NULL;
 		json_object *l = e ? json_object_array_get_idx(e, 1) : NULL;
 		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 2 ||
-		    !json_object_is_type(o, json_type_int) || !json_object_is_type(l, json_type_int) ||
-		    json_object_get_int64(o) < 0 || json_object_get_int64(l) <= 0 ||
-		    json_object_get_int64(o) % 512 || json_object_get_int64(l) % 512 ||
+		    !json_object_is_type(o, json_type_int) ||
+		    !json_object_is_type(l, json_type_int) || json_object_get_int64(o) < 0 ||
+		    json_object_get_int64(l) <= 0 || json_object_get_int64(o) % 512 ||
+		    json_object_get_int64(l) % 512 ||
 		    json_object_get_int64(o) + json_object_get_int64(l) > size) {
 			snprintf(err, errn,
 				 "[%zu]: expected [offset, length] in bytes, 512-aligned, within "
@@ -206,15 +207,15 @@ static void footer_make(unsigned char f[512], uint64_t size, const char *name)
 {
 	memset(f, 0, 512);
 	memcpy(f, "conectix", 8);
-	put_be(f + 8, 2, 4);		     /* features: reserved bit */
-	put_be(f + 12, 0x00010000, 4);	     /* file format version 1.0 */
-	put_be(f + 16, UINT64_MAX, 8);	     /* data offset: none (fixed) */
+	put_be(f + 8, 2, 4);					  /* features: reserved bit */
+	put_be(f + 12, 0x00010000, 4);				  /* file format version 1.0 */
+	put_be(f + 16, UINT64_MAX, 8);				  /* data offset: none (fixed) */
 	put_be(f + 24, sim_hash(name, 0x9e37) % 700000000ULL, 4); /* seconds since 2000 */
-	memcpy(f + 28, "win ", 4);	     /* creator application */
-	put_be(f + 32, 0x000a0000, 4);	     /* creator version */
-	memcpy(f + 36, "Wi2k", 4);	     /* creator host OS */
-	put_be(f + 40, size, 8);	     /* original size */
-	put_be(f + 48, size, 8);	     /* current size */
+	memcpy(f + 28, "win ", 4);				  /* creator application */
+	put_be(f + 32, 0x000a0000, 4);				  /* creator version */
+	memcpy(f + 36, "Wi2k", 4);				  /* creator host OS */
+	put_be(f + 40, size, 8);				  /* original size */
+	put_be(f + 48, size, 8);				  /* current size */
 	uint64_t total = size / 512, spt, heads, cth;
 	if (total > 65535ULL * 16 * 255)
 		total = 65535ULL * 16 * 255;
