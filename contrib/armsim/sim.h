@@ -3,14 +3,19 @@
  *
  * armsim is a local stand-in for Azure Resource Manager.  It keeps one
  * subscription in memory (struct sim_model), answers the ARM routes of
- * Microsoft.Resources and Microsoft.Compute restore points, issues tokens,
- * and offers a control API under /_armsim/.
+ * Microsoft.Resources, Microsoft.Compute restore points and DiskRP disk
+ * restore points, serves granted disks as page blobs on a second listener
+ * (sim_blob.c), issues tokens, and offers a control API under /_armsim/.
  *
- * Locking: one mutex, sim_g.lock, protects everything in struct sim (model,
- * operations, tokens, faults, log, stats, throttle buckets).  It is never
- * held while sleeping (latency) or while libmicrohttpd sends a response.
- * Functions named sim_model_*, sim_json_*, sim_auth_*, sim_fault_* and
- * sim_ctl_* expect the caller to hold it unless their comment says otherwise.
+ * Locking: one mutex, sim_g.lock, protects everything in struct sim (model
+ * with its disk grants, operations, tokens, faults, log, stats, throttle
+ * buckets).  It is never held while sleeping (latency, --blob-rate) or
+ * while libmicrohttpd sends a response: a blob body streams from a struct
+ * sim_dcontent snapshot its response owns.  Functions named sim_model_*,
+ * sim_json_*, sim_auth_*, sim_fault_*, sim_ctl_*, sim_drp_*, sim_grant_* and
+ * sim_disk_* expect the caller to hold it unless their comment says
+ * otherwise.  Every returned char * and json_object * is the caller's to
+ * free unless it points into the model.
  */
 #ifndef SIM_H
 #define SIM_H

@@ -10,6 +10,10 @@
  * "reset" fault answers MHD_NO, which closes the connection without a
  * response; a "truncate" fault declares the full Content-Length and then
  * ends the body early through a content-reader callback.
+ *
+ * sim_http_listen starts both listeners (ARM here, blobs in sim_blob.c)
+ * with the same TLS setup, and sim_http_arrive is the arrival step (clock,
+ * log slot, faults, latency) they share.
  */
 #include "sim.h"
 
