@@ -14,8 +14,8 @@
  * sim_dcontent snapshot its response owns.  Functions named sim_model_*,
  * sim_json_*, sim_auth_*, sim_fault_*, sim_ctl_*, sim_drp_*, sim_grant_* and
  * sim_disk_* expect the caller to hold it unless their comment says
- * otherwise.  Every returned char * and json_object * is the caller's to
- * free unless it points into the model.
+ * otherwise.  A returned char * or json_object * is the caller's to free;
+ * a const char * is borrowed (the model, a request, or static).
  */
 #ifndef SIM_H
 #define SIM_H
