@@ -39,6 +39,18 @@ cat >"$WORKDIR/seed.json" <<EOF
     "source": {"id": "$RG/restorePointCollections/rpc-disk"},
     "points": [{"name": "rp-1", "sourceRestorePoint": "$P1", "progress": [100, 100, 40]}]}]}
 EOF
+# a bad allocated list or policy stops armsim, naming the disk
+need_armsim
+for bad in '"allocated": [5]' '"allocated": [[0, 100]]' '"allocated": [[0, 2147483648]]' \
+	'"networkAccessPolicy": "Closed"'; do
+	printf '{"vms": [{"id": "%s", "location": "eastus", "disks": [{"name": "d", "sizeGB": 1, %s}]}]}' "$VM" "$bad" \
+		>"$WORKDIR/bad.json"
+	rc=0
+	timeout 10 "$ARMSIM" --seed "$WORKDIR/bad.json" >"$WORKDIR/bad.out" 2>&1 || rc=$?
+	expect_eq "bad seed ($bad) exit status" 2 "$rc"
+	grep -qF '$.vms[0].disks[0]' "$WORKDIR/bad.out" || fail "bad seed ($bad): $(cat "$WORKDIR/bad.out")"
+done
+
 start_armsim --seed "$WORKDIR/seed.json" --retry-after 0 --copy-seconds 100000 \
 	--pagelist-max 2 --blob-port-file "$WORKDIR/blob.port" \
 	--disk-image "vm-disk-img=$WORKDIR/img.raw"

@@ -131,10 +131,10 @@ int sim_disk_alloc_parse(json_object *a, int64_t size, uint64_t (**out)[2], int 
 		abort();
 	for (size_t i = 0; i < len; i++) {
 		json_object *e = json_object_array_get_idx(a, i);
-		json_object *o = e ? json_object_array_get_idx(e, 0) : NULL;
-		json_object *l = e ? json_object_array_get_idx(e, 1) : NULL;
-		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 2 ||
-		    !json_object_is_type(o, json_type_int) ||
+		int pair = json_object_is_type(e, json_type_array) && json_object_array_length(e) == 2;
+		json_object *o = pair ? json_object_array_get_idx(e, 0) : NULL;
+		json_object *l = pair ? json_object_array_get_idx(e, 1) : NULL;
+		if (!pair || !json_object_is_type(o, json_type_int) ||
 		    !json_object_is_type(l, json_type_int) || json_object_get_int64(o) < 0 ||
 		    json_object_get_int64(l) <= 0 || json_object_get_int64(o) % 512 ||
 		    json_object_get_int64(l) % 512 ||
