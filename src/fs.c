@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "blocking.h"
+#include "disk.h"
 #include "fs.h"
 #include "log.h"
 #include "tree.h"
@@ -273,7 +274,7 @@ static void to_stat(struct fs *f, const struct tree_attr *a, struct stat *st)
 	st->st_gid = f->cfg.gid;
 	st->st_size = (off_t)a->size;
 	st->st_blksize = 4096;
-	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	st->st_blocks = (blkcnt_t)(a->blocks_set ? a->blocks : (a->size + 511) / 512);
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = a->mtime;
 }
 
@@ -603,8 +604,9 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	note_activity(f);
 	/* A read-only open of a kept file renders nothing: the kernel reads
-	 * it once, later opens find the page cache. */
-	rc = write ? tree_open(f->t, ino, write, &tf) : tree_open_deferred(f->t, ino, &tf);
+	 * it once, later opens find the page cache.  A disk (NAME.vhd) is
+	 * opened in the disk module, which may ask ARM for access. */
+	rc = tree_open_as(f->t, ino, write, caller(req), &tf);
 
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
@@ -626,10 +628,40 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = tf->keep && !tf->direct_io;
 	/* Only written view files act at close: other closes need no FLUSH. */
 	fi->noflush = !tf->absorb && !tf->control;
+	/* A disk's size and blocks were just learned: the kernel must ask
+	 * again before cp's fstat (no page of it is cached yet). */
+	if (tf->attr_changed)
+		q_drain(f);
 	if (fuse_reply_open(req, fi) != 0) {
 		tree_file_free(tf);
 		free(h);
 	}
+}
+
+/* Read from a disk: the disk module fetches what the page cache lacks
+ * (waiting on the network says blocking_begin(), so the FUSE loop reads
+ * on in another thread). */
+static void read_disk(fuse_req_t req, struct tree_file *tf, size_t size, off_t off)
+{
+	size_t got = 0;
+	char *buf;
+	int rc;
+
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	buf = malloc(size ? size : 1);
+	if (!buf) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	rc = disk_read(tf->disk, buf, size, (uint64_t)off, &got);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, got);
+	free(buf);
 }
 
 /* Read from the content rendered at open. */
@@ -641,6 +673,20 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct tree_file *tf = h ? h->tf : NULL;
 	int last;
 
+	if (tf && tf->disk) {
+		pthread_mutex_lock(&f->fh_lock);
+		h->refs++;
+		pthread_mutex_unlock(&f->fh_lock);
+		read_disk(req, tf, size, off);
+		pthread_mutex_lock(&f->fh_lock);
+		last = --h->refs == 0 && h->released;
+		pthread_mutex_unlock(&f->fh_lock);
+		if (last) {
+			tree_file_free(h->tf);
+			free(h);
+		}
+		return;
+	}
 	if (tf && tf->deferred && !__atomic_load_n(&tf->buf, __ATOMIC_ACQUIRE)) {
 		/* The first read of a deferred file: render it (a concurrent
 		 * read of the same handle may have done so meanwhile). */
@@ -737,6 +783,43 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		}
 	}
 	fuse_reply_err(req, 0);
+}
+
+/* lseek SEEK_DATA / SEEK_HOLE: a disk's holes from its page list; any
+ * other file is all data. */
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	struct fs *f = fuse_req_userdata(req);
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	struct tree_file *tf = h ? h->tf : NULL;
+	struct tree_attr a;
+	uint64_t res = 0;
+	int rc;
+
+	if (off < 0 || (whence != SEEK_DATA && whence != SEEK_HOLE)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (tf && tf->disk) {
+		rc = disk_lseek(tf->disk, (uint64_t)off, whence, &res);
+	} else {
+		uint64_t size = tf && tf->buf ? tf->len : 0;
+
+		rc = 0;
+		if (!tf || !tf->buf) {
+			rc = tree_getattr(f->t, ino, &a);
+			size = a.size;
+		}
+		if (rc == 0 && (uint64_t)off >= size)
+			rc = -ENXIO;
+		else if (rc == 0)
+			res = whence == SEEK_DATA ? (uint64_t)off : size;
+	}
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_lseek(req, (off_t)res);
 }
 
 /* df: answered at once, from nothing. */
@@ -920,6 +1003,7 @@ static const struct fuse_lowlevel_ops ops = {
     .write = op_write,
     .flush = op_flush,
     .release = op_release,
+    .lseek = op_lseek,
     .statfs = op_statfs,
     .mkdir = op_mkdir,
     .mknod = op_mknod,

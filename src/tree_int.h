@@ -39,6 +39,7 @@ enum {
 	S_OPS,
 	S_COPIES,
 	S_FLUSH,
+	S_DISKS,
 	/* collection */
 	S_C_JSON = 1,
 	S_C_ID,
@@ -58,10 +59,13 @@ enum {
 	S_P_ERROR,
 	S_P_DISKS,
 	S_P_ABSORB = 15, /* disks/NAME.json written by cp that the point does not have */
-	S_P_DISK0 = 16,
-	S_MAX = 128
+	S_P_DISK0 = 16,	 /* disks/NAME.json of disk i: S_P_DISK0 + i */
+	S_P_VHD0 = 128,	 /* disks/NAME.vhd of disk i: S_P_VHD0 + i */
+	S_MAX = 256
 };
-#define SLOT_BITS 7
+#define SLOT_BITS 8
+/* Disks a point shows (its JSON slots are fewer than its VHD slots). */
+#define TREE_MAX_DISKS (S_P_VHD0 - S_P_DISK0)
 
 struct tnode {
 	struct tnode *parent;
@@ -242,6 +246,9 @@ void tree_copies_refresh(struct tree *t);
 void tree_copies_free(struct tree *t);
 /* Free every remembered error. */
 void tree_errs_free(struct tree *t);
+/* 1 when process pid is filling a directory it made in this mount (cp -r
+ * into it): it copies views, not disk contents. */
+int tree_pid_filling(struct tree *t, uint32_t pid);
 /* The `error` text of point n from this mount, or NULL. */
 char *tree_node_error(struct tree *t, const struct tnode *n);
 

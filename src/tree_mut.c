@@ -103,6 +103,23 @@ int tree_fresh_for(struct tree *t, struct tnode *n, uint32_t pid)
 	return r;
 }
 
+/* 1 when pid is filling a directory it made in this mount. */
+int tree_pid_filling(struct tree *t, uint32_t pid)
+{
+	uint32_t now = mount_secs(t);
+	int r = 0;
+
+	if (!pid)
+		return 0;
+	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->mlock);
+	for (size_t i = 0; i < t->nnodes && !r; i++)
+		r = t->nodes[i]->fresh_pid == pid && now < t->nodes[i]->fresh_until;
+	pthread_mutex_unlock(&t->mlock);
+	pthread_rwlock_unlock(&t->lock);
+	return r;
+}
+
 /* 1 when the process filling n has already made view slot there. */
 int tree_made_here(struct tree *t, struct tnode *n, int slot)
 {
