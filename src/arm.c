@@ -1390,7 +1390,7 @@ out:
 
 /* DiskRestorePoint_RevokeAccess, to the end of its operation. */
 int arm_disk_revoke(struct arm_client *c, const char *drp_id, const char *api,
-		    unsigned timeout_s, struct arm_err *err)
+		    unsigned timeout_s, int wait, struct arm_err *err)
 {
 	struct http_resp r;
 	struct arm_lro *lro = NULL;
@@ -1409,7 +1409,7 @@ int arm_disk_revoke(struct arm_client *c, const char *drp_id, const char *api,
 		    err);
 	if (rc)
 		goto out;
-	if (r.status == 202 && (r.location || r.async_op))
+	if (wait && r.status == 202 && (r.location || r.async_op))
 		rc = arm_make_lro(c, &r, path, drp_id, 1, &lro);
 	http_resp_clear(&r);
 	if (!rc && lro)

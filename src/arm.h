@@ -234,10 +234,10 @@ int arm_lro_wait(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s,
  * operation) or -EACCES (networkAccessPolicy DenyAll: not exportable). */
 int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api,
 		   unsigned duration_s, char **sas, struct arm_err *err);
-/* DiskRestorePoint_RevokeAccess: POST endGetAccess and wait for its end
- * (at most timeout_s; 0: op_timeout). */
+/* DiskRestorePoint_RevokeAccess: POST endGetAccess (at most timeout_s; 0:
+ * op_timeout) and, with wait, follow the operation to its end. */
 int arm_disk_revoke(struct arm_client *c, const char *drp_id, const char *api,
-		    unsigned timeout_s, struct arm_err *err);
+		    unsigned timeout_s, int wait, struct arm_err *err);
 /* The errno of a refused beginGetAccess (status, code, message). */
 int arm_errno_grant(int status, const char *code, const char *message);
 

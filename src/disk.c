@@ -704,7 +704,7 @@ static void housekeep(struct disks *ds, struct disk *d)
 	if (!end)
 		return;
 	quiesce(d);
-	grant_end(&ds->genv, &d->grant, ds->cfg.op_timeout);
+	grant_end(&ds->genv, &d->grant, ds->cfg.op_timeout, 1);
 	pthread_mutex_lock(&d->lock);
 	d->ending = 0;
 	pthread_cond_broadcast(&d->cond);
@@ -820,7 +820,7 @@ void disks_stop(struct disks *ds)
 	t = ds->cfg.op_timeout < 10 ? ds->cfg.op_timeout : 10;
 	for (d = ds->list; d; d = d->next) {
 		quiesce(d);
-		grant_end(&ds->genv, &d->grant, t);
+		grant_end(&ds->genv, &d->grant, t, 0); /* ARM revokes at the POST */
 	}
 	ds->stopped = 1;
 }

@@ -178,7 +178,7 @@ int grant_renew(const struct grant_env *e, struct disk_grant *g, unsigned margin
 }
 
 /* End an active grant with endGetAccess. */
-int grant_end(const struct grant_env *e, struct disk_grant *g, unsigned timeout_s)
+int grant_end(const struct grant_env *e, struct disk_grant *g, unsigned timeout_s, int wait)
 {
 	struct arm_err err;
 	char *sas;
@@ -197,7 +197,7 @@ int grant_end(const struct grant_env *e, struct disk_grant *g, unsigned timeout_
 	pthread_mutex_unlock(&g->lock);
 	grant_sas_free(sas);
 	memset(&err, 0, sizeof(err));
-	rc = arm_disk_revoke(e->arm, g->id, e->api, timeout_s, &err);
+	rc = arm_disk_revoke(e->arm, g->id, e->api, timeout_s, wait, &err);
 	if (rc == 0 || rc == -ENOENT)
 		log_info("disk: read access to %s ended", g->id);
 	else if (e->cache)

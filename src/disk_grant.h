@@ -60,9 +60,9 @@ void grant_sas_free(char *sas);
 /* Ask ARM to extend an active grant (it answers with the same SAS) when
  * it expires within margin_s.  0 when nothing was needed. */
 int grant_renew(const struct grant_env *e, struct disk_grant *g, unsigned margin_s);
-/* End an active grant: endGetAccess (waiting at most timeout_s).  0 when
- * there was none. */
-int grant_end(const struct grant_env *e, struct disk_grant *g, unsigned timeout_s);
+/* End an active grant: endGetAccess (at most timeout_s), followed to its
+ * end with wait.  0 when there was none. */
+int grant_end(const struct grant_env *e, struct disk_grant *g, unsigned timeout_s, int wait);
 /* 1 with the wall-clock expiry when a grant is active. */
 int grant_active(struct disk_grant *g, time_t *expires);
 

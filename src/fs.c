@@ -641,8 +641,25 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 /* Read from a disk: the disk module fetches what the page cache lacks
  * (waiting on the network says blocking_begin(), so the FUSE loop reads
  * on in another thread). */
+static pthread_key_t read_buf_key;
+static pthread_once_t read_buf_once = PTHREAD_ONCE_INIT;
+
+struct read_buf {
+	size_t cap;
+	char data[];
+};
+
+/* The key of the per-thread read buffers (freed when a thread ends). */
+static void read_buf_init(void)
+{
+	pthread_key_create(&read_buf_key, free);
+}
+
 static void read_disk(fuse_req_t req, struct tree_file *tf, size_t size, off_t off)
 {
+	/* One buffer per FUSE thread, kept: a `cat` of a disk is thousands of
+	 * reads of the same size, and a fresh buffer each would be an mmap. */
+	struct read_buf *rb;
 	size_t got = 0;
 	char *buf;
 	int rc;
@@ -651,17 +668,24 @@ static void read_disk(fuse_req_t req, struct tree_file *tf, size_t size, off_t o
 		fuse_reply_err(req, EINVAL);
 		return;
 	}
-	buf = malloc(size ? size : 1);
-	if (!buf) {
-		fuse_reply_err(req, ENOMEM);
-		return;
+	pthread_once(&read_buf_once, read_buf_init);
+	rb = pthread_getspecific(read_buf_key);
+	if (!rb || rb->cap < size) {
+		free(rb);
+		rb = malloc(sizeof(*rb) + size);
+		pthread_setspecific(read_buf_key, rb);
+		if (!rb) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		rb->cap = size;
 	}
+	buf = rb->data;
 	rc = disk_read(tf->disk, buf, size, (uint64_t)off, &got);
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
 		fuse_reply_buf(req, buf, got);
-	free(buf);
 }
 
 /* Read from the content rendered at open. */
