@@ -19,6 +19,31 @@ stop() {
 	fi
 }
 
+# Small ext4 images (64 MiB; the disks read zeros after them) holding a few
+# files, for two data disks of vm-web-01 in every restore point, so that a
+# lost file can be restored from disks/NAME.vhd with mount -o loop,ro and cp.
+demo_disks() {
+	d=$run/disks
+	rm -rf "$d"
+	mkdir -p "$d/data-01/var/lib/app" "$d/data-01/etc/app" "$d/data-02/log/nginx" \
+		"$d/data-02/backup"
+	{
+		printf 'SQLite format 3\000'
+		awk 'BEGIN { for (i = 1; i <= 20000; i++)
+			printf "order %06d,contoso-web,2026-11-19T23:%02d:00Z,EUR,%d.99\n", i, i % 60, i % 500 }'
+	} >"$d/data-01/var/lib/app/orders.db"
+	printf '[app]\nlisten = 0.0.0.0:8080\ndatabase = /data/var/lib/app/orders.db\nworkers = 4\n' \
+		>"$d/data-01/etc/app/config.ini"
+	printf 'Data disk of vm-web-01: the shop application and its order database.\n' \
+		>"$d/data-01/README"
+	seq -f '10.0.0.%g - - [19/Nov/2026:23:59:59 +0000] "GET /cart HTTP/1.1" 200 512' 1 5000 \
+		>"$d/data-02/log/nginx/access.log"
+	printf 'nightly export of orders, kept for 30 days\n' >"$d/data-02/backup/README"
+	mke2fs -q -t ext4 -L app-data -d "$d/data-01" "$d/vm-web-01-data-01.img" 64M >/dev/null
+	mke2fs -q -t ext4 -L app-logs -d "$d/data-02" "$d/vm-web-01-data-02.img" 64M >/dev/null
+	rm -rf "$d/data-01" "$d/data-02"
+}
+
 if [ "${1:-}" = stop ]; then
 	stop
 	echo "demo stopped"
@@ -45,7 +70,11 @@ umask 077
 head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/token"
 umask 022
 rm -f "$run/port"
+demo_disks
 build/contrib/armsim/armsim --listen 127.0.0.1:0 --port-file "$run/port" --demo \
+	--disk-image "vm-web-01-data-01=$run/disks/vm-web-01-data-01.img" \
+	--disk-image "vm-web-01-data-02=$run/disks/vm-web-01-data-02.img" \
+	--blob-port-file "$run/blob.port" \
 	--accept-token "@$run/token" --log "$run/armsim.log" >"$run/armsim.out" 2>&1 &
 echo $! >"$run/armsim.pid"
 i=0
@@ -68,3 +97,4 @@ for region in "$mnt"/*/; do
 done
 echo
 echo "Try: ls $mnt/eastus    cat $mnt/*/*/*/*/progress    sh contrib/demo.sh stop"
+echo "Restore a file: mount -o loop,ro $mnt/eastus/rg-prod/rpc-vm-web-01/rp-20261120-0200/disks/vm-web-01-data-01.vhd /mnt/x"

@@ -6,7 +6,8 @@ set -eu
 
 pkgs="build-essential autoconf automake libtool pkg-config
       libfuse3-dev fuse3 libcurl4-openssl-dev libjson-c-dev libmicrohttpd-dev
-      curl ca-certificates openssl python3 attr man-db rsync valgrind systemd"
+      curl ca-certificates openssl python3 attr man-db rsync valgrind systemd
+      e2fsprogs"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 

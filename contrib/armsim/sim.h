@@ -31,6 +31,7 @@
 #define SIM_MAX_FAULTS 256
 #define SIM_MAX_HDRS 24
 #define SIM_MAX_POINTS_PER_VM 500
+#define SIM_MAX_IMAGES 16
 
 /* Options, described once in sim_main.c. */
 struct sim_opts {
@@ -55,6 +56,12 @@ struct sim_opts {
 	char *clients[16]; /* "ID:SECRET" */
 	int nclients;
 	int threads;
+	char *blob_listen, *blob_port_file;
+	double blob_rate;     /* MiB/s per blob, 0 = no cap */
+	int pagelist_max;     /* page ranges per Get Page Ranges answer */
+	double grant_seconds; /* time a beginGetAccess/endGetAccess stays running */
+	char *images[SIM_MAX_IMAGES]; /* "DISKNAME=PATH" */
+	int nimages;
 };
 
 struct sim_disk {
@@ -65,6 +72,9 @@ struct sim_disk {
 	int size_gb;
 	char *sku; /* storageAccountType */
 	char *des; /* disk encryption set id (customer-managed key) or NULL */
+	char *nap; /* networkAccessPolicy, or NULL for AllowAll */
+	int nalloc; /* -1: the default layout; else the seed's allocated extents */
+	uint64_t (*alloc)[2]; /* offset, length: sorted, disjoint, 512-aligned */
 };
 
 struct sim_vm {
@@ -127,14 +137,26 @@ struct sim_loc {
 	char *name, *display;
 };
 
-enum sim_opkind { OP_RP_CREATE, OP_RP_DELETE, OP_COLL_DELETE };
+enum sim_opkind { OP_RP_CREATE, OP_RP_DELETE, OP_COLL_DELETE, OP_DISK_GRANT, OP_DISK_REVOKE };
 
 struct sim_op {
 	char id[37];
 	enum sim_opkind kind;
 	char *location;
 	char *target; /* resource id */
+	char *result; /* OP_DISK_GRANT: the SAS URL of its answer */
 	double start;
+};
+
+/* Read access to a disk restore point (beginGetAccess), until it expires
+ * or is revoked; its SAS is the blob URL with sig. */
+struct sim_grant {
+	char *drp_id; /* the disk restore point id, as armsim spells it */
+	char sig[48];  /* base64, unguessable */
+	char container[16];
+	double st, se;	    /* the SAS's start and expiry as first issued */
+	double expires;	    /* armsim's clock; extended by beginGetAccess */
+	int count;	    /* beginGetAccess calls that made or extended it */
 };
 
 struct sim_model {
@@ -148,6 +170,8 @@ struct sim_model {
 	int ncolls, capcolls;
 	struct sim_coll **colls;
 	double next_event;
+	int ngrants, capgrants;
+	struct sim_grant *grants; /* active (possibly expired) grants */
 };
 
 struct sim_token {
@@ -200,6 +224,8 @@ struct sim {
 	struct sim_bucket reads, writes, deletes;
 	int tls;
 	uint64_t rng;
+	int blob_port;	 /* the blob listener's port, once listening */
+	long blob_authz; /* blob requests that carried an Authorization header */
 };
 
 extern struct sim sim_g;
@@ -213,6 +239,7 @@ struct sim_resp {
 	char *hn[SIM_MAX_HDRS], *hv[SIM_MAX_HDRS];
 	int reset;    /* close the connection without an answer */
 	int truncate; /* declare the full length, send half */
+	int xml;      /* body is a Storage XML document (blob routes) */
 };
 
 /* One parsed request. */
@@ -231,7 +258,12 @@ enum sim_route {
 	R_TOKEN,
 	R_IMDS,
 	R_OIDC,
-	R_CTL
+	R_CTL,
+	R_DRPS,	 /* .../restorePoints/{rp}/diskRestorePoints */
+	R_DRP,	 /* .../diskRestorePoints/{name} */
+	R_GRANT,	 /* .../diskRestorePoints/{name}/beginGetAccess */
+	R_REVOKE, /* .../diskRestorePoints/{name}/endGetAccess */
+	R_BLOB	 /* the blob listener */
 };
 
 struct sim_req {
@@ -247,14 +279,17 @@ struct sim_req {
 	char base[512]; /* scheme://host, for absolute links */
 	enum sim_route route;
 	const char *opid;
-	char sub[128], rg[128], coll[300], point[300], loc[64], opname[64];
+	char sub[128], rg[128], coll[300], point[300], loc[64], opname[64], drp[300];
 	char tenant[128];
 	const char *api_version;
 	char request_id[37];
 	const char *auth;
+	const char *content_type;
 	int monitor;
 	long log_seq;	/* place in the log, given on arrival */
 	double arrived; /* wall-clock arrival time */
+	const char *range; /* blob: the range asked for, or NULL */
+	int64_t bytes;	   /* blob: body bytes in the answer */
 };
 
 /* sim_main.c */
@@ -275,6 +310,9 @@ void sim_resp_error(struct sim_resp *r, int status, const char *code, const char
 void sim_resp_free(struct sim_resp *r);
 int sim_lower_loc(const char *in, char *out, size_t n);
 uint64_t sim_rand(uint64_t *state);
+uint64_t sim_hash(const char *s, uint64_t h);
+void sim_sleep_ms(int ms);
+void sim_random_bytes(unsigned char *out, size_t n);
 
 /* sim_regions.c */
 struct sim_region {
@@ -335,6 +373,44 @@ int sim_json_state_write(struct sim_model *m, FILE *f);
 /* sim_arm.c (the ARM operations) */
 void sim_arm_handle(struct sim_req *q, struct sim_resp *r);
 int sim_api_version_ok(enum sim_route route, const char *v);
+const char *sim_api_versions(enum sim_route route);
+void sim_arm_page_out(struct sim_req *q, struct sim_resp *r, json_object **items, int n);
+void sim_arm_lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op,
+			 int retry_after);
+const char *sim_arm_arg(struct sim_req *q, const char *name);
+
+/* sim_drp.c (disk restore points and their grants) */
+void sim_drp_id(char *out, size_t n, const char *point_id, const char *disk);
+void sim_drp_handle(struct sim_req *q, struct sim_resp *r);
+struct sim_grant *sim_grant_by_sig(struct sim_model *m, const char *sig);
+int sim_grant_revoke(struct sim_model *m, const char *id);
+json_object *sim_grant_list(struct sim_model *m);
+int sim_grant_sas(const struct sim_grant *g, char *out, size_t n);
+void sim_grant_clear(struct sim_model *m);
+
+/* sim_disk.c (a disk restore point's bytes: layout, data, VHD footer) */
+struct sim_dcontent {
+	uint64_t data_size; /* the blob's size without the footer */
+	uint64_t seed;	    /* generated data: a function of the disk's name */
+	int fd;		    /* image file (shared, never closed here), or -1 */
+	uint64_t img_size;
+	int n;
+	uint64_t (*ext)[2]; /* allocated extents: offset, length (owned) */
+	unsigned char footer[512];
+	double created;	    /* for Last-Modified */
+	char etag[40];
+};
+int sim_disk_find(struct sim_model *m, const char *drp_id, struct sim_coll **c,
+		  struct sim_point **p, int *disk);
+int sim_disk_content(struct sim_model *m, const char *drp_id, struct sim_dcontent *out);
+void sim_disk_content_free(struct sim_dcontent *d);
+void sim_disk_read(const struct sim_dcontent *d, uint64_t off, char *buf, size_t n);
+int sim_disk_ranges(const struct sim_dcontent *d, uint64_t (**out)[2]);
+int sim_disk_images_open(char *err, size_t errn);
+void sim_disk_images_close(void);
+int sim_disk_alloc_parse(json_object *a, int64_t size, uint64_t (**out)[2], int *n, char *err,
+			 size_t errn);
+void sim_disk_ctl(struct sim_req *q, struct sim_resp *r);
 
 /* sim_auth.c */
 const char *sim_auth_check(const char *authz);
@@ -380,5 +456,19 @@ int sim_ctl_open_log(const char *path);
 /* sim_http.c */
 int sim_http_start(void);
 void sim_http_stop(void);
+void *sim_http_listen(const char *listen, const char *what, const char *port_file,
+		      void *handler, int *port);
+void sim_http_unlisten(void *daemon);
+void sim_http_query(void *conn, char *buf, size_t n);
+const char *sim_http_raw_path(void *con_cls);
+int sim_http_first_call(void *con_cls);
+struct sim_fault_hit;
+const struct sim_fault_hit *sim_http_arrive(struct sim_req *q, struct sim_fault_hit *hits,
+					    int max, int base_ms, int logged, char *post_fault);
+const char *sim_http_arg(void *conn, const char *name);
+
+/* sim_blob.c (the blob listener) */
+int sim_blob_start(void);
+void sim_blob_stop(void);
 
 #endif

@@ -21,7 +21,6 @@
 static const char *NOT_FOUND_FIX =
     "For more details please go to https://aka.ms/ARMResourceNotFoundFix";
 
-static const char *qarg(struct sim_req *q, const char *name);
 
 /* "YYYY-MM-DD" with an optional -preview style suffix, not older than min. */
 static int version_ok(const char *v, const char *min)
@@ -38,9 +37,27 @@ static int version_ok(const char *v, const char *min)
 	return strncmp(v, min, 10) >= 0;
 }
 
+/* The api-versions DiskRP has for disk restore points. */
+static const char *const diskrp_versions[] = {"2023-04-02", "2023-10-02", "2024-03-02",
+					      "2025-01-02"};
+
+/* The versions a route accepts, for the error message. */
+const char *sim_api_versions(enum sim_route route)
+{
+	if (route >= R_DRPS && route <= R_REVOKE)
+		return "2023-04-02, 2023-10-02, 2024-03-02, 2025-01-02";
+	return route <= R_RG ? "2014-04-01 and later" : "2021-03-01 and later";
+}
+
 /* Whether an api-version is accepted on this route. */
 int sim_api_version_ok(enum sim_route route, const char *v)
 {
+	if (route >= R_DRPS && route <= R_REVOKE) {
+		for (size_t i = 0; v && i < sizeof diskrp_versions / sizeof *diskrp_versions; i++)
+			if (!strcmp(v, diskrp_versions[i]))
+				return 1;
+		return 0;
+	}
 	switch (route) {
 	case R_SUBS:
 	case R_SUB:
@@ -56,6 +73,13 @@ int sim_api_version_ok(enum sim_route route, const char *v)
 /* Azure-AsyncOperation, Location (&monitor=true) and Retry-After for an operation. */
 static void lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op)
 {
+	sim_arm_lro_headers(q, r, op, sim_g.o.retry_after);
+}
+
+/* The same with a given Retry-After (seconds). */
+void sim_arm_lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op,
+			 int retry_after)
+{
 	char url[2048], ra[16];
 	snprintf(url, sizeof url,
 		 "%s/subscriptions/%s/providers/Microsoft.Compute/locations/%s/operations/"
@@ -64,7 +88,7 @@ static void lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op
 	sim_resp_header(r, "Azure-AsyncOperation", url);
 	strncat(url, "&monitor=true", sizeof url - strlen(url) - 1);
 	sim_resp_header(r, "Location", url);
-	snprintf(ra, sizeof ra, "%d", sim_g.o.retry_after);
+	snprintf(ra, sizeof ra, "%d", retry_after);
 	sim_resp_header(r, "Retry-After", ra);
 }
 
@@ -85,9 +109,9 @@ static void rg_not_found(struct sim_resp *r, const char *rg)
 }
 
 /* One page of a list: items[] are already rendered; takes them. */
-static void page_out(struct sim_req *q, struct sim_resp *r, json_object **items, int n)
+void sim_arm_page_out(struct sim_req *q, struct sim_resp *r, json_object **items, int n)
 {
-	const char *tok = qarg(q, "$skipToken");
+	const char *tok = sim_arm_arg(q, "$skipToken");
 	long off = 0;
 	int empty = 0;
 	if (tok) {
@@ -135,9 +159,8 @@ static void page_out(struct sim_req *q, struct sim_resp *r, json_object **items,
 }
 
 /* A query argument of the request (decoded), or NULL. */
-static const char *qarg(struct sim_req *q, const char *name)
+const char *sim_arm_arg(struct sim_req *q, const char *name)
 {
-	extern const char *sim_http_arg(void *conn, const char *name);
 	return sim_http_arg(q->conn, name);
 }
 
@@ -199,7 +222,7 @@ static void coll_list(struct sim_req *q, struct sim_resp *r, const char *rg)
 		if (!rg || !strcasecmp(m->colls[i]->rg, rg))
 			items[n++] = NULL;
 	/* render only the page that is sent */
-	const char *tok = qarg(q, "$skipToken");
+	const char *tok = sim_arm_arg(q, "$skipToken");
 	long off = tok && tok[0] == 'p' ? strtol(tok + 1, NULL, 16) : 0;
 	int ps = sim_g.o.page_size > 0 ? sim_g.o.page_size : 50;
 	int k = 0;
@@ -210,7 +233,7 @@ static void coll_list(struct sim_req *q, struct sim_resp *r, const char *rg)
 			items[k] = sim_json_coll(m, m->colls[i], 0);
 		k++;
 	}
-	page_out(q, r, items, n);
+	sim_arm_page_out(q, r, items, n);
 	free(items);
 }
 
@@ -714,6 +737,16 @@ static void op_get(struct sim_req *q, struct sim_resp *r)
 			r->status = 202;
 			return;
 		}
+		if (op->kind == OP_DISK_GRANT) {
+			json_object *o = json_object_new_object();
+			jadd(o, "accessSAS", json_object_new_string(op->result ? op->result : ""));
+			sim_resp_json(r, 200, o);
+			return;
+		}
+		if (op->kind == OP_DISK_REVOKE) {
+			r->status = 200;
+			return;
+		}
 		if (op->kind == OP_RP_CREATE) {
 			struct sim_coll *c = NULL;
 			struct sim_point *p = sim_model_find_point_id(&sim_g.m, op->target, &c);
@@ -744,6 +777,12 @@ static void op_get(struct sim_req *q, struct sim_resp *r)
 		jadd(o, "error", e);
 	}
 	jadd(o, "name", json_object_new_string(op->id));
+	if (st == 1 && op->kind == OP_DISK_GRANT) {
+		json_object *pr = json_object_new_object(), *out = json_object_new_object();
+		jadd(out, "accessSAS", json_object_new_string(op->result ? op->result : ""));
+		jadd(pr, "output", out);
+		jadd(o, "properties", pr);
+	}
 	if (st == 0) {
 		char ra_now[16];
 		snprintf(ra_now, sizeof ra_now, "%d", sim_g.o.retry_after);
@@ -790,7 +829,7 @@ void sim_arm_handle(struct sim_req *q, struct sim_resp *r)
 			abort();
 		for (int i = 0; i < m->nrgs; i++)
 			items[i] = sim_json_rg(m, &m->rgs[i]);
-		page_out(q, r, items, m->nrgs);
+		sim_arm_page_out(q, r, items, m->nrgs);
 		free(items);
 		return;
 	}
@@ -812,6 +851,12 @@ void sim_arm_handle(struct sim_req *q, struct sim_resp *r)
 	case R_OP:
 		op_get(q, r);
 		return;
+	case R_DRPS:
+	case R_DRP:
+	case R_GRANT:
+	case R_REVOKE:
+		sim_drp_handle(q, r);
+		return;
 	default:
 		break;
 	}
@@ -830,7 +875,7 @@ void sim_arm_handle(struct sim_req *q, struct sim_resp *r)
 			return not_found(r, "restorePointCollections", q->coll, q->rg);
 		if (!strcmp(q->method, "PATCH"))
 			return coll_patch(q, r, c);
-		const char *ex = qarg(q, "$expand");
+		const char *ex = sim_arm_arg(q, "$expand");
 		sim_resp_json(r, 200, sim_json_coll(m, c, ex && !strcasecmp(ex, "restorePoints")));
 		return;
 	}
@@ -850,6 +895,6 @@ void sim_arm_handle(struct sim_req *q, struct sim_resp *r)
 		    q->coll, q->point, q->rg, NOT_FOUND_FIX);
 		return;
 	}
-	const char *ex = qarg(q, "$expand");
+	const char *ex = sim_arm_arg(q, "$expand");
 	sim_resp_json(r, 200, sim_json_point(m, c, p, ex && !strcasecmp(ex, "instanceView")));
 }

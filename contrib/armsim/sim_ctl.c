@@ -28,6 +28,7 @@ static void stats_clear(void)
 	sim_g.by_op = json_object_new_object();
 	sim_g.by_op_status = json_object_new_object();
 	sim_g.total = 0;
+	sim_g.blob_authz = 0;
 }
 
 /* The log is a ring of SIM_MAX_LOG lines; i counts from the oldest. */
@@ -120,6 +121,10 @@ void sim_ctl_record(struct sim_req *q, struct sim_resp *r)
 	jadd(o, "requestId", json_object_new_string(q->request_id));
 	jadd(o, "body", q->jbody ? json_object_get(q->jbody) : NULL);
 	jadd(o, "auth", json_object_new_string(q->auth ? q->auth : "missing"));
+	if (q->route == R_BLOB) {
+		jadd(o, "range", q->range ? json_object_new_string(q->range) : NULL);
+		jadd(o, "bytes", json_object_new_int64(q->bytes));
+	}
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	/* fill the slot reserved on arrival, unless the log was cleared since */
@@ -301,6 +306,7 @@ void sim_ctl_handle(struct sim_req *q, struct sim_resp *r)
 		jadd(o, "total", json_object_new_int64(sim_g.total));
 		jadd(o, "by_op", json_object_get(sim_g.by_op));
 		jadd(o, "by_op_status", json_object_get(sim_g.by_op_status));
+		jadd(o, "blob.authorization", json_object_new_int64(sim_g.blob_authz));
 		sim_resp_json(r, 200, o);
 	} else if (!strcmp(what, "log") && !strcmp(meth, "GET")) {
 		size_t len = 0;
@@ -358,6 +364,19 @@ void sim_ctl_handle(struct sim_req *q, struct sim_resp *r)
 				sim_state_save();
 		}
 		now_json(r);
+	} else if (!strcmp(what, "grants") && !strcmp(meth, "GET")) {
+		json_object *o = json_object_new_object();
+		jadd(o, "value", sim_grant_list(&sim_g.m));
+		sim_resp_json(r, 200, o);
+	} else if (!strcmp(what, "grants/revoke") && !strcmp(meth, "POST")) {
+		const char *id = jstr_of(q->jbody, "id");
+		int n = sim_grant_revoke(&sim_g.m, id);
+		if (id && !n) {
+			sim_resp_error(r, 404, "NotFound", "no active grant for %s", id);
+			return;
+		}
+		sim_state_save();
+		ok(r, "revoked", json_object_new_int(n));
 	} else if (!strcmp(what, "mutate") && !strcmp(meth, "POST")) {
 		mutate(q, r);
 	} else if (!strcmp(what, "state") && !strcmp(meth, "GET")) {

@@ -287,6 +287,8 @@ void sim_fault_match(const struct sim_req *q, struct sim_fault_hit *hits, int *n
 			continue;
 		if (!f->op && (q->route == R_TOKEN || q->route == R_IMDS || q->route == R_OIDC))
 			continue;
+		if (!f->op && !f->prefix && q->route == R_BLOB)
+			continue; /* blob routes: named by operationId or path_prefix only */
 		if (f->prefix && strncasecmp(q->path, f->prefix, strlen(f->prefix)))
 			continue;
 		if (f->method && strcasecmp(f->method, q->method))

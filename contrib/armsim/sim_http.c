@@ -83,6 +83,32 @@ static enum MHD_Result query_iter(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
+/* Rebuild the (decoded) query string of a request into buf. */
+void sim_http_query(void *conn, char *buf, size_t n)
+{
+	struct qbuf qb = {buf, n};
+	buf[0] = 0;
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_iter, &qb);
+}
+
+/* The path as the client sent it (still percent-encoded), from the request's context. */
+const char *sim_http_raw_path(void *con_cls)
+{
+	const struct conn_ctx *ctx = con_cls;
+	return ctx ? ctx->raw_path : NULL;
+}
+
+/* Whether this is libmicrohttpd's first call for the request (headers
+ * only): answering then would make it close the connection. */
+int sim_http_first_call(void *con_cls)
+{
+	struct conn_ctx *ctx = con_cls;
+	if (ctx->started)
+		return 0;
+	ctx->started = 1;
+	return 1;
+}
+
 /* Path segments compare without regard to case, as ARM does. */
 static int seg_is(const char *a, const char *b)
 {
@@ -159,10 +185,19 @@ static void route(struct sim_req *q)
 		} else if (n == 8) {
 			snprintf(q->coll, sizeof q->coll, "%s", seg[7]);
 			q->route = R_COLL;
-		} else if (n == 10 && seg_is(seg[8], "restorePoints")) {
+		} else if (n >= 10 && seg_is(seg[8], "restorePoints")) {
 			snprintf(q->coll, sizeof q->coll, "%s", seg[7]);
 			snprintf(q->point, sizeof q->point, "%s", seg[9]);
-			q->route = R_POINT;
+			if (n > 10 && !seg_is(seg[10], "diskRestorePoints"))
+				return;
+			if (n > 11)
+				snprintf(q->drp, sizeof q->drp, "%s", seg[11]);
+			q->route = n == 10					? R_POINT
+				   : n == 11					? R_DRPS
+				   : n == 12					? R_DRP
+				   : n == 13 && seg_is(seg[12], "beginGetAccess") ? R_GRANT
+				   : n == 13 && seg_is(seg[12], "endGetAccess")	  ? R_REVOKE
+										  : R_NONE;
 		}
 	}
 }
@@ -199,6 +234,14 @@ static const char *opid_of(enum sim_route r, const char *m)
 		       : !strcmp(m, "PUT")    ? "RestorePoints_Create"
 		       : !strcmp(m, "DELETE") ? "RestorePoints_Delete"
 					      : NULL;
+	case R_DRPS:
+		return get ? "DiskRestorePoint_ListByRestorePoint" : NULL;
+	case R_DRP:
+		return get ? "DiskRestorePoint_Get" : NULL;
+	case R_GRANT:
+		return !strcmp(m, "POST") ? "DiskRestorePoint_GrantAccess" : NULL;
+	case R_REVOKE:
+		return !strcmp(m, "POST") ? "DiskRestorePoint_RevokeAccess" : NULL;
 	case R_TOKEN:
 		return "Token";
 	case R_IMDS:
@@ -226,16 +269,6 @@ static int is_loopback(struct MHD_Connection *c)
 		       (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
 	}
 	return 0;
-}
-
-/* Sleep ms milliseconds (signals do not cut it short). */
-static void sleep_ms(int ms)
-{
-	if (ms <= 0)
-		return;
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
 }
 
 struct trunc_state {
@@ -313,22 +346,22 @@ static void unauthorized(struct sim_req *q, struct sim_resp *r)
 			       "The access token is invalid.");
 }
 
-/* Everything an ARM, token or IMDS request goes through.  Returns the
- * post-handler fault kind to apply ("" for none). */
-static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
+/* The first steps of an ARM or blob request: clock tick, a place in the
+ * log (when logged), the fault rules, then the latency (base_ms plus
+ * latency rules) slept outside the lock.  Returns the rule that decides
+ * the answer, or NULL; post_fault gets "truncate" or "malformed" (or ""). */
+const struct sim_fault_hit *sim_http_arrive(struct sim_req *q, struct sim_fault_hit *hits,
+					    int max, int base_ms, int logged, char *post_fault)
 {
-	struct sim_fault_hit hits[8];
-	int nh = 0, lat = 0;
+	int nh = 0, lat = base_ms;
 	post_fault[0] = 0;
 	pthread_mutex_lock(&sim_g.lock);
 	if (sim_model_tick(&sim_g.m, sim_now()))
 		sim_state_save();
-	if (q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC)
+	if (logged)
 		sim_ctl_reserve(q);
-	sim_fault_match(q, hits, &nh, 8);
+	sim_fault_match(q, hits, &nh, max);
 	pthread_mutex_unlock(&sim_g.lock);
-	if (q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC)
-		lat = sim_g.o.latency_ms;
 	const struct sim_fault_hit *pre = NULL;
 	for (int i = 0; i < nh; i++) {
 		if (!strcmp(hits[i].kind, "latency"))
@@ -338,9 +371,20 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 		else if (!pre)
 			pre = &hits[i];
 	}
-	sleep_ms(lat);
+	sim_sleep_ms(lat);
+	return pre;
+}
+
+/* Everything an ARM, token or IMDS request goes through.  Returns the
+ * post-handler fault kind to apply ("" for none). */
+static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
+{
+	struct sim_fault_hit hits[8];
+	int logged = q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC;
+	const struct sim_fault_hit *pre =
+	    sim_http_arrive(q, hits, 8, logged ? sim_g.o.latency_ms : 0, logged, post_fault);
 	pthread_mutex_lock(&sim_g.lock);
-	if (q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC)
+	if (logged)
 		q->auth = sim_auth_check(hdr(q->conn, "Authorization"));
 	if (pre && !strcmp(pre->kind, "reset")) {
 		r->reset = 1;
@@ -379,8 +423,8 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 	} else if (!sim_api_version_ok(q->route, q->api_version)) {
 		sim_resp_error(
 		    r, 400, "InvalidApiVersionParameter",
-		    "The api-version '%s' is invalid. The supported versions are '%s' and later.",
-		    q->api_version, q->route <= R_RG ? "2014-04-01" : "2021-03-01");
+		    "The api-version '%s' is invalid. The supported versions are '%s'.",
+		    q->api_version, sim_api_versions(q->route));
 	} else if (!q->opid) {
 		sim_resp_error(r, 405, "MethodNotAllowed",
 			       "The requested resource does not support http method '%s'.",
@@ -388,7 +432,7 @@ static void serve(struct sim_req *q, struct sim_resp *r, char *post_fault)
 	} else if (!sim_throttle_take(q->method, r)) {
 		sim_arm_handle(q, r);
 	}
-	if (q->route != R_TOKEN && q->route != R_IMDS && q->route != R_OIDC) {
+	if (logged) {
 		arm_headers(q, r);
 		sim_ctl_record(q, r);
 	} else {
@@ -493,8 +537,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	q.raw_path = ctx->raw_path ? ctx->raw_path : url;
 	q.body = ctx->body;
 	q.body_len = ctx->len;
-	struct qbuf qb = {q.query, sizeof q.query};
-	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, query_iter, &qb);
+	sim_http_query(conn, q.query, sizeof q.query);
 	const char *host = hdr(conn, "Host");
 	snprintf(q.base, sizeof q.base, "%s://%s", sim_g.tls ? "https" : "http",
 		 host ? host : "127.0.0.1");
@@ -502,6 +545,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	route(&q);
 	q.opid = opid_of(q.route, method);
 	q.api_version = sim_http_arg(conn, "api-version");
+	q.content_type = hdr(conn, "Content-Type");
 	const char *mon = sim_http_arg(conn, "monitor");
 	q.monitor = mon && !strcasecmp(mon, "true");
 	char post_fault[12] = "";
@@ -533,6 +577,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 			if (!is_loopback(conn)) {
 				sim_resp_error(&r, 403, "Forbidden",
 					       "The control API answers loopback clients only.");
+			} else if (!strcmp(q.path, "/_armsim/disk")) {
+				sim_disk_ctl(&q, &r); /* hashes a whole disk: locks by itself */
 			} else {
 				pthread_mutex_lock(&sim_g.lock);
 				if (sim_model_tick(&sim_g.m, sim_now()))
@@ -592,18 +638,20 @@ static char *slurp(const char *path)
 	return b;
 }
 
-/* Start listening as the options say; writes the port file. 0 or -errno. */
-int sim_http_start(void)
+/* A listener for handler on listen ("ADDR:PORT"; what names its option in
+ * messages), HTTPS when armsim has a certificate; writes the port to
+ * port_file and *port.  Returns the daemon, or NULL after a message. */
+void *sim_http_listen(const char *listen, const char *what, const char *port_file,
+		      void *handler_fn, int *port_out)
 {
 	char host[256] = "127.0.0.1";
 	int port = 0;
-	const char *l = sim_g.o.listen ? sim_g.o.listen : "127.0.0.1:0";
-	const char *colon = strrchr(l, ':');
+	const char *colon = strrchr(listen, ':');
 	if (!colon) {
-		fprintf(stderr, "armsim: --listen wants ADDR:PORT, got '%s'\n", l);
-		return -EINVAL;
+		fprintf(stderr, "armsim: --%s wants ADDR:PORT, got '%s'\n", what, listen);
+		return NULL;
 	}
-	snprintf(host, sizeof host, "%.*s", (int)(colon - l), l);
+	snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
 	port = atoi(colon + 1);
 	if (!strcmp(host, "localhost") || !*host)
 		snprintf(host, sizeof host, "127.0.0.1");
@@ -612,23 +660,75 @@ int sim_http_start(void)
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-		fprintf(stderr, "armsim: --listen: '%s' is not an IPv4 address\n", host);
-		return -EINVAL;
+		fprintf(stderr, "armsim: --%s: '%s' is not an IPv4 address\n", what, host);
+		return NULL;
 	}
+	if (!sim_g.tls && (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
+		fprintf(stderr,
+			"armsim: plain HTTP listens on loopback only (give --tls-cert and "
+			"--tls-key for %s)\n",
+			host);
+		return NULL;
+	}
+	unsigned flags =
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+	MHD_AccessHandlerCallback h = (MHD_AccessHandlerCallback)handler_fn;
+	struct MHD_Daemon *d;
+	if (sim_g.tls)
+		d = MHD_start_daemon(
+		    flags | MHD_USE_TLS, 0, NULL, NULL, h, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_URI_LOG_CALLBACK,
+		    uri_logger, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_HTTPS_MEM_CERT,
+		    tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, tls_key_pem, MHD_OPTION_END);
+	else
+		d = MHD_start_daemon(flags, 0, NULL, NULL, h, NULL, MHD_OPTION_SOCK_ADDR, &sa,
+				     MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+				     MHD_OPTION_URI_LOG_CALLBACK, uri_logger, NULL,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+	if (!d) {
+		fprintf(stderr, "armsim: cannot listen on %s:%d\n", host, port);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_LISTEN_FD);
+	struct sockaddr_in bound;
+	socklen_t bl = sizeof bound;
+	if (di && !getsockname(di->listen_fd, (struct sockaddr *)&bound, &bl))
+		port = ntohs(bound.sin_port);
+	fprintf(stderr, "armsim: %s on %s://%s:%d\n",
+		strcmp(what, "listen") ? "blob endpoint listening" : "listening",
+		sim_g.tls ? "https" : "http", host, port);
+	*port_out = port;
+	if (port_file) {
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s.tmp", port_file);
+		FILE *f = fopen(tmp, "w");
+		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) || rename(tmp, port_file)) {
+			fprintf(stderr, "armsim: cannot write %s: %s\n", port_file,
+				strerror(errno));
+			MHD_stop_daemon(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+/* Stop a listener sim_http_listen started. */
+void sim_http_unlisten(void *d)
+{
+	if (d)
+		MHD_stop_daemon(d);
+}
+
+/* Start the ARM listener as the options say; writes the port file. 0 or -errno. */
+int sim_http_start(void)
+{
 	int tls = sim_g.o.tls_cert || sim_g.o.tls_key;
 	if (tls && !(sim_g.o.tls_cert && sim_g.o.tls_key)) {
 		fprintf(stderr, "armsim: --tls-cert and --tls-key go together\n");
 		return -EINVAL;
 	}
-	if (!tls && (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
-		fprintf(stderr,
-			"armsim: plain HTTP listens on loopback only (give --tls-cert and "
-			"--tls-key for %s)\n",
-			host);
-		return -EINVAL;
-	}
-	unsigned flags =
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 	if (tls) {
 		tls_cert_pem = slurp(sim_g.o.tls_cert);
 		tls_key_pem = slurp(sim_g.o.tls_key);
@@ -637,51 +737,18 @@ int sim_http_start(void)
 				!tls_cert_pem ? sim_g.o.tls_cert : sim_g.o.tls_key);
 			return -ENOENT;
 		}
-		flags |= MHD_USE_TLS;
 		sim_g.tls = 1;
 	}
-	if (tls)
-		daemon_h = MHD_start_daemon(
-		    flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_URI_LOG_CALLBACK,
-		    uri_logger, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_HTTPS_MEM_CERT,
-		    tls_cert_pem, MHD_OPTION_HTTPS_MEM_KEY, tls_key_pem, MHD_OPTION_END);
-	else
-		daemon_h = MHD_start_daemon(
-		    flags, 0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &sa,
-		    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_URI_LOG_CALLBACK,
-		    uri_logger, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)2000,
-		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
-	if (!daemon_h) {
-		fprintf(stderr, "armsim: cannot listen on %s:%d\n", host, port);
-		return -EADDRINUSE;
-	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(daemon_h, MHD_DAEMON_INFO_LISTEN_FD);
-	struct sockaddr_in bound;
-	socklen_t bl = sizeof bound;
-	if (di && !getsockname(di->listen_fd, (struct sockaddr *)&bound, &bl))
-		port = ntohs(bound.sin_port);
-	fprintf(stderr, "armsim: listening on %s://%s:%d\n", tls ? "https" : "http", host, port);
-	if (sim_g.o.port_file) {
-		char tmp[4096];
-		snprintf(tmp, sizeof tmp, "%s.tmp", sim_g.o.port_file);
-		FILE *f = fopen(tmp, "w");
-		if (!f || fprintf(f, "%d\n", port) < 0 || fclose(f) ||
-		    rename(tmp, sim_g.o.port_file)) {
-			fprintf(stderr, "armsim: cannot write %s: %s\n", sim_g.o.port_file,
-				strerror(errno));
-			return -EIO;
-		}
-	}
-	return 0;
+	int port;
+	daemon_h = sim_http_listen(sim_g.o.listen ? sim_g.o.listen : "127.0.0.1:0", "listen",
+				   sim_g.o.port_file, (void *)handler, &port);
+	return daemon_h ? 0 : -EADDRINUSE;
 }
 
 /* Stop the server. */
 void sim_http_stop(void)
 {
-	if (daemon_h)
-		MHD_stop_daemon(daemon_h);
+	sim_http_unlisten(daemon_h);
 	daemon_h = NULL;
 	free(tls_cert_pem);
 	free(tls_key_pem);

@@ -61,14 +61,6 @@ json_object *sim_json_coll(struct sim_model *m, struct sim_coll *c, int expand)
 	return o;
 }
 
-/* The id of a disk restore point: POINT/diskRestorePoints/DISK_GUID. */
-static void drp_id(char *out, size_t n, const char *point_id, const char *disk)
-{
-	char g[37];
-	sim_guid_from(g, point_id, disk);
-	snprintf(out, n, "%s/diskRestorePoints/%s_%s", point_id, disk, g);
-}
-
 /* One disk of sourceMetadata.storageProfile. */
 static json_object *disk_json(struct sim_model *m, const char *pid, const char *src_pid,
 			      const struct sim_point *p, const struct sim_disk *d)
@@ -86,7 +78,7 @@ static json_object *disk_json(struct sim_model *m, const char *pid, const char *
 		jadd(md, "diskEncryptionSet", idobj(d->des));
 	jadd(o, "managedDisk", md);
 	char id[2048];
-	drp_id(id, sizeof id, pid, d->name);
+	sim_drp_id(id, sizeof id, pid, d->name);
 	json_object *drp = idobj(id);
 	json_object *enc = json_object_new_object();
 	if (d->des && !p->pmk) {
@@ -97,7 +89,7 @@ static json_object *disk_json(struct sim_model *m, const char *pid, const char *
 	}
 	jadd(drp, "encryption", enc);
 	if (src_pid) {
-		drp_id(id, sizeof id, src_pid, d->name);
+		sim_drp_id(id, sizeof id, src_pid, d->name);
 		jadd(drp, "sourceDiskRestorePoint", idobj(id));
 	}
 	jadd(o, "diskRestorePoint", drp);
@@ -181,7 +173,7 @@ static json_object *instance_view(struct sim_model *m, const char *pid, const st
 		if (p->exclude & (1u << i))
 			continue;
 		char id[2048];
-		drp_id(id, sizeof id, pid, v->disks[i].name);
+		sim_drp_id(id, sizeof id, pid, v->disks[i].name);
 		json_object *d = idobj(id);
 		json_object *rs = json_object_new_object();
 		int val = creating ? 0 : pct[k];
@@ -442,12 +434,45 @@ static json_object *sim_json_state_head(struct sim_model *m)
 			jadd(dj, "caching", jstr(v->disks[d].caching));
 			if (v->disks[d].des)
 				jadd(dj, "diskEncryptionSet", jstr(v->disks[d].des));
+			if (v->disks[d].nap)
+				jadd(dj, "networkAccessPolicy", jstr(v->disks[d].nap));
+			if (v->disks[d].nalloc >= 0) {
+				json_object *al = json_object_new_array();
+				for (int k = 0; k < v->disks[d].nalloc; k++) {
+					json_object *e = json_object_new_array();
+					json_object_array_add(
+					    e, json_object_new_int64((int64_t)v->disks[d].alloc[k][0]));
+					json_object_array_add(
+					    e, json_object_new_int64((int64_t)v->disks[d].alloc[k][1]));
+					json_object_array_add(al, e);
+				}
+				jadd(dj, "allocated", al);
+			}
 			json_object_array_add(dl, dj);
 		}
 		jadd(vj, "disks", dl);
 		json_object_array_add(a, vj);
 	}
 	jadd(o, "vms", a);
+	a = json_object_new_array();
+	for (int i = 0; i < m->ngrants; i++) {
+		const struct sim_grant *g = &m->grants[i];
+		if (g->expires <= sim_now())
+			continue;
+		json_object *gj = json_object_new_object();
+		jadd(gj, "id", jstr(g->drp_id));
+		jadd(gj, "sig", jstr(g->sig));
+		jadd(gj, "container", jstr(g->container));
+		sim_fmt_time(g->st, t, sizeof t);
+		jadd(gj, "st", jstr(t));
+		sim_fmt_time(g->se, t, sizeof t);
+		jadd(gj, "se", jstr(t));
+		sim_fmt_time(g->expires, t, sizeof t);
+		jadd(gj, "expires", jstr(t));
+		jadd(gj, "count", jint(g->count));
+		json_object_array_add(a, gj);
+	}
+	jadd(o, "grants", a);
 	return o;
 }
 

@@ -33,6 +33,12 @@ enum {
 	O_CLIENT,
 	O_TENANT,
 	O_LOG,
+	O_BLOB_LISTEN,
+	O_BLOB_PORT_FILE,
+	O_BLOB_RATE,
+	O_PAGELIST_MAX,
+	O_GRANT_S,
+	O_DISK_IMAGE,
 	O_HELP,
 	O_COUNT
 };
@@ -66,6 +72,18 @@ static const struct {
 		  "a client the token endpoint accepts (repeatable; none = any)"},
     [O_TENANT] = {"tenant", "ID", "tenant id of the subscription"},
     [O_LOG] = {"log", "FILE", "append the request log (JSON lines) to FILE"},
+    [O_BLOB_LISTEN] = {"blob-listen", "ADDR:PORT",
+		       "address of the blob endpoint (default 127.0.0.1:0; HTTPS with --tls-cert)"},
+    [O_BLOB_PORT_FILE] = {"blob-port-file", "FILE",
+			  "write the blob endpoint's port number to FILE once listening"},
+    [O_BLOB_RATE] = {"blob-rate", "MIB", "cap each blob's throughput at MIB MiB/s (default 0: none)"},
+    [O_PAGELIST_MAX] = {"pagelist-max", "N",
+			"page ranges per Get Page Ranges answer before NextMarker (default 200)"},
+    [O_GRANT_S] = {"grant-seconds", "SEC",
+		   "time beginGetAccess and endGetAccess stay running (default 0)"},
+    [O_DISK_IMAGE] = {"disk-image", "DISK=PATH",
+		      "disk DISK (managed disk name) reads its data from the raw image PATH "
+		      "(repeatable)"},
     [O_HELP] = {"help", NULL, "show this help"},
 };
 
@@ -88,8 +106,9 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: armsim [OPTION]...\n"
 		   "A local stand-in for Azure Resource Manager: subscriptions, resource groups,\n"
-		   "restore point collections and restore points, Entra and IMDS tokens, and a\n"
-		   "control API under /_armsim/ for tests.\n\nOptions:\n");
+		   "restore point collections and restore points, disk restore points with a\n"
+		   "blob endpoint serving their bytes, Entra and IMDS tokens, and a control API\n"
+		   "under /_armsim/ for tests.\n\nOptions:\n");
 	for (int i = 0; i < O_COUNT; i++) {
 		char left[64];
 		snprintf(left, sizeof left, "--%s%s%s", opt_doc[i].name, opt_doc[i].arg ? " " : "",
@@ -101,7 +120,8 @@ static void usage(FILE *f)
 	      "   \"clients\": [{id, secret}], \"resourceGroups\": [name | {name, location, tags}],\n"
 	      "   \"vms\": [{id | name+resourceGroup, location, osType, vmSize, vmId,\n"
 	      "            disks: [{name, lun (data disks), sizeGB, storageAccountType, caching,\n"
-	      "                     diskEncryptionSet}]}],\n"
+	      "                     diskEncryptionSet, networkAccessPolicy,\n"
+	      "                     allocated: [[offset, length] in bytes]}]}],\n"
 	      "   \"collections\": [{id | name+resourceGroup, location, source: {id}, tags,\n"
 	      "                    points: [{name, provisioningState, timeCreated, consistencyMode,\n"
 	      "                              sourceRestorePoint, vm, excludeDisks,\n"
@@ -122,6 +142,11 @@ static void usage(FILE *f)
 	      "  POST /_armsim/mutate           {op: add_point|remove_point|add_collection|\n"
 	      "                                  remove_collection|fail_copy|fail_point, ...}\n"
 	      "  GET /_armsim/state             the whole model, in the seed format\n"
+	      "  GET /_armsim/grants            active disk grants {value: [{diskRestorePointId,\n"
+	      "                                 expiresOn, grants}]}\n"
+	      "  POST /_armsim/grants/revoke    {} or {id}: revoke SAS out of band\n"
+	      "  GET /_armsim/disk?id=ID        {size, allocated, sha256, ranges} of a disk\n"
+	      "                                 restore point's blob\n"
 	      "  POST /_armsim/reset            reload the seed or demo; clear log, stats, faults, clock\n"
 	      "See armsim(1) for the details.\n",
 	      f);
@@ -159,6 +184,7 @@ static int parse(int argc, char **argv)
 	o->copy_seconds = 60;
 	o->delete_seconds = 1;
 	o->retry_after = 10;
+	o->pagelist_max = 200;
 	int c;
 	double v;
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -203,6 +229,20 @@ static int parse(int argc, char **argv)
 		case O_LOG:
 			o->log_file = optarg;
 			break;
+		case O_BLOB_LISTEN:
+			o->blob_listen = optarg;
+			break;
+		case O_BLOB_PORT_FILE:
+			o->blob_port_file = optarg;
+			break;
+		case O_DISK_IMAGE:
+			if (!strchr(a, '=') || o->nimages >= SIM_MAX_IMAGES) {
+				fprintf(stderr, "armsim: --disk-image wants DISK=PATH (at most %d)\n",
+					SIM_MAX_IMAGES);
+				return -1;
+			}
+			o->images[o->nimages++] = optarg;
+			break;
 		case O_HELP:
 			usage(stdout);
 			exit(0);
@@ -237,6 +277,16 @@ static int parse(int argc, char **argv)
 				o->delete_seconds = v;
 			if (id == O_RETRY_AFTER)
 				o->retry_after = (int)v;
+			if (id == O_BLOB_RATE)
+				o->blob_rate = v;
+			if (id == O_GRANT_S)
+				o->grant_seconds = v;
+			if (id == O_PAGELIST_MAX && v < 1) {
+				fprintf(stderr, "armsim: --pagelist-max must be at least 1\n");
+				return -1;
+			}
+			if (id == O_PAGELIST_MAX)
+				o->pagelist_max = (int)v;
 			break;
 		}
 	}
@@ -270,6 +320,10 @@ int main(int argc, char **argv)
 		b[i]->last = sim_real_now();
 	}
 	char err[1024];
+	if (sim_disk_images_open(err, sizeof err)) {
+		fprintf(stderr, "armsim: %s\n", err);
+		return 2;
+	}
 	double t = sim_real_now();
 	if (sim_model_load_initial(&sim_g.m, 1, err, sizeof err)) {
 		fprintf(stderr, "armsim: %s\n", err);
@@ -314,12 +368,14 @@ int main(int argc, char **argv)
 	pthread_mutex_lock(&sim_g.lock);
 	sim_state_save();
 	pthread_mutex_unlock(&sim_g.lock);
-	if (sim_http_start())
+	if (sim_http_start() || sim_blob_start())
 		return 1;
 	int sig;
 	sigwait(&set, &sig);
 	fprintf(stderr, "armsim: stopping on signal %d\n", sig);
+	sim_blob_stop();
 	sim_http_stop();
+	sim_disk_images_close();
 	pthread_mutex_lock(&sim_g.lock);
 	sim_model_clear(&sim_g.m);
 	sim_auth_clear();
@@ -332,6 +388,7 @@ int main(int argc, char **argv)
 	for (int i = 0; sim_g.ops && i < SIM_MAX_OPS; i++) {
 		free(sim_g.ops[i].location);
 		free(sim_g.ops[i].target);
+		free(sim_g.ops[i].result);
 	}
 	free(sim_g.ops);
 	json_object_put(sim_g.by_op);

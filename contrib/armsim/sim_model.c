@@ -80,6 +80,8 @@ void sim_model_clear(struct sim_model *m)
 			free(v->disks[d].caching);
 			free(v->disks[d].sku);
 			free(v->disks[d].des);
+			free(v->disks[d].nap);
+			free(v->disks[d].alloc);
 		}
 	}
 	free(m->vms);
@@ -94,6 +96,7 @@ void sim_model_clear(struct sim_model *m)
 		free(m->locs[i].display);
 	}
 	free(m->locs);
+	sim_grant_clear(m);
 	free(m->sub);
 	free(m->sub_name);
 	free(m->tenant);
@@ -150,6 +153,9 @@ void sim_vm_add_disk(struct sim_vm *v, const char *name, int lun, int size_gb, c
 	d->sku = sim_xstrdup(sku ? sku : "Premium_LRS");
 	d->caching = sim_xstrdup(caching ? caching : (lun < 0 ? "ReadWrite" : "None"));
 	d->des = des && *des ? sim_xstrdup(des) : NULL;
+	d->nap = NULL;
+	d->nalloc = -1;
+	d->alloc = NULL;
 }
 
 /* Index of the VM with this id, or -1. */
@@ -533,6 +539,7 @@ struct sim_op *sim_op_new(enum sim_opkind kind, const char *location, const char
 	struct sim_op *op = &sim_g.ops[sim_g.ops_head];
 	free(op->location);
 	free(op->target);
+	free(op->result);
 	memset(op, 0, sizeof *op);
 	sim_guid(op->id);
 	op->kind = kind;
@@ -558,6 +565,8 @@ struct sim_op *sim_op_find(const char *id)
 int sim_op_status(struct sim_op *op, const char **code, const char **msg)
 {
 	struct sim_model *m = &sim_g.m;
+	if (op->kind == OP_DISK_GRANT || op->kind == OP_DISK_REVOKE)
+		return sim_now() >= op->start + sim_g.o.grant_seconds;
 	if (op->kind == OP_RP_CREATE) {
 		struct sim_point *p = sim_model_find_point_id(m, op->target, NULL);
 		if (!p || p->state == PS_SUCCEEDED || p->state == PS_DELETING)

@@ -127,6 +127,8 @@ static int array_field(struct ld *l, json_object *o, const char *path, const cha
 	return 1;
 }
 
+static int load_grants(struct ld *l, struct sim_model *m, json_object *a);
+
 /* One entry of $.vms. */
 static int load_vm(struct ld *l, struct sim_model *m, json_object *o, const char *path)
 {
@@ -173,7 +175,7 @@ static int load_vm(struct ld *l, struct sim_model *m, json_object *o, const char
 		char p[1024];
 		PATHF(p, "%s.disks[%zu]", path, i);
 		json_object *d = json_object_array_get_idx(disks, i);
-		const char *dn, *sku, *cach, *des;
+		const char *dn, *sku, *cach, *des, *nap;
 		int lun = -1, size_gb = 128;
 		if (!json_object_is_type(d, json_type_object))
 			return bad(l, p, "expected an object");
@@ -181,6 +183,7 @@ static int load_vm(struct ld *l, struct sim_model *m, json_object *o, const char
 		    str_field(l, d, p, "storageAccountType", &sku) < 0 ||
 		    str_field(l, d, p, "caching", &cach) < 0 ||
 		    str_field(l, d, p, "diskEncryptionSet", &des) < 0 ||
+		    str_field(l, d, p, "networkAccessPolicy", &nap) < 0 ||
 		    int_field(l, d, p, "lun", &lun) < 0 ||
 		    int_field(l, d, p, "sizeGB", &size_gb) < 0)
 			return -22;
@@ -192,6 +195,20 @@ static int load_vm(struct ld *l, struct sim_model *m, json_object *o, const char
 		if (v->ndisks >= SIM_MAX_DISKS)
 			return bad(l, p, "at most %d disks per VM", SIM_MAX_DISKS);
 		sim_vm_add_disk(v, dn, lun, size_gb, sku, cach, des);
+		struct sim_disk *sd = &v->disks[v->ndisks - 1];
+		if (nap && strcmp(nap, "AllowAll") && strcmp(nap, "AllowPrivate") &&
+		    strcmp(nap, "DenyAll"))
+			return bad(l, p, "networkAccessPolicy must be AllowAll, AllowPrivate or DenyAll");
+		sd->nap = nap ? sim_xstrdup(nap) : NULL;
+		json_object *al;
+		if (array_field(l, d, p, "allocated", &al) < 0)
+			return -22;
+		if (al) {
+			char e[256];
+			if (sim_disk_alloc_parse(al, (int64_t)size_gb << 30, &sd->alloc, &sd->nalloc, e,
+						 sizeof e))
+				return bad(l, p, "allocated%s", e);
+		}
 	}
 	if (v->ndisks == 0) {
 		char dn[300], g[37];
@@ -594,6 +611,40 @@ int sim_seed_load_json(struct sim_model *m, json_object *root, char *err, size_t
 					return -22;
 			}
 		}
+	return load_grants(&l, m, get(root, "grants"));
+}
+
+/* $.grants: the disk grants a --state file kept (SAS signatures included). */
+static int load_grants(struct ld *l, struct sim_model *m, json_object *a)
+{
+	if (a && !json_object_is_type(a, json_type_array))
+		return bad(l, "$.grants", "expected an array");
+	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
+		json_object *x = json_object_array_get_idx(a, i);
+		const char *id, *sig, *cont;
+		char p[64];
+		struct sim_grant g = {0};
+		PATHF(p, "$.grants[%zu]", i);
+		if (str_field(l, x, p, "id", &id) < 0 || str_field(l, x, p, "sig", &sig) < 0 ||
+		    str_field(l, x, p, "container", &cont) < 0 ||
+		    time_field(l, x, p, "st", &g.st) < 0 || time_field(l, x, p, "se", &g.se) < 0 ||
+		    time_field(l, x, p, "expires", &g.expires) < 0 ||
+		    int_field(l, x, p, "count", &g.count) < 0)
+			return -22;
+		if (!id || !sig || !cont || strlen(sig) >= sizeof g.sig ||
+		    strlen(cont) >= sizeof g.container || strcspn(cont, "/?&") != strlen(cont))
+			return bad(l, p, "a grant needs an id, a sig and a container");
+		snprintf(g.sig, sizeof g.sig, "%s", sig);
+		snprintf(g.container, sizeof g.container, "%s", cont);
+		g.drp_id = sim_xstrdup(id);
+		if (m->ngrants == m->capgrants) {
+			m->capgrants = m->capgrants ? m->capgrants * 2 : 16;
+			m->grants = realloc(m->grants, (size_t)m->capgrants * sizeof *m->grants);
+			if (!m->grants)
+				abort();
+		}
+		m->grants[m->ngrants++] = g;
+	}
 	return 0;
 }
 

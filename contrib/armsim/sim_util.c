@@ -3,6 +3,8 @@
 #include "sim.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <sys/random.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +46,7 @@ void sim_guid(char out[37])
 }
 
 /* FNV-1a over the lower-cased string. */
-static uint64_t fnv(const char *s, uint64_t h)
+uint64_t sim_hash(const char *s, uint64_t h)
 {
 	for (; s && *s; s++) {
 		h ^= (unsigned char)tolower((unsigned char)*s);
@@ -56,8 +58,8 @@ static uint64_t fnv(const char *s, uint64_t h)
 /* A GUID derived from two strings, so ids stay stable without storage. */
 void sim_guid_from(char out[37], const char *a, const char *b)
 {
-	uint64_t h1 = fnv(b, fnv(a, 0xcbf29ce484222325ULL));
-	uint64_t h2 = fnv(a, fnv(b, 0x84222325cbf29ce4ULL) ^ 0x5bd1e995);
+	uint64_t h1 = sim_hash(b, sim_hash(a, 0xcbf29ce484222325ULL));
+	uint64_t h2 = sim_hash(a, sim_hash(b, 0x84222325cbf29ce4ULL) ^ 0x5bd1e995);
 	guid_fmt(out, sim_rand(&h1), sim_rand(&h2));
 }
 
@@ -184,4 +186,27 @@ int sim_lower_loc(const char *in, char *out, size_t n)
 	}
 	out[j] = 0;
 	return 0;
+}
+
+/* Sleep ms milliseconds (signals do not cut it short). */
+void sim_sleep_ms(int ms)
+{
+	if (ms <= 0)
+		return;
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* n bytes from the kernel's generator (SAS signatures must be unguessable). */
+void sim_random_bytes(unsigned char *out, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = getrandom(out + got, n - got, 0);
+		if (k < 0 && errno != EINTR)
+			abort();
+		if (k > 0)
+			got += (size_t)k;
+	}
 }
