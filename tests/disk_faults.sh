@@ -29,6 +29,7 @@ for k in reset s503 truncate latency; do
 	seed=$((seed + 1))
 	umount_rpfs # a cold kernel page cache and block cache
 	mount_rpfs -o retries=8,op_timeout=60,disk_conns=4
+	clear_log
 	fault "$(rule "$k" "$seed")"
 	rm -f "$WORKDIR/copy"
 	cp --sparse=always "$MNT/$data_rel" "$WORKDIR/copy" || fail "$k at 30%: cp failed"

@@ -11,7 +11,7 @@
 command -v python3 >/dev/null || skip "python3 not installed"
 
 start_disk_armsim
-mount_rpfs -o disk_idle=2,sas_duration=8
+mount_rpfs -o disk_idle=600,sas_duration=8
 os=$(vhd rpc-a vm-a-os)
 data=$(vhd rpc-a vm-a-data)
 bos=$(vhd rpc-b vm-b-os)
@@ -19,10 +19,12 @@ osid=$(drp_id rpc-a vm-a-os)
 
 # Sixteen first opens at once: one grant.
 clear_log
+pids=
 for i in $(seq 16); do
 	(head -c 4096 "$os" >"$WORKDIR/head.$i" || echo "reader $i failed" >>"$WORKDIR/errs") &
+	pids="$pids $!"
 done
-wait
+wait $pids # not armsim and rpfs, also children of this shell
 [ -s "$WORKDIR/errs" ] && fail "concurrent first opens: $(cat "$WORKDIR/errs")"
 expect_eq "beginGetAccess for 16 concurrent first opens" 1 "$(nlog DiskRestorePoint_GrantAccess)"
 expect_eq "Get Page Ranges passes for 16 first opens" 1 \
@@ -31,18 +33,13 @@ expect_eq "armsim's grants" "$osid 1" "$(grants)"
 
 # Renewed while open: sas_duration=8, held open for 12 s.
 exec 3<"$os"
-wait_for 150 sh -c "[ \"\$(sim GET /_armsim/grants | jq '.value[0].grants')\" -ge 2 ]" ||
+renewed() { [ "$(sim GET /_armsim/grants | jq '.value[0].grants // 0')" -ge 2 ]; }
+wait_for 150 renewed ||
 	fail "the grant was not renewed while the disk was open: $(grants)"
 sleep 5 # past the first grant's expiry
 dd if="$os" of=/dev/null bs=64k skip=$((100 * 16)) count=16 2>/dev/null ||
 	fail "read after the renewal failed"
 exec 3<&-
-
-# Ended disk_idle seconds after the last close.
-wait_for 100 sh -c "[ -z \"\$(sim GET /_armsim/grants | jq -r '.value[]')\" ]" ||
-	fail "the grant outlived disk_idle: $(grants)"
-[ "$(nlog DiskRestorePoint_RevokeAccess)" -ge 1 ] || fail "no endGetAccess was sent"
-grep -q "^$osid - " "$MNT/.rpfs/disks" || fail ".rpfs/disks still shows a grant: $(cat "$MNT/.rpfs/disks")"
 
 # A SAS revoked out of band: the next read renews the grant by itself.
 exec 3<"$data"
@@ -57,6 +54,17 @@ dd if="$data" of=/dev/null bs=64k skip=$((1900 * 16)) count=32 2>/dev/null ||
 sim GET /_armsim/log | jq -e -s 'map(select(.operationId == "Blob_Get" and .status == 403)) | length >= 1' >/dev/null ||
 	fail "the blob never refused the revoked SAS (was it used?)"
 exec 3<&-
+
+# Ended disk_idle seconds after the last close.
+umount_rpfs
+mount_rpfs -o disk_idle=2
+clear_log
+head -c 1000 "$os" >/dev/null || fail "cannot read vm-a-os.vhd"
+[ -n "$(grants)" ] || fail "no grant while vm-a-os.vhd is read"
+no_grant() { [ -z "$(grants)" ]; }
+wait_for 100 no_grant || fail "the grant outlived disk_idle: $(grants)"
+expect_eq "endGetAccess after disk_idle" 1 "$(nlog DiskRestorePoint_RevokeAccess)"
+grep -q "^$osid - " "$MNT/.rpfs/disks" || fail ".rpfs/disks still shows a grant: $(cat "$MNT/.rpfs/disks")"
 
 # Sixteen readers of one disk, then of several disks, at different places.
 umount_rpfs

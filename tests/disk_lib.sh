@@ -53,7 +53,7 @@ EOF
 # start_disk_armsim [ARGS...]: armsim on the disk seed (or ARGS).
 start_disk_armsim() {
 	[ -s "$DISK_SEED" ] || disk_seed || fail "cannot write the disk seed"
-	start_armsim --seed "$DISK_SEED" --blob-port-file "$WORKDIR/blob.port" "$@"
+	start_armsim --seed "$DISK_SEED" --blob-port-file "$WORKDIR/blob.port" --copy-seconds 86400 "$@"
 	wait_for 50 test -s "$WORKDIR/blob.port" || fail "armsim's blob endpoint did not start"
 	BLOB_PORT=$(cat "$WORKDIR/blob.port")
 }
