@@ -51,7 +51,9 @@
 #include "disk_grant.h"
 #include "log.h"
 
-#define DISK_BLOCK (1u << 20)  /* bytes per block */
+#ifndef DISK_BLOCK
+#define DISK_BLOCK (4u << 20) /* bytes per block (a build may set another) */
+#endif
 #define DISK_PARTS 4	       /* ranged GETs per block at most */
 #define DISK_MAX_CONNS 64
 #define DISK_SEC_MS 1000
@@ -210,6 +212,18 @@ static int fetch_block(struct disk *d, struct dblock *b)
 		}
 	}
 	grant_sas_free(sas);
+	if (rc == 0 && b->recycled) {
+		/* another block's bytes: zero what no part covered */
+		uint64_t pos = start;
+
+		for (size_t i = 0; i <= n; i++) {
+			uint64_t next = i < n ? parts[i].off : start + b->len;
+
+			memset(b->data + (pos - start), 0, (size_t)(next - pos));
+			if (i < n)
+				pos = parts[i].off + parts[i].len;
+		}
+	}
 	if (rc && d->ds->cfg.cache) {
 		struct arm_err ae = {.status = err.status};
 

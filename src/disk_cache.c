@@ -138,8 +138,9 @@ static void unhash(struct dcache *dc, struct dblock *b)
 }
 
 /* Evict unreferenced ready blocks, oldest first, until need more bytes
- * fit.  Lock held.  1 when they fit. */
-static int make_room(struct dcache *dc, size_t need)
+ * fit; the memory of one of exactly need bytes is kept in *spare (when
+ * spare is not NULL and holds none yet).  Lock held.  1 when they fit. */
+static int make_room(struct dcache *dc, size_t need, char **spare)
 {
 	struct dblock *b = dc->lru.prev, *prev;
 
@@ -150,6 +151,10 @@ static int make_room(struct dcache *dc, size_t need)
 		unhash(dc, b);
 		dc->used -= b->maplen;
 		dc->evictions++;
+		if (spare && !*spare && b->maplen == need) {
+			*spare = b->data; /* faulted in already: no new mapping */
+			b->data = NULL;
+		}
 		block_free(b);
 	}
 	return dc->used + need <= dc->cap;
@@ -161,6 +166,7 @@ int dcache_get(struct dcache *dc, const void *owner, uint64_t idx, size_t len,
 {
 	size_t maplen = (len + 4095) & ~(size_t)4095;
 	struct dblock *b;
+	char *spare = NULL;
 	size_t h;
 
 	*out = NULL;
@@ -183,13 +189,21 @@ int dcache_get(struct dcache *dc, const void *owner, uint64_t idx, size_t len,
 		pthread_mutex_unlock(&dc->lock);
 		return -ENOENT;
 	}
-	if (!make_room(dc, maplen) && mode == DC_OPTIONAL) {
+	if (!make_room(dc, maplen, &spare) && mode == DC_OPTIONAL) {
 		pthread_mutex_unlock(&dc->lock);
+		if (spare)
+			munmap(spare, maplen);
 		return -ENOSPC;
 	}
 	b = calloc(1, sizeof(*b));
-	if (b) {
-		b->data = mmap(NULL, maplen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (b && spare) {
+		b->data = spare;
+		b->recycled = 1;
+		spare = NULL;
+	} else if (b) {
+		/* populated at once: one call instead of a fault per page */
+		b->data = mmap(NULL, maplen, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (b->data == MAP_FAILED) {
 			free(b);
 			b = NULL;
@@ -197,6 +211,8 @@ int dcache_get(struct dcache *dc, const void *owner, uint64_t idx, size_t len,
 	}
 	if (!b) {
 		pthread_mutex_unlock(&dc->lock);
+		if (spare)
+			munmap(spare, maplen);
 		return -ENOMEM;
 	}
 	b->owner = owner;

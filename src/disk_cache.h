@@ -7,9 +7,9 @@
  * knows nothing of how a block is fetched: dcache_get() creates a missing
  * block in the pending state and says so, the creator fills b->data and
  * calls dcache_done(), and everyone else waits with dcache_wait().  Block
- * memory is mapped anonymously, so it is zero when created (the holes of a
- * partly allocated block need no writing and stay unresident) and goes
- * back to the system when the block is evicted.
+ * memory is mapped anonymously, so it is zero when created, and goes back
+ * to the system when the block is dropped; a block evicted to make room
+ * for one of the same size hands its memory over instead (b->recycled).
  *
  * Thread-safe: one mutex over the table, the LRU list and the counters;
  * never held while a block is filled.  Memory: a block is referenced by
@@ -31,12 +31,14 @@ struct dblock {
 	struct dblock *prev, *next;  /* LRU list (ready, unreferenced or not) */
 	const void *owner;
 	uint64_t idx;
-	char *data;		     /* len bytes, zero-filled at creation */
+	char *data;		     /* len bytes; zero-filled at creation unless recycled */
 	size_t len, maplen;
 	int state;		     /* enum dblock_state, under the cache lock */
 	int err;		     /* DB_FAILED: the errno */
 	int refs;
 	int hashed;		     /* still findable (not dropped or failed) */
+	int recycled;		     /* data is an evicted block's: the filler zeroes
+					what it does not write */
 };
 
 struct dcache_stats {
