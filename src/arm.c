@@ -245,15 +245,7 @@ static long long arm_now_ms(void)
 /* Sleep ms milliseconds (restarting after signals). */
 static void arm_sleep_ms(long long ms)
 {
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	blocking_begin();
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
+	blocking_sleep_ms(ms);
 }
 
 /* ---- client --------------------------------------------------------------- */

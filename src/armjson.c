@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -567,50 +568,44 @@ static int armj_rp_disk(const struct arm_rp *rp, size_t i, struct arm_disk *d)
 	return rc;
 }
 
-/* The NAME.json view of disk i: kept, else parsed again from the point. */
-int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out)
+/* A string field of disk i (the one at offset field of struct arm_disk):
+ * kept, else parsed again from the point.  -ENOENT when it has none. */
+static int armj_disk_field(const struct arm_rp *rp, size_t i, size_t field, char **out)
 {
 	struct arm_disk d;
+	char **kept, **got;
 	int rc;
 
 	*out = NULL;
 	if (i >= rp->ndisks)
 		return -ENOENT;
-	if (rp->disks[i].json) {
-		*out = strdup(rp->disks[i].json);
+	kept = (char **)((char *)&rp->disks[i] + field);
+	if (*kept) {
+		*out = strdup(*kept);
 		return *out ? 0 : -ENOMEM;
 	}
 	rc = armj_rp_disk(rp, i, &d);
 	if (rc == 0) {
-		*out = d.json;
-		d.json = NULL;
-		armj_disk_clear(&d);
-	}
-	return rc;
-}
-
-/* The disk restore point id of disk i: kept, else parsed again. */
-int arm_rp_disk_rp_id(const struct arm_rp *rp, size_t i, char **out)
-{
-	struct arm_disk d;
-	int rc;
-
-	*out = NULL;
-	if (i >= rp->ndisks)
-		return -ENOENT;
-	if (rp->disks[i].disk_rp_id) {
-		*out = strdup(rp->disks[i].disk_rp_id);
-		return *out ? 0 : -ENOMEM;
-	}
-	rc = armj_rp_disk(rp, i, &d);
-	if (rc == 0) {
-		*out = d.disk_rp_id;
-		d.disk_rp_id = NULL;
+		got = (char **)((char *)&d + field);
+		*out = *got;
+		*got = NULL;
 		armj_disk_clear(&d);
 		if (!*out)
 			rc = -ENOENT;
 	}
 	return rc;
+}
+
+/* The NAME.json view of disk i: kept, else parsed again from the point. */
+int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out)
+{
+	return armj_disk_field(rp, i, offsetof(struct arm_disk, json), out);
+}
+
+/* The disk restore point id of disk i: kept, else parsed again. */
+int arm_rp_disk_rp_id(const struct arm_rp *rp, size_t i, char **out)
+{
+	return armj_disk_field(rp, i, offsetof(struct arm_disk, disk_rp_id), out);
 }
 
 /* Fill an arm_rpc from its JSON object (may edit o). */

@@ -34,9 +34,9 @@
 #include "http.h"
 #include "log.h"
 
-#define BLOB_MAX_RANGES (4u << 20)  /* page list entries kept (64 MiB) */
-#define BLOB_MAX_PAGES 100000       /* NextMarker pages followed */
-#define BLOB_BACKOFF_MS 100         /* first retry delay, doubling */
+#define BLOB_MAX_RANGES (4u << 20) /* page list entries kept (64 MiB) */
+#define BLOB_MAX_PAGES 100000	   /* NextMarker pages followed */
+#define BLOB_BACKOFF_MS 100	   /* first retry delay, doubling */
 #define BLOB_BACKOFF_MAX_MS 4000
 
 struct blob {
@@ -92,20 +92,6 @@ int blob_url_ok(const char *sas)
 	return -EINVAL;
 }
 
-/* Sleep ms milliseconds (the FUSE loop is told first). */
-static void blob_sleep_ms(long long ms)
-{
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	blocking_begin();
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* Delay before retry number attempt: Retry-After when given, else
  * exponential backoff with equal jitter. */
 static long long blob_backoff_ms(unsigned attempt, long retry_after)
@@ -156,10 +142,10 @@ typedef int (*blob_check_fn)(struct http_resp *r, void *arg);
 
 /* One request with retries until deadline.  On 0, *resp holds the
  * answer (caller clears); else err says what was last seen. */
-static int blob_do(struct blob *b, const char *op, const char *method, const char *url,
-		   char *buf, size_t cap, const char *range, long long deadline,
-		   blob_check_fn check, void *check_arg, struct http_resp *resp,
-		   struct blob_count *cnt, struct blob_err *err)
+static int blob_do(struct blob *b, const char *op, const char *method, const char *url, char *buf,
+		   size_t cap, const char *range, long long deadline, blob_check_fn check,
+		   void *check_arg, struct http_resp *resp, struct blob_count *cnt,
+		   struct blob_err *err)
 {
 	char hrange[80];
 	const char *hdrs[3];
@@ -179,8 +165,13 @@ static int blob_do(struct blob *b, const char *op, const char *method, const cha
 		memset(err, 0, sizeof(*err));
 	for (;;) {
 		struct http_req req = {
-			.method = method, .url = url, .raw = 1, .headers = hdrs,
-			.out_buf = buf, .out_cap = cap, .op = op,
+		    .method = method,
+		    .url = url,
+		    .raw = 1,
+		    .headers = hdrs,
+		    .out_buf = buf,
+		    .out_cap = cap,
+		    .op = op,
 		};
 		long long now = blob_now_ms(), delay;
 
@@ -188,7 +179,8 @@ static int blob_do(struct blob *b, const char *op, const char *method, const cha
 		if (req.timeout_ms < 1) {
 			rc = -ETIMEDOUT;
 			if (err && !err->message[0])
-				snprintf(err->message, sizeof(err->message), "no answer within op_timeout");
+				snprintf(err->message, sizeof(err->message),
+					 "no answer within op_timeout");
 			break;
 		}
 		rc = http_do(b->http, &req, resp);
@@ -210,7 +202,8 @@ static int blob_do(struct blob *b, const char *op, const char *method, const cha
 			if (rc)
 				snprintf(err->message, sizeof(err->message), "%s", resp->errmsg);
 			else
-				snprintf(err->message, sizeof(err->message), "HTTP %ld", resp->status);
+				snprintf(err->message, sizeof(err->message), "HTTP %ld",
+					 resp->status);
 		}
 		if (!blob_retryable(resp->status, rc) || attempt >= b->retries) {
 			rc = blob_errno(resp->status, rc);
@@ -228,12 +221,12 @@ static int blob_do(struct blob *b, const char *op, const char *method, const cha
 		if (cnt)
 			__atomic_add_fetch(&cnt->retries, 1, __ATOMIC_RELAXED);
 		http_resp_clear(resp);
-		blob_sleep_ms(delay);
+		blocking_sleep_ms(delay);
 		attempt++;
 	}
-	log_warn("blob: %s %s: %s%s%s (request-id %s)", op, where, err ? err->message : strerror(-rc),
-		 err && err->code[0] ? " " : "", err ? err->code : "",
-		 err && err->request_id[0] ? err->request_id : "-");
+	log_warn("blob: %s %s: %s%s%s (request-id %s)", op, where,
+		 err ? err->message : strerror(-rc), err && err->code[0] ? " " : "",
+		 err ? err->code : "", err && err->request_id[0] ? err->request_id : "-");
 	http_resp_clear(resp);
 	return rc;
 }
@@ -250,7 +243,8 @@ static int blob_check_read(struct http_resp *r, void *arg)
 	struct http_resp *m = r;
 
 	if (r->len != w->len) {
-		snprintf(m->errmsg, sizeof(m->errmsg), "short body: %zu of %zu bytes", r->len, w->len);
+		snprintf(m->errmsg, sizeof(m->errmsg), "short body: %zu of %zu bytes", r->len,
+			 w->len);
 		return -EIO;
 	}
 	if (r->status == 206 && (r->range_start != (long long)w->off ||
@@ -368,8 +362,8 @@ static int range_add(struct blob_range **v, size_t *n, size_t *cap, uint64_t s, 
 }
 
 /* Parse one page of a Get Page Ranges answer. */
-int blob_parse_pagelist(const char *xml, size_t len, struct blob_range **v, size_t *n,
-			size_t *cap, char **marker)
+int blob_parse_pagelist(const char *xml, size_t len, struct blob_range **v, size_t *n, size_t *cap,
+			char **marker)
 {
 	const char *p = xml, *end = xml + len, *pl, *m;
 	int rc;
@@ -430,14 +424,14 @@ static int blob_check_pagelist(struct http_resp *r, void *arg)
 
 	free(x->marker);
 	x->marker = NULL;
-	rc = r->body ? blob_parse_pagelist(r->body, r->len, &x->v, &x->n, &x->cap, &x->marker) : -EIO;
+	rc = r->body ? blob_parse_pagelist(r->body, r->len, &x->v, &x->n, &x->cap, &x->marker)
+		     : -EIO;
 	if (rc) {
 		x->n = n0; /* a retry parses the page again */
 		free(x->marker);
 		x->marker = NULL;
 		if (rc == -EIO)
-			snprintf(r->errmsg, sizeof(r->errmsg),
-				 "malformed page list");
+			snprintf(r->errmsg, sizeof(r->errmsg), "malformed page list");
 	}
 	return rc;
 }

@@ -78,8 +78,8 @@ int blob_page_ranges(struct blob *b, const char *sas, struct blob_range **out, s
 /* Parse one page of a Get Page Ranges answer (exposed for the unit
  * tests): ranges appended to *v (n, cap), *marker the NextMarker (NULL on
  * the last page; caller frees).  0, -EIO when malformed, -ENOMEM. */
-int blob_parse_pagelist(const char *xml, size_t len, struct blob_range **v, size_t *n,
-			size_t *cap, char **marker);
+int blob_parse_pagelist(const char *xml, size_t len, struct blob_range **v, size_t *n, size_t *cap,
+			char **marker);
 
 /* Milliseconds of the monotonic clock, for deadlines. */
 long long blob_now_ms(void);

@@ -20,4 +20,7 @@ static inline void blocking_begin(void)
 		blocking_hook();
 }
 
+/* Sleep ms milliseconds (restarting after signals), saying so first. */
+void blocking_sleep_ms(long long ms);
+
 #endif

@@ -52,9 +52,9 @@
 #include "log.h"
 
 #ifndef DISK_BLOCK
-#define DISK_BLOCK (4u << 20) /* bytes per block (a build may set another) */
+#define DISK_BLOCK (2u << 20) /* bytes per block (a build may set another) */
 #endif
-#define DISK_PARTS 4	       /* ranged GETs per block at most */
+#define DISK_PARTS 4 /* ranged GETs per block at most */
 #define DISK_MAX_CONNS 64
 #define DISK_SEC_MS 1000
 
@@ -202,8 +202,8 @@ static int fetch_block(struct disk *d, struct dblock *b)
 			       b->data + (parts[i].off - start), deadline, &d->cnt, &err);
 		if (rc == -EACCES && !renewed) {
 			/* expired or revoked: one new grant, one more try */
-			log_info("disk: %s: the blob refused the SAS (%s), renewing the grant", d->id,
-				 err.code[0] ? err.code : "403");
+			log_info("disk: %s: the blob refused the SAS (%s), renewing the grant",
+				 d->id, err.code[0] ? err.code : "403");
 			grant_sas_free(sas);
 			sas = NULL;
 			renewed = 1;
@@ -523,7 +523,8 @@ int disk_open(struct disks *ds, const char *id, uint64_t ino, uint64_t size_hint
 	}
 	if (first) {
 		if (d->size != size_hint)
-			log_info("disk: %s is %" PRIu64 " bytes, not %" PRIu64 " as its diskSizeGB says",
+			log_info("disk: %s is %" PRIu64 " bytes, not %" PRIu64
+				 " as its diskSizeGB says",
 				 d->id, d->size, size_hint);
 		*changed = 1; /* size, and the blocks actually allocated */
 	}
@@ -610,7 +611,8 @@ int disk_read(struct disk_file *f, char *buf, size_t size, uint64_t off, size_t 
 		uint64_t bstart = (first + i) * (uint64_t)DISK_BLOCK;
 		uint64_t s = off > bstart ? off : bstart;
 		uint64_t e = end < bstart + DISK_BLOCK ? end : bstart + DISK_BLOCK;
-		size_t blen = (size_t)(d->size - bstart < DISK_BLOCK ? d->size - bstart : DISK_BLOCK);
+		size_t blen =
+		    (size_t)(d->size - bstart < DISK_BLOCK ? d->size - bstart : DISK_BLOCK);
 
 		if (!has_data(d, s, e - s))
 			continue; /* zeros, no request */
@@ -941,7 +943,8 @@ int disks_render_stats(struct disks *ds, char **out)
 	fp = open_memstream(&s, &len);
 	if (!fp)
 		return -ENOMEM;
-	fprintf(fp, "disk_cache_bytes %" PRIu64 "\ndisk_cache_limit %" PRIu64 "\n", st.used, st.cap);
+	fprintf(fp, "disk_cache_bytes %" PRIu64 "\ndisk_cache_limit %" PRIu64 "\n", st.used,
+		st.cap);
 	fprintf(fp, "disk_cache_hits %" PRIu64 "\ndisk_cache_misses %" PRIu64 "\n", st.hits,
 		st.misses);
 	fprintf(fp, "disk_cache_evictions %" PRIu64 "\n", st.evictions);

@@ -25,16 +25,16 @@ struct disks;
 struct disk_file;
 
 struct disks_cfg {
-	struct arm_client *arm; /* borrowed: grants */
-	struct cache *cache;	/* borrowed, may be NULL: .rpfs/errors */
-	const char *cafile;	/* for the blob's TLS, may be NULL */
+	struct arm_client *arm;	 /* borrowed: grants */
+	struct cache *cache;	 /* borrowed, may be NULL: .rpfs/errors */
+	const char *cafile;	 /* for the blob's TLS, may be NULL */
 	const char *api_version; /* DiskRP api-version (copied) */
-	unsigned sas_duration;	/* seconds asked per grant */
-	unsigned disk_idle;	/* seconds after the last close before endGetAccess */
-	unsigned cache_mib;	/* block memory for the whole mount */
-	unsigned conns;		/* ranged GETs in flight per disk */
-	unsigned retries;	/* blob retries */
-	unsigned op_timeout;	/* seconds a read may wait */
+	unsigned sas_duration;	 /* seconds asked per grant */
+	unsigned disk_idle;	 /* seconds after the last close before endGetAccess */
+	unsigned cache_mib;	 /* block memory for the whole mount */
+	unsigned conns;		 /* ranged GETs in flight per disk */
+	unsigned retries;	 /* blob retries */
+	unsigned op_timeout;	 /* seconds a read may wait */
 };
 
 int disks_new(const struct disks_cfg *cfg, struct disks **out);

@@ -95,7 +95,8 @@ void dcache_free(struct dcache *dc)
 /* Hash bucket of (owner, idx). */
 static size_t slot_of(const struct dcache *dc, const void *owner, uint64_t idx)
 {
-	uint64_t h = (uint64_t)(uintptr_t)owner * 0x9e3779b97f4a7c15ULL ^ (idx * 0xbf58476d1ce4e5b9ULL);
+	uint64_t h =
+	    (uint64_t)(uintptr_t)owner * 0x9e3779b97f4a7c15ULL ^ (idx * 0xbf58476d1ce4e5b9ULL);
 
 	return (size_t)((h ^ (h >> 29)) % dc->nhash);
 }

@@ -27,22 +27,22 @@ struct dcache;
 enum dblock_state { DB_PENDING, DB_READY, DB_FAILED };
 
 struct dblock {
-	struct dblock *hnext;	     /* hash chain */
-	struct dblock *prev, *next;  /* LRU list (ready, unreferenced or not) */
+	struct dblock *hnext;	    /* hash chain */
+	struct dblock *prev, *next; /* LRU list (ready, unreferenced or not) */
 	const void *owner;
 	uint64_t idx;
-	char *data;		     /* len bytes; zero-filled at creation unless recycled */
+	char *data; /* len bytes; zero-filled at creation unless recycled */
 	size_t len, maplen;
-	int state;		     /* enum dblock_state, under the cache lock */
-	int err;		     /* DB_FAILED: the errno */
+	int state; /* enum dblock_state, under the cache lock */
+	int err;   /* DB_FAILED: the errno */
 	int refs;
-	int hashed;		     /* still findable (not dropped or failed) */
-	int recycled;		     /* data is an evicted block's: the filler zeroes
-					what it does not write */
+	int hashed;   /* still findable (not dropped or failed) */
+	int recycled; /* data is an evicted block's: the filler zeroes
+			 what it does not write */
 };
 
 struct dcache_stats {
-	uint64_t used, cap;   /* bytes of block memory, and the bound */
+	uint64_t used, cap; /* bytes of block memory, and the bound */
 	uint64_t hits, misses, evictions;
 };
 

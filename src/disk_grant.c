@@ -130,7 +130,8 @@ static int grant_request(const struct grant_env *e, struct disk_grant *g)
 int grant_sas(const struct grant_env *e, struct disk_grant *g, unsigned stale_gen, char **sas,
 	      unsigned *gen)
 {
-	long long deadline = grant_now_ms() + (long long)(e->op_timeout ? e->op_timeout : 30) * 1000;
+	long long deadline =
+	    grant_now_ms() + (long long)(e->op_timeout ? e->op_timeout : 30) * 1000;
 	int rc;
 
 	*sas = NULL;

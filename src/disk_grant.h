@@ -34,16 +34,16 @@ struct grant_env {
 
 struct disk_grant {
 	pthread_mutex_t lock;
-	pthread_cond_t cond; /* a request ended */
-	const char *id;	     /* the disk restore point id (borrowed) */
-	char *sas;	     /* the current SAS, or NULL */
-	unsigned gen;	     /* changes whenever sas does */
+	pthread_cond_t cond;  /* a request ended */
+	const char *id;	      /* the disk restore point id (borrowed) */
+	char *sas;	      /* the current SAS, or NULL */
+	unsigned gen;	      /* changes whenever sas does */
 	long long expires_ms; /* monotonic */
 	time_t expires_wall;
-	int busy;	     /* a beginGetAccess or endGetAccess is in flight */
-	unsigned flight;     /* requests ended so far */
-	int last_rc;	     /* result of the last one */
-	uint64_t requests;   /* beginGetAccess calls sent */
+	int busy;	   /* a beginGetAccess or endGetAccess is in flight */
+	unsigned flight;   /* requests ended so far */
+	int last_rc;	   /* result of the last one */
+	uint64_t requests; /* beginGetAccess calls sent */
 };
 
 void grant_init(struct disk_grant *g, const char *id);

@@ -638,6 +638,28 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 }
 
+/* A read uses the handle: its release must wait. */
+static void fh_hold(struct fs *f, struct fh *h)
+{
+	pthread_mutex_lock(&f->fh_lock);
+	h->refs++;
+	pthread_mutex_unlock(&f->fh_lock);
+}
+
+/* The read is done: free the handle if it was released meanwhile. */
+static void fh_drop(struct fs *f, struct fh *h)
+{
+	int last;
+
+	pthread_mutex_lock(&f->fh_lock);
+	last = --h->refs == 0 && h->released;
+	pthread_mutex_unlock(&f->fh_lock);
+	if (last) {
+		tree_file_free(h->tf);
+		free(h);
+	}
+}
+
 /* Read from a disk: the disk module fetches what the page cache lacks
  * (waiting on the network says blocking_begin(), so the FUSE loop reads
  * on in another thread). */
@@ -695,20 +717,11 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fs *f = fuse_req_userdata(req);
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	struct tree_file *tf = h ? h->tf : NULL;
-	int last;
 
 	if (tf && tf->disk) {
-		pthread_mutex_lock(&f->fh_lock);
-		h->refs++;
-		pthread_mutex_unlock(&f->fh_lock);
+		fh_hold(f, h);
 		read_disk(req, tf, size, off);
-		pthread_mutex_lock(&f->fh_lock);
-		last = --h->refs == 0 && h->released;
-		pthread_mutex_unlock(&f->fh_lock);
-		if (last) {
-			tree_file_free(h->tf);
-			free(h);
-		}
+		fh_drop(f, h);
 		return;
 	}
 	if (tf && tf->deferred && !__atomic_load_n(&tf->buf, __ATOMIC_ACQUIRE)) {
@@ -736,17 +749,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (size > tf->len - (size_t)off)
 		size = tf->len - (size_t)off;
-	pthread_mutex_lock(&f->fh_lock);
-	h->refs++;
-	pthread_mutex_unlock(&f->fh_lock);
+	fh_hold(f, h);
 	fuse_reply_buf(req, tf->buf + off, size);
-	pthread_mutex_lock(&f->fh_lock);
-	last = --h->refs == 0 && h->released;
-	pthread_mutex_unlock(&f->fh_lock);
-	if (last) {
-		tree_file_free(h->tf);
-		free(h);
-	}
+	fh_drop(f, h);
 }
 
 /* Writes: .rpfs/flush acts, the kernel has forgotten everything before
@@ -809,8 +814,9 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	fuse_reply_err(req, 0);
 }
 
-/* lseek SEEK_DATA / SEEK_HOLE: a disk's holes from its page list; any
- * other file is all data. */
+/* lseek SEEK_DATA / SEEK_HOLE: a disk's holes from its page list (a
+ * hollow one is one hole: cp then makes a hole, not zeros); any other file
+ * is all data. */
 static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 		     struct fuse_file_info *fi)
 {
@@ -827,6 +833,11 @@ static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
 	}
 	if (tf && tf->disk) {
 		rc = disk_lseek(tf->disk, (uint64_t)off, whence, &res);
+	} else if (tf && tf->hollow) {
+		rc = tree_getattr(f->t, ino, &a);
+		if (rc == 0 && (whence == SEEK_DATA || (uint64_t)off >= a.size))
+			rc = -ENXIO;
+		res = (uint64_t)off;
 	} else {
 		uint64_t size = tf && tf->buf ? tf->len : 0;
 

@@ -1951,6 +1951,7 @@ static int open_vhd(struct tree *t, struct tnode *n, int slot, int write, uint32
 			 id, pid);
 		f->buf = strdup("");
 		f->direct_io = 1;
+		f->hollow = 1;
 		free(id);
 		return f->buf ? 0 : -ENOMEM;
 	}
@@ -1977,8 +1978,12 @@ int tree_open_as(struct tree *t, uint64_t ino, int write, uint32_t pid, struct t
 	struct tnode *n = tree_node_of(t, ino, &slot);
 	struct tree_file *f;
 
-	if (!n || n->kind != N_RP || slot < S_P_VHD0 || tree_node_local(t, n))
-		return write ? tree_open(t, ino, write, out) : tree_open_deferred(t, ino, out);
+	if (!n || n->kind != N_RP || slot < S_P_VHD0 || tree_node_local(t, n)) {
+		rc = write ? tree_open(t, ino, write, out) : tree_open_deferred(t, ino, out);
+		if (rc == 0 && (*out)->absorb)
+			tree_note_writer(t, pid);
+		return rc;
+	}
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;

@@ -92,6 +92,8 @@ struct tree_file {
 	int slot;
 	uint32_t pid; /* process that opened it */
 	struct disk_file *disk; /* NAME.vhd: reads go to the disk module */
+	int hollow;		/* NAME.vhd opened by cp -r into this mount: no
+				 * byte, all of its size one hole (SEEK_DATA) */
 	int attr_changed;	/* the open learned the file's real size/blocks */
 	char *wbuf;
 	size_t wlen;

@@ -107,6 +107,8 @@ struct tree {
 	size_t ops_next, ops_count;
 	struct copy_rec *copies;
 	struct op_err *errs; /* the last failed operation on a point, per point */
+	uint32_t writer_pid[8];	  /* processes that wrote view files lately (cp -r */
+	uint32_t writer_until[8]; /* again into existing directories), until then */
 	/* Read-ahead of a recursive walk (tree.c, walk_*): under walk_lock,
 	 * taken alone. */
 	pthread_mutex_t walk_lock;
@@ -246,9 +248,11 @@ void tree_copies_refresh(struct tree *t);
 void tree_copies_free(struct tree *t);
 /* Free every remembered error. */
 void tree_errs_free(struct tree *t);
-/* 1 when process pid is filling a directory it made in this mount (cp -r
- * into it): it copies views, not disk contents. */
+/* 1 when process pid is filling a directory it made in this mount, or
+ * writing view files (cp -r into it): it copies views, not disk contents. */
 int tree_pid_filling(struct tree *t, uint32_t pid);
+/* Remember that pid opened a view file for writing (a copy into the mount). */
+void tree_note_writer(struct tree *t, uint32_t pid);
 /* The `error` text of point n from this mount, or NULL. */
 char *tree_node_error(struct tree *t, const struct tnode *n);
 

@@ -55,20 +55,21 @@ static void test_pagelist(void)
 	/* Refused: not a page list, unaligned, backwards, out of order, overlapping,
 	 * not a number, a number too large, an unterminated range. */
 	static const char *const bad[] = {
-		"<Error><Code>AuthenticationFailed</Code></Error>",
-		"<PageList><PageRange><Start>1</Start><End>511</End></PageRange></PageList>",
-		"<PageList><PageRange><Start>0</Start><End>510</End></PageRange></PageList>",
-		"<PageList><PageRange><Start>1024</Start><End>511</End></PageRange></PageList>",
-		"<PageList><PageRange><Start>1024</Start><End>2047</End></PageRange>"
-		"<PageRange><Start>0</Start><End>511</End></PageRange></PageList>",
-		"<PageList><PageRange><Start>0</Start><End>1023</End></PageRange>"
-		"<PageRange><Start>512</Start><End>2047</End></PageRange></PageList>",
-		"<PageList><PageRange><Start>0x0</Start><End>511</End></PageRange></PageList>",
-		"<PageList><PageRange><Start>-512</Start><End>511</End></PageRange></PageList>",
-		"<PageList><PageRange><Start>0</Start><End>99999999999999999999999</End></PageRange></PageList>",
-		"<PageList><PageRange><Start>0</Start><End>511</End>",
-		"<PageList><PageRange><Start>0</Start></PageRange></PageList>",
-		"<PageList><NextMarker>abc</PageList>",
+	    "<Error><Code>AuthenticationFailed</Code></Error>",
+	    "<PageList><PageRange><Start>1</Start><End>511</End></PageRange></PageList>",
+	    "<PageList><PageRange><Start>0</Start><End>510</End></PageRange></PageList>",
+	    "<PageList><PageRange><Start>1024</Start><End>511</End></PageRange></PageList>",
+	    "<PageList><PageRange><Start>1024</Start><End>2047</End></PageRange>"
+	    "<PageRange><Start>0</Start><End>511</End></PageRange></PageList>",
+	    "<PageList><PageRange><Start>0</Start><End>1023</End></PageRange>"
+	    "<PageRange><Start>512</Start><End>2047</End></PageRange></PageList>",
+	    "<PageList><PageRange><Start>0x0</Start><End>511</End></PageRange></PageList>",
+	    "<PageList><PageRange><Start>-512</Start><End>511</End></PageRange></PageList>",
+	    "<PageList><PageRange><Start>0</Start><End>99999999999999999999999</End></PageRange></"
+	    "PageList>",
+	    "<PageList><PageRange><Start>0</Start><End>511</End>",
+	    "<PageList><PageRange><Start>0</Start></PageRange></PageList>",
+	    "<PageList><NextMarker>abc</PageList>",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = cap = 0;
@@ -99,7 +100,8 @@ static void test_urls(void)
 static void test_grant_errno(void)
 {
 	CHECK(arm_errno_grant(409, "OperationNotAllowed",
-			      "The disk restore point is still being replicated (40 %).") == -EBUSY);
+			      "The disk restore point is still being replicated (40 %).") ==
+	      -EBUSY);
 	CHECK(arm_errno_grant(409, "OperationNotAllowed",
 			      "The disk has networkAccessPolicy DenyAll and cannot be exported.") ==
 	      -EACCES);
