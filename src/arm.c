@@ -258,15 +258,7 @@ static long long arm_now_ms(void)
 /* Sleep ms milliseconds (restarting after signals). */
 static void arm_sleep_ms(long long ms)
 {
-	struct timespec ts;
-
-	if (ms <= 0)
-		return;
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
-	blocking_begin();
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
+	blocking_sleep_ms(ms);
 }
 
 /* Sleep ms milliseconds in short slices: -EINTR as soon as the caller of
@@ -1419,6 +1411,162 @@ int arm_delete_collection(struct arm_client *c, const char *rg, const char *name
 			  arm_path_rpc(c->sub, rg, name), lro, err);
 }
 
+static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s,
+			struct arm_err *err, struct http_resp *final);
+
+/* Poll an operation until it ends or timeout_s passes. */
+int arm_lro_wait(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s, struct arm_err *err)
+{
+	return arm_lro_poll(c, lro, timeout_s, err, NULL);
+}
+
+/* The URL path of a disk restore point id plus "/" suffix, every segment
+ * percent-encoded; NULL (*rc -EINVAL) when id is not one. */
+static char *arm_drp_path(const char *id, const char *suffix, int *rc)
+{
+	static const char *const kw[] = {"subscriptions", NULL, "resourceGroups", NULL,
+					 "providers", "Microsoft.Compute",
+					 "restorePointCollections", NULL, "restorePoints", NULL,
+					 "diskRestorePoints", NULL};
+	char *copy, *save = NULL, *seg, *out = NULL;
+	size_t len = 0, cap, nseg = 0;
+
+	*rc = -EINVAL;
+	if (!id || id[0] != '/' || strlen(id) > 2048 || strpbrk(id, "?#"))
+		return NULL;
+	copy = strdup(id);
+	cap = strlen(id) * 3 + strlen(suffix) + 8;
+	out = malloc(cap);
+	if (!copy || !out) {
+		*rc = -ENOMEM;
+		goto fail;
+	}
+	for (seg = strtok_r(copy, "/", &save); seg; seg = strtok_r(NULL, "/", &save), nseg++) {
+		char *e;
+
+		if (nseg >= 12 || (kw[nseg] && strcasecmp(seg, kw[nseg])) || !strcmp(seg, "..") ||
+		    !strcmp(seg, "."))
+			goto fail;
+		e = arm_pct_encode(seg);
+		if (!e) {
+			*rc = -ENOMEM;
+			goto fail;
+		}
+		len += (size_t)snprintf(out + len, cap - len, "/%s", e);
+		free(e);
+	}
+	if (nseg != 12)
+		goto fail;
+	snprintf(out + len, cap - len, "/%s", suffix);
+	free(copy);
+	*rc = 0;
+	return out;
+fail:
+	free(copy);
+	free(out);
+	return NULL;
+}
+
+/* DiskRestorePoint_GrantAccess, to the end of its operation. */
+int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api,
+		   unsigned duration_s, char **sas, struct arm_err *err)
+{
+	struct http_resp r, fin;
+	struct arm_lro *lro = NULL;
+	char *path, *url = NULL, *body = NULL;
+	int rc;
+
+	*sas = NULL;
+	memset(&fin, 0, sizeof(fin));
+	path = arm_drp_path(drp_id, "beginGetAccess", &rc);
+	if (!path)
+		return rc;
+	rc = -ENOMEM;
+	url = arm_url(c, path, api, NULL);
+	body = armj_body_grant_access(duration_s);
+	if (!url || !body)
+		goto out;
+	rc = arm_do(c, ARM_OP_DISK_GRANT, "POST", url, body, arm_now_ms() + c->op_timeout_ms, &r,
+		    err);
+	if (rc) {
+		if (err && (err->status == 409 || err->status == 403))
+			rc = arm_errno_grant(err->status, err->code, err->message);
+		goto out;
+	}
+	if (r.status == 202 || (!r.len && r.location)) {
+		rc = arm_make_lro(c, &r, path, drp_id, 0, &lro);
+		http_resp_clear(&r);
+		if (rc)
+			goto out;
+		if (!lro->location_url) {
+			if (err)
+				snprintf(err->message, sizeof(err->message),
+					 "beginGetAccess accepted without a Location to follow");
+			rc = -EIO;
+			goto out;
+		}
+		free(lro->async_url); /* final-state-via: location */
+		lro->async_url = NULL;
+		rc = arm_lro_poll(c, lro, 0, err, &fin);
+		if (rc) {
+			if (err && (err->status == 409 || err->status == 403))
+				rc = arm_errno_grant(err->status, err->code, err->message);
+			goto out;
+		}
+	} else {
+		fin = r;
+	}
+	rc = fin.body ? armj_parse_access_sas(fin.body, fin.len, sas) : -EIO;
+	if (rc == -EIO) {
+		log_warn("arm: %s %s: the answer holds no accessSAS (request-id %s)",
+			 arm_op_name(ARM_OP_DISK_GRANT), drp_id, fin.request_id[0] ? fin.request_id : "-");
+		if (err)
+			snprintf(err->message, sizeof(err->message), "the answer holds no accessSAS");
+	}
+	if (fin.body)
+		explicit_bzero(fin.body, fin.len);
+	http_resp_clear(&fin);
+out:
+	arm_lro_free(lro);
+	free(path);
+	free(url);
+	free(body);
+	return rc;
+}
+
+/* DiskRestorePoint_RevokeAccess, to the end of its operation. */
+int arm_disk_revoke(struct arm_client *c, const char *drp_id, const char *api,
+		    unsigned timeout_s, int wait, struct arm_err *err)
+{
+	struct http_resp r;
+	struct arm_lro *lro = NULL;
+	char *path, *url = NULL;
+	int rc;
+
+	path = arm_drp_path(drp_id, "endGetAccess", &rc);
+	if (!path)
+		return rc;
+	rc = -ENOMEM;
+	url = arm_url(c, path, api, NULL);
+	if (!url)
+		goto out;
+	rc = arm_do(c, ARM_OP_DISK_REVOKE, "POST", url, NULL,
+		    arm_now_ms() + (timeout_s ? (long long)timeout_s * 1000 : c->op_timeout_ms), &r,
+		    err);
+	if (rc)
+		goto out;
+	if (wait && r.status == 202 && (r.location || r.async_op))
+		rc = arm_make_lro(c, &r, path, drp_id, 1, &lro);
+	http_resp_clear(&r);
+	if (!rc && lro)
+		rc = arm_lro_wait(c, lro, timeout_s, err);
+out:
+	arm_lro_free(lro);
+	free(path);
+	free(url);
+	return rc;
+}
+
 /* 1 when a provisioningState or operation status is terminal. */
 static int arm_terminal(const char *s)
 {
@@ -1426,8 +1574,11 @@ static int arm_terminal(const char *s)
 	       !strcasecmp(s, "Cancelled");
 }
 
-/* Poll an operation until it ends or timeout_s passes. */
-int arm_lro_wait(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s, struct arm_err *err)
+/* Poll an operation until it ends or timeout_s passes; with final set, a
+ * Location operation's last answer (its result) is handed over in *final
+ * (the caller clears it), else final->body stays NULL. */
+static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s,
+			struct arm_err *err, struct http_resp *final)
 {
 	long long deadline = arm_now_ms() + (timeout_s ? (long long)timeout_s * 1000 : c->op_timeout_ms);
 	long retry_after = lro ? lro->retry_after : -1;
@@ -1509,7 +1660,10 @@ int arm_lro_wait(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s, 
 			free(status);
 		} else if (url == lro->location_url) {
 			if (r.status != 202) {
-				http_resp_clear(&r);
+				if (final)
+					*final = r;
+				else
+					http_resp_clear(&r);
 				return 0;
 			}
 		} else {

@@ -37,6 +37,8 @@ struct arm_disk {
 	char *name;            /* disk name (OS disk: its name) */
 	int lun;               /* -1 for the OS disk */
 	int size_gb;           /* -1 when ARM did not say */
+	int has_drp;           /* 1 when the disk has a disk restore point (kept
+				  after compaction: NAME.vhd exists) */
 	char *caching;         /* "None", "ReadOnly", "ReadWrite" or NULL */
 	char *storage_type;    /* managedDisk.storageAccountType or NULL */
 	char *disk_id;         /* managedDisk.id or NULL */
@@ -111,6 +113,9 @@ int arm_rp_json(const struct arm_rp *rp, char **out);
 /* The NAME.json view of disk i of a point (from d->json, else rendered
  * again from rp->cjson).  0, -ENOENT, -EIO, -ENOMEM; caller frees. */
 int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out);
+/* The disk restore point id of disk i of a point (kept, else parsed again
+ * from rp->cjson).  0, -ENOENT (none), -EIO, -ENOMEM; caller frees. */
+int arm_rp_disk_rp_id(const struct arm_rp *rp, size_t i, char **out);
 
 void arm_rp_free(struct arm_rp *rp);
 void arm_rp_clear(struct arm_rp *rp);       /* frees members, not rp itself */
@@ -162,6 +167,7 @@ enum arm_op {
 	ARM_OP_LOCATIONS, ARM_OP_SUBSCRIPTIONS, ARM_OP_RESOURCE_GROUP, ARM_OP_RESOURCE_GROUPS,
 	ARM_OP_RPC_LIST_ALL, ARM_OP_RPC_LIST, ARM_OP_RPC_GET, ARM_OP_RPC_PUT, ARM_OP_RPC_PATCH,
 	ARM_OP_RPC_DELETE, ARM_OP_RP_GET, ARM_OP_RP_PUT, ARM_OP_RP_DELETE, ARM_OP_OPERATION,
+	ARM_OP_DISK_GRANT, ARM_OP_DISK_REVOKE,
 	ARM_OP_COUNT
 };
 const char *arm_op_name(enum arm_op op);
@@ -228,6 +234,21 @@ int arm_delete_collection(struct arm_client *c, const char *rg, const char *name
  * -ETIMEDOUT. */
 int arm_lro_wait(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s,
 		 struct arm_err *err);
+
+/* DiskRestorePoint_GrantAccess: POST beginGetAccess on a disk restore
+ * point (its ARM id, DiskRP api-version api) for read access during
+ * duration_s, then follow the operation (final state via Location) to its
+ * answer.  *sas receives accessSAS: a secret, never logged; the caller
+ * wipes and frees it.  A 409 is -EBUSY (a copy still replicating, another
+ * operation) or -EACCES (networkAccessPolicy DenyAll: not exportable). */
+int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api,
+		   unsigned duration_s, char **sas, struct arm_err *err);
+/* DiskRestorePoint_RevokeAccess: POST endGetAccess (at most timeout_s; 0:
+ * op_timeout) and, with wait, follow the operation to its end. */
+int arm_disk_revoke(struct arm_client *c, const char *drp_id, const char *api,
+		    unsigned timeout_s, int wait, struct arm_err *err);
+/* The errno of a refused beginGetAccess (status, code, message). */
+int arm_errno_grant(int status, const char *code, const char *message);
 
 /* Render request bodies (used for dry_run and tests). Caller frees. */
 char *arm_body_put_collection(const char *location, const char *source_id,

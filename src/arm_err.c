@@ -96,6 +96,20 @@ int arm_errno(int status, const char *code, int transport)
 	return arm_errno_msg(status, code, NULL, transport);
 }
 
+/* The errno of a refused beginGetAccess: a disk that cannot be exported
+ * (networkAccessPolicy DenyAll) or a 403 is EACCES; any other 409 (a copy
+ * still being replicated, an operation in progress) is EBUSY. */
+int arm_errno_grant(int status, const char *code, const char *message)
+{
+	if (status == 409) {
+		if (message && (strcasestr(message, "DenyAll") || strcasestr(message, "export") ||
+				strcasestr(message, "network access")))
+			return -EACCES;
+		return -EBUSY;
+	}
+	return arm_errno_msg(status, code, message, 0);
+}
+
 /* 1 when an answer (or its absence) is worth retrying. */
 int arm_retryable(int status, const char *code, int transport)
 {
@@ -147,6 +161,8 @@ const char *arm_op_name(enum arm_op op)
 		[ARM_OP_RP_PUT] = "RestorePoints_Create",
 		[ARM_OP_RP_DELETE] = "RestorePoints_Delete",
 		[ARM_OP_OPERATION] = "Operations_Get",
+		[ARM_OP_DISK_GRANT] = "DiskRestorePoint_GrantAccess",
+		[ARM_OP_DISK_REVOKE] = "DiskRestorePoint_RevokeAccess",
 	};
 
 	if ((unsigned)op >= ARM_OP_COUNT)

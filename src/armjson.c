@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -318,6 +319,7 @@ static int armj_parse_disk(json_object *o, int lun, struct arm_disk *d)
 	    (rc = armj_str(md, "id", 0, &d->disk_id)) || (rc = armj_str(drp, "id", 0, &d->disk_rp_id)) ||
 	    (rc = armj_str(armj_obj(drp, "encryption"), "type", 0, &d->encryption_type)))
 		goto fail;
+	d->has_drp = d->disk_rp_id != NULL;
 	if (!d->name && d->disk_rp_id)
 		d->name = armj_disk_name_from_drp_id(d->disk_rp_id);
 	if (!d->name) {
@@ -589,21 +591,14 @@ int arm_rp_json(const struct arm_rp *rp, char **out)
 	return 0;
 }
 
-/* The NAME.json view of disk i: kept, else parsed again from the point. */
-int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out)
+/* Disk i of a point parsed again from its compact JSON into *d (caller
+ * clears it with armj_disk_clear). */
+static int armj_rp_disk(const struct arm_rp *rp, size_t i, struct arm_disk *d)
 {
 	json_object *o = NULL, *sp, *os, *dd = NULL, *e = NULL;
-	struct arm_disk d;
 	size_t k = i;
 	int rc;
 
-	*out = NULL;
-	if (i >= rp->ndisks)
-		return -ENOENT;
-	if (rp->disks[i].json) {
-		*out = strdup(rp->disks[i].json);
-		return *out ? 0 : -ENOMEM;
-	}
 	if (!rp->cjson)
 		return -EIO;
 	rc = armj_load(rp->cjson, strlen(rp->cjson), &o);
@@ -619,15 +614,50 @@ int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out)
 	rc = -EIO;
 	if (e && json_object_is_type(e, json_type_object)) {
 		k -= os ? 1 : 0;
-		rc = armj_parse_disk(e, e == os ? -1 : (int)armj_int(e, "lun", (long)k), &d);
-		if (rc == 0) {
-			*out = d.json;
-			d.json = NULL;
-			armj_disk_clear(&d);
-		}
+		rc = armj_parse_disk(e, e == os ? -1 : (int)armj_int(e, "lun", (long)k), d);
 	}
 	json_object_put(o);
 	return rc == ARMJ_UNSHOWN ? -EIO : rc;
+}
+
+/* A string field of disk i (the one at offset field of struct arm_disk):
+ * kept, else parsed again from the point.  -ENOENT when it has none. */
+static int armj_disk_field(const struct arm_rp *rp, size_t i, size_t field, char **out)
+{
+	struct arm_disk d;
+	char **kept, **got;
+	int rc;
+
+	*out = NULL;
+	if (i >= rp->ndisks)
+		return -ENOENT;
+	kept = (char **)((char *)&rp->disks[i] + field);
+	if (*kept) {
+		*out = strdup(*kept);
+		return *out ? 0 : -ENOMEM;
+	}
+	rc = armj_rp_disk(rp, i, &d);
+	if (rc == 0) {
+		got = (char **)((char *)&d + field);
+		*out = *got;
+		*got = NULL;
+		armj_disk_clear(&d);
+		if (!*out)
+			rc = -ENOENT;
+	}
+	return rc;
+}
+
+/* The NAME.json view of disk i: kept, else parsed again from the point. */
+int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out)
+{
+	return armj_disk_field(rp, i, offsetof(struct arm_disk, json), out);
+}
+
+/* The disk restore point id of disk i: kept, else parsed again. */
+int arm_rp_disk_rp_id(const struct arm_rp *rp, size_t i, char **out)
+{
+	return armj_disk_field(rp, i, offsetof(struct arm_disk, disk_rp_id), out);
 }
 
 /* Fill an arm_rpc from its JSON object (may edit o). */
@@ -1253,6 +1283,40 @@ char *armj_body_put_rp(const char *source_rp_id, const char *consistency)
 		json_object_object_add(p, "consistencyMode", json_object_new_string(consistency));
 	}
 	return armj_render(o);
+}
+
+/* Body of DiskRestorePoint_GrantAccess: read access for duration_s. */
+char *armj_body_grant_access(unsigned duration_s)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "access", json_object_new_string("Read"));
+	json_object_object_add(o, "durationInSeconds", json_object_new_int64((int64_t)duration_s));
+	return armj_render(o);
+}
+
+/* accessSAS of an AccessUri answer (required). */
+int armj_parse_access_sas(const char *body, size_t len, char **sas)
+{
+	json_object *o;
+	int rc = armj_load(body, len, &o);
+
+	*sas = NULL;
+	if (rc)
+		return rc;
+	if (!json_object_is_type(o, json_type_object))
+		rc = -EIO;
+	else
+		rc = armj_str(o, "accessSAS", 1, sas);
+	json_object_put(o);
+	if (rc == 0 && !**sas) {
+		free(*sas);
+		*sas = NULL;
+		rc = -EIO;
+	}
+	return rc;
 }
 
 /* Body of RestorePointCollections_Update for tags. */

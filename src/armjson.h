@@ -65,6 +65,11 @@ char *armj_body_put_collection(const char *location, const char *source_id,
 			       const struct arm_tag *tags, size_t ntags);
 char *armj_body_put_rp(const char *source_rp_id, const char *consistency);
 char *armj_body_patch_tags(const struct arm_tag *tags, size_t ntags);
+/* {"access":"Read","durationInSeconds":N} of DiskRestorePoint_GrantAccess. */
+char *armj_body_grant_access(unsigned duration_s);
+/* accessSAS of an AccessUri answer (required, non-empty).  The caller
+ * frees it (a secret: wipe it first). */
+int armj_parse_access_sas(const char *body, size_t len, char **sas);
 
 /* json-c's pretty print (plus a newline) of a document given as json-c's
  * compact print; out NULL counts.  Returns the length. */

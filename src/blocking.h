@@ -34,4 +34,7 @@ static inline int blocking_cancelled(void)
 	return blocking_cancel && *blocking_cancel;
 }
 
+/* Sleep ms milliseconds (restarting after signals), saying so first. */
+void blocking_sleep_ms(long long ms);
+
 #endif

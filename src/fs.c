@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "blocking.h"
+#include "disk.h"
 #include "fs.h"
 #include "log.h"
 #include "tree.h"
@@ -305,7 +306,7 @@ static void to_stat(struct fs *f, const struct tree_attr *a, struct stat *st)
 	st->st_gid = f->cfg.gid;
 	st->st_size = (off_t)a->size;
 	st->st_blksize = 4096;
-	st->st_blocks = (blkcnt_t)((a->size + 511) / 512);
+	st->st_blocks = (blkcnt_t)(a->blocks_set ? a->blocks : (a->size + 511) / 512);
 	st->st_atim.tv_sec = st->st_mtim.tv_sec = st->st_ctim.tv_sec = a->mtime;
 }
 
@@ -330,8 +331,8 @@ static uint32_t caller(fuse_req_t req)
 
 /*
  * Who may change anything.  With allow_other, other users may read; a
- * change (mkdir, cp, a write to tags or .rpfs/flush, rmdir, chmod, xattrs,
- * opening a disk) is the mounting user's or root's, unless the mount has
+ * change (mkdir, cp, a write to tags or .rpfs/flush, rmdir, chmod, xattrs)
+ * and opening a disk's bytes are the mounting user's or root's, unless the mount has
  * default_permissions: then the kernel has checked the modes that uid=,
  * gid= and umask= set, and rpfs lets through what it let through, except
  * deletes (a restore point is a backup: nobody else deletes it).  A
@@ -710,13 +711,15 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	int rc;
 
 	note_activity(f);
-	if (write && (rc = may_change(req, ino, NULL, "open", 0)) < 0) {
+	/* Reading a whole disk of a backup is the mounting user's too. */
+	if ((write || tree_is_disk(f->t, ino)) && (rc = may_change(req, ino, NULL, "open", 0)) < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}
 	/* A read-only open of a kept file renders nothing: the kernel reads
-	 * it once, later opens find the page cache. */
-	rc = write ? tree_open(f->t, ino, flags, &tf) : tree_open_deferred(f->t, ino, &tf);
+	 * it once, later opens find the page cache.  A disk (NAME.vhd) is
+	 * opened in the disk module, which may ask ARM for access. */
+	rc = tree_open_as(f->t, ino, flags, caller(req), &tf);
 
 	if (rc < 0) {
 		fuse_reply_err(req, -rc);
@@ -736,8 +739,82 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fi->keep_cache = tf->keep && !tf->direct_io;
 	/* Only written view files act at close: other closes need no FLUSH. */
 	fi->noflush = !tf->absorb && !tf->control;
+	/* A disk's size and blocks were just learned: the kernel must ask
+	 * again before cp's fstat (no page of it is cached yet). */
+	if (tf->attr_changed)
+		q_drain(f);
 	if (fuse_reply_open(req, fi) != 0)
 		fh_free(f, h);
+}
+
+/* A read uses the handle: its release must wait. */
+static void fh_hold(struct fs *f, struct fh *h)
+{
+	pthread_mutex_lock(&f->fh_lock);
+	h->refs++;
+	pthread_mutex_unlock(&f->fh_lock);
+}
+
+/* The read is done: free the handle if it was released meanwhile. */
+static void fh_drop(struct fs *f, struct fh *h)
+{
+	int last;
+
+	pthread_mutex_lock(&f->fh_lock);
+	last = --h->refs == 0 && h->released;
+	pthread_mutex_unlock(&f->fh_lock);
+	if (last)
+		fh_free(f, h);
+}
+
+/* Read from a disk: the disk module fetches what the page cache lacks
+ * (waiting on the network says blocking_begin(), so the FUSE loop reads
+ * on in another thread). */
+static pthread_key_t read_buf_key;
+static pthread_once_t read_buf_once = PTHREAD_ONCE_INIT;
+
+struct read_buf {
+	size_t cap;
+	char data[];
+};
+
+/* The key of the per-thread read buffers (freed when a thread ends). */
+static void read_buf_init(void)
+{
+	pthread_key_create(&read_buf_key, free);
+}
+
+static void read_disk(fuse_req_t req, struct tree_file *tf, size_t size, off_t off)
+{
+	/* One buffer per FUSE thread, kept: a `cat` of a disk is thousands of
+	 * reads of the same size, and a fresh buffer each would be an mmap. */
+	struct read_buf *rb;
+	size_t got = 0;
+	char *buf;
+	int rc;
+
+	if (off < 0) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	pthread_once(&read_buf_once, read_buf_init);
+	rb = pthread_getspecific(read_buf_key);
+	if (!rb || rb->cap < size) {
+		free(rb);
+		rb = malloc(sizeof(*rb) + size);
+		pthread_setspecific(read_buf_key, rb);
+		if (!rb) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		rb->cap = size;
+	}
+	buf = rb->data;
+	rc = disk_read(tf->disk, buf, size, (uint64_t)off, &got);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_buf(req, buf, got);
 }
 
 /* Read from the content rendered at open. */
@@ -747,8 +824,13 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	struct fs *f = fuse_req_userdata(req);
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	struct tree_file *tf = h ? h->tf : NULL;
-	int last;
 
+	if (tf && tf->disk) {
+		fh_hold(f, h);
+		read_disk(req, tf, size, off);
+		fh_drop(f, h);
+		return;
+	}
 	if (tf && tf->deferred && !__atomic_load_n(&tf->buf, __ATOMIC_ACQUIRE)) {
 		/* The first read of a deferred file: render it (a concurrent
 		 * read of the same handle may have done so meanwhile). */
@@ -774,15 +856,9 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	}
 	if (size > tf->len - (size_t)off)
 		size = tf->len - (size_t)off;
-	pthread_mutex_lock(&f->fh_lock);
-	h->refs++;
-	pthread_mutex_unlock(&f->fh_lock);
+	fh_hold(f, h);
 	fuse_reply_buf(req, tf->buf + off, size);
-	pthread_mutex_lock(&f->fh_lock);
-	last = --h->refs == 0 && h->released;
-	pthread_mutex_unlock(&f->fh_lock);
-	if (last)
-		fh_free(f, h);
+	fh_drop(f, h);
 }
 
 /* Writes: .rpfs/flush acts, the kernel has forgotten everything before
@@ -840,6 +916,49 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			fh_free(f, h);
 	}
 	fuse_reply_err(req, 0);
+}
+
+/* lseek SEEK_DATA / SEEK_HOLE: a disk's holes from its page list (a
+ * hollow one is one hole: cp then makes a hole, not zeros); any other file
+ * is all data. */
+static void op_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	struct fs *f = fuse_req_userdata(req);
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	struct tree_file *tf = h ? h->tf : NULL;
+	struct tree_attr a;
+	uint64_t res = 0;
+	int rc;
+
+	if (off < 0 || (whence != SEEK_DATA && whence != SEEK_HOLE)) {
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (tf && tf->disk) {
+		rc = disk_lseek(tf->disk, (uint64_t)off, whence, &res);
+	} else if (tf && tf->hollow) {
+		rc = tree_getattr(f->t, ino, &a);
+		if (rc == 0 && (whence == SEEK_DATA || (uint64_t)off >= a.size))
+			rc = -ENXIO;
+		res = (uint64_t)off;
+	} else {
+		uint64_t size = tf && tf->buf ? tf->len : 0;
+
+		rc = 0;
+		if (!tf || !tf->buf) {
+			rc = tree_getattr(f->t, ino, &a);
+			size = a.size;
+		}
+		if (rc == 0 && (uint64_t)off >= size)
+			rc = -ENXIO;
+		else if (rc == 0)
+			res = whence == SEEK_DATA ? (uint64_t)off : size;
+	}
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_lseek(req, (off_t)res);
 }
 
 /* df: answered at once, from nothing. */
@@ -1074,6 +1193,7 @@ static const struct fuse_lowlevel_ops ops = {
     .write = op_write,
     .flush = op_flush,
     .release = op_release,
+    .lseek = op_lseek,
     .statfs = op_statfs,
     .mkdir = op_mkdir,
     .mknod = op_mknod,

@@ -19,6 +19,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -164,6 +165,8 @@ struct http_xfer {
 	struct http_resp *resp;
 	size_t cap;
 	int too_large;
+	char *out; /* the caller's buffer, or NULL */
+	size_t out_cap;
 };
 
 /* Collect the body, refusing anything above HTTP_MAX_BODY. */
@@ -173,6 +176,16 @@ static size_t http_write_cb(char *p, size_t sz, size_t nm, void *u)
 	struct http_resp *r = x->resp;
 	size_t n = sz * nm;
 
+	if (x->out) {
+		/* The caller's buffer: exactly what was asked, never more. */
+		if (n > x->out_cap - r->len) {
+			x->too_large = 1;
+			return 0;
+		}
+		memcpy(x->out + r->len, p, n);
+		r->len += n;
+		return n;
+	}
 	if (r->len + n > HTTP_MAX_BODY) {
 		x->too_large = 1;
 		return 0;
@@ -236,6 +249,46 @@ static long http_hdr_long(const char *v, size_t n)
 	return x;
 }
 
+/* Parse a non-negative 64-bit integer at s (up to end); -1 when none. */
+static long long http_ll(const char *s, char **end)
+{
+	long long x;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	x = strtoll(s, end, 10);
+	return errno || x < 0 ? -1 : x;
+}
+
+/* Content-Range "bytes A-B/T" (T may be '*') into the response. */
+static void http_content_range(struct http_resp *r, const char *v, size_t n)
+{
+	char *s = http_hdr_dup(v, n), *p, *e;
+	long long a, b, t = -1;
+
+	if (!s)
+		return;
+	p = s;
+	if (!strncasecmp(p, "bytes ", 6)) {
+		p += 6;
+		a = http_ll(p, &e);
+		if (a >= 0 && *e == '-') {
+			b = http_ll(e + 1, &e);
+			if (b >= a && *e == '/') {
+				if (e[1] != '*')
+					t = http_ll(e + 1, &e);
+				if (t == -1 || !*e) {
+					r->range_start = a;
+					r->range_end = b;
+					r->range_total = t;
+				}
+			}
+		}
+	}
+	free(s);
+}
+
 /* Record the headers rpfs cares about; a new status line resets them. */
 static size_t http_header_cb(char *p, size_t sz, size_t nm, void *u)
 {
@@ -253,6 +306,9 @@ static size_t http_header_cb(char *p, size_t sz, size_t nm, void *u)
 		r->location = r->async_op = NULL;
 		r->retry_after = -1;
 		r->request_id[0] = '\0';
+		r->error_code[0] = '\0';
+		r->content_length = r->blob_length = -1;
+		r->range_start = r->range_end = r->range_total = -1;
 		return n;
 	}
 	if (!colon)
@@ -281,6 +337,30 @@ static size_t http_header_cb(char *p, size_t sz, size_t nm, void *u)
 		r->rl_writes = http_hdr_long(v, vlen);
 	} else if (HDR_IS("x-ms-ratelimit-remaining-subscription-deletes")) {
 		r->rl_deletes = http_hdr_long(v, vlen);
+	} else if (HDR_IS("content-length")) {
+		char *s = http_hdr_dup(v, vlen), *e;
+		if (s) {
+			r->content_length = http_ll(s, &e);
+			if (*e)
+				r->content_length = -1;
+			free(s);
+		}
+	} else if (HDR_IS("x-ms-blob-content-length")) {
+		char *s = http_hdr_dup(v, vlen), *e;
+		if (s) {
+			r->blob_length = http_ll(s, &e);
+			if (*e)
+				r->blob_length = -1;
+			free(s);
+		}
+	} else if (HDR_IS("content-range")) {
+		http_content_range(r, v, vlen);
+	} else if (HDR_IS("x-ms-error-code")) {
+		char *s = http_hdr_dup(v, vlen);
+		if (s) {
+			snprintf(r->error_code, sizeof(r->error_code), "%s", s);
+			free(s);
+		}
 	}
 #undef HDR_IS
 	return n;
@@ -371,12 +451,38 @@ int http_same_origin(const char *a, const char *b)
 	return !strcmp(s1, s2) && !strcmp(h1, h2) && p1 == p2;
 }
 
+/* 1 when an absolute URL's host is a loopback address or localhost (as
+ * curl parses it: user info, brackets and ports cannot fool the check). */
+int http_url_is_loopback(const char *url)
+{
+	char scheme[16], host[256];
+	struct in_addr a4;
+	struct in6_addr a6;
+	size_t n;
+	long port;
+
+	if (!url || http_origin(url, scheme, sizeof(scheme), host, sizeof(host), &port))
+		return 0;
+	n = strlen(host);
+	if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
+		memmove(host, host + 1, n - 2);
+		host[n - 2] = '\0';
+	}
+	if (!strcmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
 /* Map a curl failure to a transport class and errno. */
-static int http_classify(CURLcode cc, int too_large, struct http_resp *r)
+static int http_classify(CURLcode cc, int too_large, size_t cap, struct http_resp *r)
 {
 	if (too_large) {
 		r->transport = HTTP_EBROKEN;
-		snprintf(r->errmsg, sizeof(r->errmsg), "response larger than %u bytes", HTTP_MAX_BODY);
+		snprintf(r->errmsg, sizeof(r->errmsg), "response larger than %zu bytes", cap);
 		return -EIO;
 	}
 	switch (cc) {
@@ -419,6 +525,24 @@ void http_url_path(const char *url, char *out, size_t n)
 	out[len] = '\0';
 }
 
+/* Host and path of a URL, without scheme, user, query or fragment. */
+void http_url_host_path(const char *url, char *out, size_t n)
+{
+	const char *p = strstr(url, "://"), *at;
+	size_t len;
+
+	p = p ? p + 3 : url;
+	len = strcspn(p, "/?#");
+	at = memchr(p, '@', len);
+	if (at)
+		p = at + 1; /* never user:password@ */
+	len = strcspn(p, "?#");
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, p, len);
+	out[len] = '\0';
+}
+
 /* Milliseconds of a monotonic clock. */
 static long long http_now_ms(void)
 {
@@ -430,7 +554,8 @@ static long long http_now_ms(void)
 /* Perform one request. */
 int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 {
-	struct http_xfer x = { .resp = resp };
+	struct http_xfer x = { .resp = resp, .out = req->out_buf, .out_cap = req->out_cap };
+	size_t cap = req->out_buf ? req->out_cap : HTTP_MAX_BODY;
 	struct curl_slist *hdrs = NULL, *t;
 	char line[HTTP_MAX_HEADER_URL + 64];
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -443,6 +568,8 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 
 	memset(resp, 0, sizeof(*resp));
 	resp->retry_after = -1;
+	resp->content_length = resp->blob_length = -1;
+	resp->range_start = resp->range_end = resp->range_total = -1;
 	resp->rl_reads = resp->rl_writes = resp->rl_deletes = -1;
 	http_guid(resp->client_request_id);
 	e = http_get_handle(h);
@@ -459,7 +586,10 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 		hdrs = t; \
 	} while (0)
 	ADD_HDR("x-ms-client-request-id: %s", resp->client_request_id);
-	ADD_HDR("Accept: application/json");
+	if (!req->raw)
+		ADD_HDR("Accept: application/json");
+	for (const char *const *hp = req->headers; hp && *hp; hp++)
+		ADD_HDR("%s", *hp);
 	if (req->body)
 		ADD_HDR("Content-Type: %s", req->content_type ? req->content_type : "application/json");
 	if (req->extra_header)
@@ -497,7 +627,8 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->cafile);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
-	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
+	if (!req->raw)
+		curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 30000L);
 	cto = req->connect_timeout_ms;
 	if (cto <= 0)
@@ -509,11 +640,13 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &x);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_MAX_BODY);
+	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)cap);
 	if (req->no_proxy)
 		curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
 	if (!strcmp(req->method, "GET")) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+	} else if (!strcmp(req->method, "HEAD")) {
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(req->method, "POST")) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 	} else {
@@ -522,7 +655,8 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	if (req->body) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-	} else if (strcmp(req->method, "GET") && strcmp(req->method, "DELETE")) {
+	} else if (strcmp(req->method, "GET") && strcmp(req->method, "DELETE") &&
+		   strcmp(req->method, "HEAD")) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
 	}
@@ -534,7 +668,7 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
 	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &resp->new_conns);
 	if (cc != CURLE_OK) {
-		rc = http_classify(cc, x.too_large || cc == CURLE_FILESIZE_EXCEEDED, resp);
+		rc = http_classify(cc, x.too_large || cc == CURLE_FILESIZE_EXCEEDED, cap, resp);
 		if (!resp->errmsg[0] && (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE))
 			snprintf(resp->errmsg, sizeof(resp->errmsg),
 				 "TLS: the server's certificate is not trusted (%.120s); give its CA with -o cafile=FILE",
@@ -544,7 +678,10 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 				 errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		resp->status = 0;
 	}
-	http_url_path(req->url, tpath, sizeof(tpath));
+	if (req->raw)
+		http_url_host_path(req->url, tpath, sizeof(tpath));
+	else
+		http_url_path(req->url, tpath, sizeof(tpath));
 	if (rc)
 		log_debug("http: %s %s %s failed after %ld ms: %s (client-request-id %s)",
 			  req->op ? req->op : "-", req->method, tpath, resp->ms, resp->errmsg,

@@ -32,7 +32,7 @@ enum http_transport {
 struct http;
 
 struct http_req {
-	const char *method;        /* "GET", "PUT", "PATCH", "DELETE", "POST" */
+	const char *method;        /* "GET", "PUT", "PATCH", "DELETE", "POST", "HEAD" */
 	const char *url;           /* absolute */
 	const char *body;          /* NULL for none */
 	size_t body_len;
@@ -43,6 +43,14 @@ struct http_req {
 	long connect_timeout_ms;   /* 0: min(10 s, timeout_ms) */
 	int no_proxy;              /* bypass any proxy (IMDS) */
 	const char *op;            /* name for the trace line, or NULL */
+	/* Bytes rather than JSON (blob reads): no JSON Accept header, no
+	 * compression, and the trace line names the host as well. */
+	int raw;
+	const char *const *headers; /* more "Name: value" headers, NULL-terminated, or NULL */
+	/* When set, the body goes here (at most out_cap bytes; more is a
+	 * broken answer) instead of a malloc'ed resp->body. */
+	char *out_buf;
+	size_t out_cap;
 };
 
 struct http_resp {
@@ -59,6 +67,10 @@ struct http_resp {
 	long rl_reads, rl_writes, rl_deletes; /* x-ms-ratelimit-remaining-subscription-*, -1 */
 	char errmsg[256];          /* transport error text */
 	long new_conns;            /* connections opened for this request (0 = reused) */
+	long long content_length;  /* Content-Length, -1 when absent */
+	long long range_start, range_end, range_total; /* Content-Range "bytes A-B/T", -1 */
+	long long blob_length;     /* x-ms-blob-content-length, -1 when absent */
+	char error_code[64];       /* x-ms-error-code (Azure Storage), "" when none */
 };
 
 /* Create the pool.  cafile (may be NULL) adds a CA bundle; TLS is always
@@ -72,6 +84,8 @@ void http_free(struct http *h);
 int http_do(struct http *h, const struct http_req *req, struct http_resp *resp);
 void http_resp_clear(struct http_resp *r);
 
+/* 1 when an absolute URL's host is a loopback address or localhost. */
+int http_url_is_loopback(const char *url);
 /* 1 when both absolute URLs have the same scheme, host and port. */
 int http_same_origin(const char *a, const char *b);
 /* Form-encode s (application/x-www-form-urlencoded); caller frees. */
@@ -87,5 +101,7 @@ const char *http_version(void);
 /* The path of url without scheme, host, query or fragment, for log lines
  * ("/" when it has none), cut to fit n bytes. */
 void http_url_path(const char *url, char *out, size_t n);
+/* The same with the host in front ("host:port/path"), never the query. */
+void http_url_host_path(const char *url, char *out, size_t n);
 
 #endif

@@ -27,6 +27,7 @@
 #include "arm.h"
 #include "auth.h"
 #include "cache.h"
+#include "disk.h"
 #include "fs.h"
 #include "fs_loop.h"
 #include "log.h"
@@ -238,6 +239,8 @@ int main(int argc, char **argv)
 	struct cache_cfg ccfg;
 	struct tree *tree = NULL;
 	struct tree_cfg tcfg;
+	struct disks *disks = NULL;
+	struct disks_cfg dcfg;
 	struct fs *fs = NULL;
 	struct fs_cfg fcfg;
 	struct fuse_session *se = NULL;
@@ -381,6 +384,20 @@ int main(int argc, char **argv)
 	rc = cache_new(&be, &ccfg, &cache);
 	if (rc < 0)
 		goto oom;
+	memset(&dcfg, 0, sizeof(dcfg));
+	dcfg.arm = arm;
+	dcfg.cache = cache;
+	dcfg.cafile = o.cafile;
+	dcfg.api_version = o.disk_api_version;
+	dcfg.sas_duration = (unsigned)o.sas_duration;
+	dcfg.disk_idle = (unsigned)o.disk_idle;
+	dcfg.cache_mib = (unsigned)o.disk_cache;
+	dcfg.conns = (unsigned)o.disk_conns;
+	dcfg.retries = (unsigned)o.retries;
+	dcfg.op_timeout = (unsigned)o.op_timeout;
+	rc = disks_new(&dcfg, &disks);
+	if (rc < 0)
+		goto oom;
 	if (opts_render_config(&o, &config, &config_len) < 0)
 		config = NULL;
 	memset(&tcfg, 0, sizeof(tcfg));
@@ -397,6 +414,8 @@ int main(int argc, char **argv)
 	tcfg.allow_delete = o.allow_delete;
 	tcfg.dry_run = o.dry_run;
 	tcfg.consistency = o.consistency;
+	tcfg.disks = disks;
+	tcfg.disk_read = o.disk_read != 0;
 	rc = tree_new(cache, &tcfg, &tree);
 	if (rc < 0)
 		goto oom;
@@ -440,6 +459,11 @@ int main(int argc, char **argv)
 		log_err("cannot start the invalidation thread: %s", strerror(-rc));
 		goto out;
 	}
+	rc = disks_start(disks);
+	if (rc < 0) {
+		log_err("cannot start the disk thread: %s", strerror(-rc));
+		goto out;
+	}
 	log_info("mounted subscription %s on %s (%s)", o.subscription, mnt,
 		 o.ro ? "read-only" : "read-write");
 	notify_systemd("READY=1");
@@ -468,9 +492,12 @@ out:
 		g_fs = NULL;
 		fuse_session_destroy(se);
 	}
+	/* Every disk grant ends now (unmount, SIGTERM): endGetAccess. */
+	disks_stop(disks);
 	cache_stop(cache); /* no prefetch may report to the tree once it is gone */
 	fs_free(fs);
 	tree_free(tree);
+	disks_free(disks);
 	cache_free(cache);
 	if (locs)
 		arm_locations_free(locs, nlocs);

@@ -67,6 +67,17 @@ const struct opt_desc opt_table[] = {
 	  OFF(cpu_poll), 0, 1 },
 	{ "consistency", OPT_STR, "service default", "consistencyMode of new restore points (CrashConsistent)",
 	  OFF(consistency), 0, 0 },
+	{ "disk_read", OPT_UINT, "1", "1: disks/NAME.vhd can be read (0: EACCES)", OFF(disk_read), 0,
+	  1 },
+	{ "disk_api_version", OPT_STR, "2025-01-02", "DiskRP API version for disk restore points",
+	  OFF(disk_api_version), 0, 0 },
+	{ "sas_duration", OPT_UINT, "3600", "seconds of read access asked per disk grant",
+	  OFF(sas_duration), 5, 604800 },
+	{ "disk_idle", OPT_UINT, "60", "seconds after a disk's last close before its grant ends",
+	  OFF(disk_idle), 0, 86400 },
+	{ "disk_cache", OPT_UINT, "256", "MiB of disk blocks kept in memory, for the whole mount",
+	  OFF(disk_cache), 4, 1048576 },
+	{ "disk_conns", OPT_UINT, "8", "ranged GETs in flight per disk", OFF(disk_conns), 1, 64 },
 	{ "allow_delete", OPT_FLAG, "off", "let rmdir delete restore points and collections",
 	  OFF(allow_delete), 0, 0 },
 	{ "dry_run", OPT_FLAG, "off", "record mutations in .rpfs/ops instead of sending them",
@@ -151,6 +162,12 @@ void opts_init(struct rpfs_opts *o)
 	set_str(&o->imds_endpoint, "http://169.254.169.254");
 	set_str(&o->auth, "auto");
 	set_str(&o->api_version, "2025-04-01");
+	set_str(&o->disk_api_version, "2025-01-02");
+	o->disk_read = 1;
+	o->sas_duration = 3600;
+	o->disk_idle = 60;
+	o->disk_cache = 256;
+	o->disk_conns = 8;
 	o->ttl = 60;
 	o->neg_ttl = 5;
 	o->busy_ttl = 5;
@@ -520,6 +537,14 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 	if (strlen(o->api_version) < 10 || !isdigit((unsigned char)o->api_version[0]) ||
 	    o->api_version[4] != '-' || o->api_version[7] != '-') {
 		seterr(&pc, "option 'api_version': '%s' is not of the form YYYY-MM-DD", o->api_version);
+		return -EINVAL;
+	}
+	if (strlen(o->disk_api_version) < 10 || !isdigit((unsigned char)o->disk_api_version[0]) ||
+	    o->disk_api_version[4] != '-' || o->disk_api_version[7] != '-' ||
+	    strspn(o->disk_api_version, "0123456789-abcdefghijklmnopqrstuvwxyz") !=
+		    strlen(o->disk_api_version)) {
+		seterr(&pc, "option 'disk_api_version': '%s' is not of the form YYYY-MM-DD",
+		       o->disk_api_version);
 		return -EINVAL;
 	}
 	if (o->consistency) {

@@ -47,6 +47,12 @@ struct rpfs_opts {
 	unsigned long busy_poll;
 	unsigned long cpu_poll;
 	char *consistency;
+	unsigned long disk_read;
+	char *disk_api_version;
+	unsigned long sas_duration;
+	unsigned long disk_idle;
+	unsigned long disk_cache;
+	unsigned long disk_conns;
 	int allow_delete;
 	int dry_run;
 	char *log;

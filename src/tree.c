@@ -6,7 +6,7 @@
  *    small node per region, resource group, collection and restore point,
  *    created the first time a name is resolved and kept for the life of
  *    the mount (FUSE forget is a no-op, numbers are never reused).  Files
- *    and fixed subdirectories are numbered (node << 7 | slot) and rendered
+ *    and fixed subdirectories are numbered (node << 8 | slot) and rendered
  *    on demand from the cached model, so a restore point costs one node.
  *  - What exists is always decided from the cache: region = physical
  *    locations plus any location a collection reports; resource groups and
@@ -60,6 +60,7 @@
 
 #include "blocking.h"
 #include "cache.h"
+#include "disk.h"
 #include "log.h"
 #include "tags.h"
 #include "tree.h"
@@ -67,7 +68,8 @@
 
 static const struct fixed_name rpfs_files[] = {
     {S_STATS, "stats"}, {S_AUTH, "auth"},     {S_CONFIG, "config"}, {S_ERRORS, "errors"},
-    {S_OPS, "ops"},	{S_COPIES, "copies"}, {S_FLUSH, "flush"},   {0, NULL}};
+    {S_OPS, "ops"},	{S_COPIES, "copies"}, {S_FLUSH, "flush"},   {S_DISKS, "disks"},
+    {0, NULL}};
 const struct fixed_name tree_coll_files[] = {{S_C_JSON, "collection.json"},
 					     {S_C_ID, "id"},
 					     {S_C_STATE, "state"},
@@ -207,6 +209,15 @@ struct tnode *tree_node_of(struct tree *t, uint64_t ino, int *slot)
 		n = t->nodes[idx];
 	pthread_rwlock_unlock(&t->lock);
 	return n;
+}
+
+/* 1 when ino is a disk's bytes (disks/NAME.vhd). */
+int tree_is_disk(struct tree *t, uint64_t ino)
+{
+	int slot;
+	struct tnode *n = tree_node_of(t, ino, &slot);
+
+	return n && n->kind == N_RP && slot >= S_P_VHD0;
 }
 
 /* The inode of a directory's parent (the root's is the root). */
@@ -660,7 +671,7 @@ static int render_point_file(const struct dctx *d, int slot, char **out)
 				  p->name ? p->name : "");
 		break;
 	default:
-		if (slot >= S_P_DISK0 && (size_t)(slot - S_P_DISK0) < p->ndisks)
+		if (slot >= S_P_DISK0 && slot < S_P_VHD0 && (size_t)(slot - S_P_DISK0) < p->ndisks)
 			return arm_rp_disk_json(p, (size_t)(slot - S_P_DISK0), out);
 		return -ENOENT;
 	}
@@ -676,11 +687,21 @@ static int point_json_len(const struct arm_rp *p, int slot, size_t *len)
 {
 	if (slot == S_P_JSON)
 		*len = p->json_len;
-	else if (slot >= S_P_DISK0 && (size_t)(slot - S_P_DISK0) < p->ndisks)
+	else if (slot >= S_P_DISK0 && slot < S_P_VHD0 && (size_t)(slot - S_P_DISK0) < p->ndisks)
 		*len = p->disks[slot - S_P_DISK0].json_len;
 	else
 		return -ENOENT;
 	return 0;
+}
+
+/* .rpfs/stats lines of the disk module ("" without one); caller frees. */
+static char *disk_stats_text(struct tree *t)
+{
+	char *s = NULL;
+
+	if (t->cfg.disks && disks_render_stats(t->cfg.disks, &s) == 0)
+		return s;
+	return strdup("");
 }
 
 /* Render a .rpfs file. */
@@ -696,7 +717,12 @@ static int render_rpfs_file(struct tree *t, int slot, char **out)
 		rc = cache_render_stats(t->c, &a, &len);
 		if (rc < 0)
 			return rc;
-		s = tree_asprintf("%stree_nodes %zu\n", a, tree_node_count(t));
+		{
+			char *ds = disk_stats_text(t);
+
+			s = ds ? tree_asprintf("%stree_nodes %zu\n%s", a, tree_node_count(t), ds) : NULL;
+			free(ds);
+		}
 		free(a);
 		if (!s)
 			return -ENOMEM;
@@ -718,6 +744,11 @@ static int render_rpfs_file(struct tree *t, int slot, char **out)
 	case S_COPIES:
 		return tree_render_copies(t, out);
 	case S_FLUSH:
+		*out = strdup("");
+		break;
+	case S_DISKS:
+		if (t->cfg.disks)
+			return disks_render(t->cfg.disks, out);
 		*out = strdup("");
 		break;
 	default:
@@ -777,6 +808,33 @@ static int coll_slot_attr(struct tree *t, const struct tnode *n, const struct dc
 	return coll_slot_attr_mt(t, n, d, slot, rpc_mtime(t, d), a);
 }
 
+/* Attributes of disks/NAME.vhd (slot S_P_VHD0 + i): diskSizeGB x 2^30 +
+ * 512 from the point, or what opening it learned (the blob's size, its
+ * allocated blocks); no blocks before that (a view stores nothing, and
+ * cp looks for holes). */
+static int vhd_attr(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
+		    time_t mt, double ttl, struct tree_attr *a)
+{
+	size_t i = (size_t)(slot - S_P_VHD0);
+	const struct arm_disk *k;
+	uint64_t size, alloc;
+
+	if (i >= d->rp->ndisks || !d->rp->disks[i].has_drp)
+		return -ENOENT;
+	k = &d->rp->disks[i];
+	tree_file_attr(a, mkino(n->idx, slot), NULL, mt, ttl, TREE_REG);
+	/* A whole disk of a backup: the owner and the group read it (with
+	 * default_permissions, gid= names who else may). */
+	a->perm = 0440;
+	a->size = k->size_gb >= 0 ? ((uint64_t)k->size_gb << 30) + 512 : 0;
+	a->blocks_set = 1;
+	if (disks_attr(t->cfg.disks, mkino(n->idx, slot), &size, &alloc) == 0) {
+		a->size = size;
+		a->blocks = (alloc + 511) / 512;
+	}
+	return 0;
+}
+
 /* Attributes of slot in a resolved point. */
 static int point_slot_attr(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
 			   struct tree_attr *a)
@@ -790,6 +848,8 @@ static int point_slot_attr(struct tree *t, const struct tnode *n, const struct d
 		tree_dir_attr(a, mkino(n->idx, slot), mt, ttl);
 		return 0;
 	}
+	if (slot >= S_P_VHD0)
+		return vhd_attr(t, n, d, slot, mt, ttl, a);
 	if (slot == S_P_PROGRESS) {
 		if (!d->rp->source_rp_id)
 			return -ENOENT;
@@ -1275,13 +1335,18 @@ static int lookup_in_rp(struct tree *t, struct tnode *n, int slot, const char *n
 		rc = s < 0 ? -ENOENT : point_slot_attr(t, n, &d, s, out);
 	} else if (slot == S_P_DISKS) {
 		rc = -ENOENT;
-		for (size_t i = 0; i < d.rp->ndisks && i < S_MAX - S_P_DISK0; i++) {
-			char fn[300];
+		for (size_t i = 0; i < d.rp->ndisks && i < TREE_MAX_DISKS; i++) {
+			const char *dn = d.rp->disks[i].name ? d.rp->disks[i].name : "disk";
+			size_t len = strlen(dn);
 
-			snprintf(fn, sizeof(fn), "%s.json",
-				 d.rp->disks[i].name ? d.rp->disks[i].name : "disk");
-			if (!strcasecmp(fn, name)) {
+			if (strncasecmp(dn, name, len))
+				continue;
+			if (!strcasecmp(name + len, ".json")) {
 				rc = point_slot_attr(t, n, &d, S_P_DISK0 + (int)i, out);
+				break;
+			}
+			if (!strcasecmp(name + len, ".vhd")) {
+				rc = point_slot_attr(t, n, &d, S_P_VHD0 + (int)i, out);
 				break;
 			}
 		}
@@ -1599,12 +1664,15 @@ static int list_rp(struct tree *t, struct tnode *n, int slot, enum dmode m, stru
 			if (point_slot_attr(t, n, &d, f->slot, &a) == 0)
 				tree_dl_add(l, f->name, &a);
 	} else {
-		for (size_t i = 0; i < d.rp->ndisks && i < S_MAX - S_P_DISK0; i++) {
+		for (size_t i = 0; i < d.rp->ndisks && i < TREE_MAX_DISKS; i++) {
+			const char *dn = d.rp->disks[i].name ? d.rp->disks[i].name : "disk";
 			char fn[300];
 
-			snprintf(fn, sizeof(fn), "%s.json",
-				 d.rp->disks[i].name ? d.rp->disks[i].name : "disk");
+			snprintf(fn, sizeof(fn), "%s.json", dn);
 			if (point_slot_attr(t, n, &d, S_P_DISK0 + (int)i, &a) == 0)
+				tree_dl_add(l, fn, &a);
+			snprintf(fn, sizeof(fn), "%s.vhd", dn);
+			if (point_slot_attr(t, n, &d, S_P_VHD0 + (int)i, &a) == 0)
 				tree_dl_add(l, fn, &a);
 		}
 	}
@@ -2041,7 +2109,7 @@ int tree_open_deferred(struct tree *t, uint64_t ino, struct tree_file **out)
 		keep = slot != S_DIR;
 	else if (n->kind == N_RP)
 		keep = slot != S_DIR && slot != S_P_DISKS && slot != S_P_PROGRESS &&
-		       slot != S_P_ERROR && slot != S_P_ABSORB;
+		       slot != S_P_ERROR && slot != S_P_ABSORB && slot < S_P_VHD0;
 	/* Expired answers are refreshed at the open (see open_fresh). */
 	if (keep && !tree_node_local(t, n)) {
 		const struct tnode *c = n->kind == N_RPC ? n : n->parent;
@@ -2056,6 +2124,85 @@ int tree_open_deferred(struct tree *t, uint64_t ino, struct tree_file **out)
 		return -ENOMEM;
 	f->keep = 1;
 	f->deferred = 1;
+	*out = f;
+	return 0;
+}
+
+/* Open disks/NAME.vhd of point n for process pid. */
+static int open_vhd(struct tree *t, struct tnode *n, int slot, int write, uint32_t pid,
+		    struct tree_file *f)
+{
+	size_t i = (size_t)(slot - S_P_VHD0);
+	uint64_t ino = mkino(n->idx, slot), hint;
+	char *id = NULL;
+	struct dctx d;
+	int rc;
+
+	if (write)
+		return t->cfg.ro ? -EROFS : -EACCES; /* the bytes of a backup */
+	rc = rp_data(t, n, D_CACHED, &d);
+	if (rc < 0)
+		return rc;
+	if (i >= d.rp->ndisks || !d.rp->disks[i].has_drp) {
+		tree_dctx_done(&d);
+		return -ENOENT;
+	}
+	hint = d.rp->disks[i].size_gb >= 0 ? ((uint64_t)d.rp->disks[i].size_gb << 30) + 512 : 0;
+	rc = arm_rp_disk_rp_id(d.rp, i, &id);
+	tree_dctx_done(&d);
+	if (rc < 0)
+		return rc;
+	if (tree_pid_filling(t, pid)) {
+		/* cp -r of a point into this mount copies its views: the disk's
+		 * bytes are not asked for (a copy of a point is ARM's work). */
+		log_info("%s: opened by process %u while it copies into this mount: read as empty",
+			 id, pid);
+		f->buf = strdup("");
+		f->direct_io = 1;
+		f->hollow = 1;
+		free(id);
+		return f->buf ? 0 : -ENOMEM;
+	}
+	if (!t->cfg.disk_read || !t->cfg.disks) {
+		struct arm_err e = {0};
+
+		snprintf(e.message, sizeof(e.message),
+			 "reading disk contents needs the mount option -o disk_read=1");
+		cache_record_error(t->c, "open", id, &e, -EACCES);
+		free(id);
+		return -EACCES;
+	}
+	rc = disk_open(t->cfg.disks, id, ino, hint, &f->disk, &f->attr_changed);
+	free(id);
+	if (rc == 0 && f->attr_changed && t->nt.inval_inode)
+		t->nt.inval_inode(t->nt.arg, ino);
+	return rc;
+}
+
+/* Open for process pid (disks/NAME.vhd included). */
+int tree_open_as(struct tree *t, uint64_t ino, int flags, uint32_t pid, struct tree_file **out)
+{
+	int slot, rc, write = flags & TREE_O_WRITE;
+	struct tnode *n = tree_node_of(t, ino, &slot);
+	struct tree_file *f;
+
+	if (!n || n->kind != N_RP || slot < S_P_VHD0 || tree_node_local(t, n)) {
+		rc = write ? tree_open(t, ino, flags, out) : tree_open_deferred(t, ino, out);
+		if (rc == 0 && (*out)->absorb)
+			tree_note_writer(t, pid);
+		return rc;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->pid = pid;
+	rc = open_vhd(t, n, slot, write, pid, f);
+	if (rc < 0) {
+		tree_file_free(f);
+		return rc;
+	}
+	f->len = f->buf ? strlen(f->buf) : 0;
+	f->keep = f->disk != NULL; /* a restore point's bytes never change */
 	*out = f;
 	return 0;
 }
@@ -2080,6 +2227,7 @@ void tree_file_free(struct tree_file *f)
 {
 	if (!f)
 		return;
+	disk_close(f->disk);
 	free(f->buf);
 	free(f->wbuf);
 	free(f);
@@ -2371,6 +2519,7 @@ int tree_render_stats(struct tree *t, char **out)
 {
 	return render_rpfs_file(t, S_STATS, out);
 }
+
 
 /* Number of nodes. */
 size_t tree_node_count(struct tree *t)

@@ -8,7 +8,7 @@
  * resource group, collection, restore point) is a node kept for the life of
  * the mount, numbered in creation order; files and fixed subdirectories
  * (collection.json, disks/, disks/NAME.json, .rpfs/...) get synthetic
- * numbers derived from their directory's (node << 7 | slot), so they cost
+ * numbers derived from their directory's (node << 8 | slot), so they cost
  * no memory and are stable too.  The root is inode 1.
  *
  * Mutations (SPEC §3) go through the cache to ARM; their results and
@@ -28,6 +28,8 @@
 struct cache;
 struct arm_location;
 struct tree;
+struct disks;
+struct disk_file;
 
 #define TREE_ROOT_INO 1
 
@@ -40,6 +42,8 @@ struct tree_attr {
 	uint64_t size;
 	time_t mtime;
 	unsigned nlink;
+	uint64_t blocks;  /* 512-byte blocks allocated, when blocks_set */
+	int blocks_set;	  /* else derived from size */
 	double attr_ttl;  /* how long the kernel may keep these attributes */
 	double entry_ttl; /* how long the kernel may keep the name (also for -ENOENT) */
 };
@@ -62,6 +66,8 @@ struct tree_cfg {
 	int allow_delete;	 /* rmdir sends DELETEs (SPEC §3.4) */
 	int dry_run;		 /* mutations are recorded in .rpfs/ops, not sent */
 	const char *consistency; /* consistencyMode of new points (copied), may be NULL */
+	struct disks *disks;	 /* disks/NAME.vhd (borrowed), NULL: cannot be opened */
+	int disk_read;		 /* 0: opening NAME.vhd is EACCES */
 };
 
 /* How the tree tells the FUSE layer what the kernel must drop.  Called
@@ -86,6 +92,10 @@ struct tree_file {
 	int absorb;
 	int slot;
 	uint32_t pid; /* process that opened it */
+	struct disk_file *disk; /* NAME.vhd: reads go to the disk module */
+	int hollow;		/* NAME.vhd opened by cp -r into this mount: no
+				 * byte, all of its size one hole (SEEK_DATA) */
+	int attr_changed;	/* the open learned the file's real size/blocks */
 	char *wbuf;
 	size_t wlen;
 	int written; /* a write came (tags act at close only then) */
@@ -108,6 +118,8 @@ int tree_getattr(struct tree *t, uint64_t ino, struct tree_attr *out);
 /* A directory's entries (without "." and ".."), sorted.  refresh = 1 at the
  * start of a listing: expired answers are fetched again. */
 int tree_readdir(struct tree *t, uint64_t ino, int refresh, struct tree_dirent **out, size_t *n);
+/* 1 when ino is disks/NAME.vhd of a point. */
+int tree_is_disk(struct tree *t, uint64_t ino);
 /* The inode of directory ino's parent (the root's own for the root). */
 uint64_t tree_parent(struct tree *t, uint64_t ino);
 void tree_dirents_free(struct tree_dirent *v, size_t n);
@@ -125,6 +137,11 @@ int tree_open(struct tree *t, uint64_t ino, int flags, struct tree_file **out);
  * kept file once, later opens are served from its page cache); else as
  * tree_open.  tree_file_fill renders it at the first read. */
 int tree_open_deferred(struct tree *t, uint64_t ino, struct tree_file **out);
+/* Open ino for process pid: as tree_open_deferred for reading, tree_open
+ * for writing, and for disks/NAME.vhd the disk itself (f->disk; -EACCES
+ * with disk_read=0 or for writing, -EROFS for writing with ro, and the
+ * disk module's errnos: -EBUSY, -EACCES, ...). */
+int tree_open_as(struct tree *t, uint64_t ino, int flags, uint32_t pid, struct tree_file **out);
 /* Render a deferred file's content into f (f->buf, f->len). */
 int tree_file_fill(struct tree *t, uint64_t ino, struct tree_file *f);
 void tree_file_free(struct tree_file *f);

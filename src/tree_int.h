@@ -41,6 +41,7 @@ enum {
 	S_OPS,
 	S_COPIES,
 	S_FLUSH,
+	S_DISKS,
 	/* collection */
 	S_C_JSON = 1,
 	S_C_ID,
@@ -60,10 +61,13 @@ enum {
 	S_P_ERROR,
 	S_P_DISKS,
 	S_P_ABSORB = 15, /* disks/NAME.json written by cp that the point does not have */
-	S_P_DISK0 = 16,
-	S_MAX = 128
+	S_P_DISK0 = 16,	 /* disks/NAME.json of disk i: S_P_DISK0 + i */
+	S_P_VHD0 = 128,	 /* disks/NAME.vhd of disk i: S_P_VHD0 + i */
+	S_MAX = 256
 };
-#define SLOT_BITS 7
+#define SLOT_BITS 8
+/* Disks a point shows (its JSON slots are fewer than its VHD slots). */
+#define TREE_MAX_DISKS (S_P_VHD0 - S_P_DISK0)
 
 /* tnode.aux of a restore point: bits 0-15 the length of the last progress
  * content, 16-30 that of the last error content read from the instance
@@ -115,6 +119,8 @@ struct tree {
 	struct unsure *unsure; /* copies whose outcome is unknown (tree_mut.c) */
 	struct pend_tags *ptags; /* tags for the PUT of a pending collection */
 	int64_t rgs_retry_at;	 /* (atomic) monotonic s: no resource groups list before */
+	uint32_t writer_pid[8];	  /* processes that wrote view files lately (cp -r */
+	uint32_t writer_until[8]; /* again into existing directories), until then */
 	/* Read-ahead of a recursive walk (tree.c, walk_*): under walk_lock,
 	 * taken alone. */
 	pthread_mutex_t walk_lock;
@@ -285,6 +291,11 @@ void tree_ptags_free(struct tree *t);
  * 1 when that error is new (its `error` file appears). */
 int tree_copy_failed(struct tree *t, const struct tnode *n, const char *rg, const char *rpc,
 		     const char *rp, const char *iv_error);
+/* 1 when process pid is filling a directory it made in this mount, or
+ * writing view files (cp -r into it): it copies views, not disk contents. */
+int tree_pid_filling(struct tree *t, uint32_t pid);
+/* Remember that pid opened a view file for writing (a copy into the mount). */
+void tree_note_writer(struct tree *t, uint32_t pid);
 /* The `error` text of point n from this mount, or NULL. */
 char *tree_node_error(struct tree *t, const struct tnode *n);
 

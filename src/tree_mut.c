@@ -132,6 +132,87 @@ int tree_fresh_for(struct tree *t, struct tnode *n, uint32_t pid)
 	return r && proc_start(pid) == start;
 }
 
+/* The parent of process pid (0 when unknown): field 4 of /proc/PID/stat,
+ * after the command name in parentheses. */
+static uint32_t parent_pid(uint32_t pid)
+{
+	char path[32], buf[512], *p;
+	unsigned long pp = 0;
+	size_t n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %lu", &pp) != 1)
+		return 0;
+	return (uint32_t)pp;
+}
+
+/* 1 when pid, its parent or one of its children is filling a directory it
+ * made in this mount: cp -r does both ends in one process, a local rsync
+ * reads in the parent and makes directories in a child. */
+int tree_pid_filling(struct tree *t, uint32_t pid)
+{
+	uint32_t now = mount_secs(t), fillers[8], parent;
+	size_t nf = 0;
+
+	if (!pid)
+		return 0;
+	pthread_rwlock_rdlock(&t->lock);
+	pthread_mutex_lock(&t->mlock);
+	for (size_t i = 0; i < 8 && nf < 8; i++)
+		if (t->writer_pid[i] && now < t->writer_until[i])
+			fillers[nf++] = t->writer_pid[i];
+	for (size_t i = 0; i < t->nnodes && nf < 8; i++) {
+		uint32_t f = t->nodes[i]->fresh_pid;
+		size_t k = 0;
+
+		if (!f || now >= t->nodes[i]->fresh_until)
+			continue;
+		while (k < nf && fillers[k] != f)
+			k++;
+		if (k == nf)
+			fillers[nf++] = f;
+	}
+	pthread_mutex_unlock(&t->mlock);
+	pthread_rwlock_unlock(&t->lock);
+	if (!nf)
+		return 0;
+	parent = parent_pid(pid);
+	for (size_t k = 0; k < nf; k++)
+		if (fillers[k] == pid || fillers[k] == parent || parent_pid(fillers[k]) == pid)
+			return 1;
+	return 0;
+}
+
+/* Remember a process writing view files (the oldest entry goes). */
+void tree_note_writer(struct tree *t, uint32_t pid)
+{
+	uint32_t now = mount_secs(t);
+	size_t k = 0;
+
+	if (!pid)
+		return;
+	pthread_mutex_lock(&t->mlock);
+	for (size_t i = 0; i < 8; i++) {
+		if (t->writer_pid[i] == pid) {
+			k = i;
+			break;
+		}
+		if (t->writer_until[i] < t->writer_until[k])
+			k = i;
+	}
+	t->writer_pid[k] = pid;
+	t->writer_until[k] = now + FRESH_SECS;
+	pthread_mutex_unlock(&t->mlock);
+}
+
 /* 1 when the process filling n has already made view slot there. */
 int tree_made_here(struct tree *t, struct tnode *n, int slot)
 {
@@ -1622,7 +1703,9 @@ int tree_create(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 	} else if (n->kind == N_RP && slot == S_P_DISKS) {
 		size_t l = strlen(name);
 
-		if (l > 5 && !strcmp(name + l - 5, ".json"))
+		/* NAME.json, and NAME.vhd (read as empty by the same cp) */
+		if ((l > 5 && !strcmp(name + l - 5, ".json")) ||
+		    (l > 4 && !strcmp(name + l - 4, ".vhd")))
 			s = S_P_ABSORB;
 	}
 	if (s < 0) {
@@ -1645,6 +1728,7 @@ int tree_create(struct tree *t, uint64_t parent, const char *name, uint32_t pid,
 		f->absorb = 1;
 		f->slot = s;
 		f->pid = pid;
+		tree_note_writer(t, pid);
 	}
 	f->direct_io = 1;
 	*fo = f;

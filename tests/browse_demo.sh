@@ -19,7 +19,7 @@ expect_eq "requests of a warm ls -lR" "$before" "$(fs_total)"
 cmp -s "$WORKDIR/ls1" "$WORKDIR/ls2" || fail "warm listing differs from the cold one"
 
 fs_check tree "$WORKDIR/state.json" "$MNT" || fail "the mount differs from armsim's model"
-find "$MNT" -type f -exec cat {} + >/dev/null || fail "find -exec cat failed"
+find "$MNT" -type f ! -name '*.vhd' -exec cat {} + >/dev/null || fail "find -exec cat failed"
 
 # The resource group spelled two ways in westus2 is one directory.
 expect_eq "westus2 groups" "rg-prod" "$(ls "$MNT/westus2" | tr 'A-Z' 'a-z' | tr '\n' ' ' | sed 's/ $//')"
