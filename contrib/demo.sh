@@ -4,6 +4,11 @@
 #   sh contrib/demo.sh          start (again) and print a short tree
 #   sh contrib/demo.sh stop     unmount, stop armsim, remove the run directory
 # rpfs logs to $run/rpfs.log, armsim to $run/armsim.log (printed at the end).
+# The build is installed under /usr/local (`make install`), so that the
+# README's commands (rpfs, rpfs-wait, man rpfs) run as printed;
+# `make -C build uninstall` removes it.
+# RPFS_DEMO_BUILD=DIR runs the demo from a build directory made already,
+# without installing anything (the tests do).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 mnt=${RPFS_DEMO_MOUNT:-/mnt/restorepoints}
@@ -51,20 +56,25 @@ demo_disks() {
 
 if [ "${1:-}" = stop ]; then
 	stop
-	echo "demo stopped"
+	echo "demo stopped (rpfs stays installed: make -C build uninstall removes it)"
 	exit 0
 fi
 
 cd "$top"
-sh contrib/deps.sh
-autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
-mkdir -p build
-echo "building rpfs and armsim (log: build/build.log)"
-if ! (cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j2) >build.log 2>&1; then
-	tail -30 build.log >&2
-	exit 1
+bld=${RPFS_DEMO_BUILD:-}
+if [ -z "$bld" ]; then
+	sh contrib/deps.sh
+	autoreconf -fi >/dev/null 2>&1 || autoreconf -fi
+	mkdir -p build
+	echo "building rpfs and armsim, installing them under /usr/local (log: build/build.log)"
+	if ! (cd build && { [ -f Makefile ] || ../configure -q; } && make -s -j2 && make -s install) \
+		>build.log 2>&1; then
+		tail -30 build.log >&2
+		exit 1
+	fi
+	mv build.log build/build.log
+	bld=build
 fi
-mv build.log build/build.log
 
 stop
 mkdir -p "$run" "$mnt"
@@ -77,7 +87,7 @@ head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/token"
 umask 022
 rm -f "$run/port"
 demo_disks
-build/contrib/armsim/armsim --listen 127.0.0.1:0 --port-file "$run/port" --demo --rg-case upper \
+"$bld/contrib/armsim/armsim" --listen 127.0.0.1:0 --port-file "$run/port" --demo --rg-case upper \
 	--disk-image "vm-web-01-data-01=$run/disks/vm-web-01-data-01.img" \
 	--disk-image "vm-web-01-data-02=$run/disks/vm-web-01-data-02.img" \
 	--blob-port-file "$run/blob.port" \
@@ -88,7 +98,7 @@ while [ ! -s "$run/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ -s "$run/port" ] || { echo "armsim did not start; see $run/armsim.out and $run/armsim.log" >&2; exit 1; }
 port=$(cat "$run/port")
 
-build/src/rpfs -o "endpoint=http://127.0.0.1:$port,subscription=$sub,token_file=$run/token,log=$run/rpfs.log" "$mnt" ||
+"$bld/src/rpfs" -o "endpoint=http://127.0.0.1:$port,subscription=$sub,token_file=$run/token,log=$run/rpfs.log" "$mnt" ||
 	{ echo "rpfs did not mount (see the message above, and its log $run/rpfs.log)" >&2; exit 1; }
 
 echo "armsim (demo subscription) on http://127.0.0.1:$port; rpfs mounted at $mnt"
