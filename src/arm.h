@@ -1,12 +1,12 @@
 /*
  * arm.h - the Azure Resource Manager client of rpfs: the only header the
  * cache layer sees.  Below it sit armjson.c (the only json-c user), http.c
- * and the auth_*.c sources (the only libcurl users).
+ * (the only libcurl user) and the auth_*.c sources.
  *
  * Every call is synchronous and thread-safe; many threads may call into one
  * struct arm_client at once (connections are pooled below).  Calls return 0
  * or a negative errno, mapped from ARM's answer by arm_errno() exactly as
- * SPEC §5 says.  When `err` is not NULL it receives the details of the
+ * doc/DESIGN.md (Errors) says.  When `err` is not NULL it receives the details of the
  * failure (or of the last response on success: status and request id).
  *
  * Memory: every struct returned through an out pointer is owned by the
@@ -137,7 +137,7 @@ struct arm_id {
  * Returns 0, -EINVAL.  *out is freed with free(). */
 int arm_id_parse(const char *id, struct arm_id **out);
 
-/* ARM's generic name rule (NOTES §11): 1..260 chars, none of <>%&:\?/,
+/* ARM's generic name rule (armsim(1) too): 1..260 chars, none of <>%&:\?/,
  * no control characters, not ending in '.' or ' '.  Returns 0 or -EINVAL. */
 int arm_name_check(const char *name);
 /* Resource group rule: 1..90 chars of letters, digits, -_(). not ending in '.'. */
@@ -259,7 +259,7 @@ char *arm_body_patch_tags(const struct arm_tag *tags, size_t ntags);
 char *arm_path_rpc(const char *sub, const char *rg, const char *rpc);
 char *arm_path_rp(const char *sub, const char *rg, const char *rpc, const char *rp);
 
-/* The one mapping from an ARM answer to an errno (SPEC §5). status 0 means
+/* The one mapping from an ARM answer to an errno (doc/DESIGN.md, Errors). status 0 means
  * a transport failure; transport is a CURLcode-like class:
  * 0 none, 1 cannot connect / TLS, 2 timeout, 3 malformed body. */
 int arm_errno(int status, const char *code, int transport);

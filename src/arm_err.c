@@ -1,6 +1,6 @@
 /*
  * arm_err.c - the decisions about an ARM answer, kept pure for testing:
- * which errno it becomes (SPEC §5), whether it is worth retrying, and how
+ * which errno it becomes (doc/DESIGN.md, Errors), whether it is worth retrying, and how
  * long to wait before the retry.
  */
 #include "config.h"
@@ -90,7 +90,7 @@ int arm_errno_msg(int status, const char *code, const char *message, int transpo
 	return -EIO;
 }
 
-/* The one mapping from an ARM answer to an errno (SPEC §5). */
+/* The one mapping from an ARM answer to an errno (rpfs(1), ERRORS). */
 int arm_errno(int status, const char *code, int transport)
 {
 	return arm_errno_msg(status, code, NULL, transport);

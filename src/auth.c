@@ -16,7 +16,7 @@
  * again, so a burst of 401s costs one token request.
  *
  * With auth=auto the sources whose inputs are present are kept in the
- * order of SPEC §4 and the first is used; managed identity is a probe
+ * order rpfs(1) gives and the first is used; managed identity is a probe
  * unless imds_endpoint was given (a host without IMDS must fall through to
  * the Azure CLI quickly), so a probe that fails moves on to the next one.
  * Why each source was skipped is kept for .rpfs/auth.

@@ -1,7 +1,7 @@
 /*
  * auth.h - credentials for ARM: one interface, one file per source
  * (auth_token_file.c, auth_env.c, auth_workload.c, auth_msi.c, auth_cli.c),
- * chosen by -o auth=SOURCE or, with auto, in the order of SPEC §4.
+ * chosen by -o auth=SOURCE or, with auto, in the order rpfs(1) gives.
  *
  * Thread-safe: auth_token() may be called from many threads; one refresh
  * runs at a time.  Tokens are refreshed ahead of expiry.  Secrets are zeroed

@@ -341,7 +341,7 @@ static double val_ttl(struct cache *c, const struct cache_val *v)
 }
 
 /* Drop the parts of a collection's points that only their rendered views
- * use (memory per cached point is a figure of SPEC §8): a disk keeps its
+ * use (memory per cached point is a benchmark figure): a disk keeps its
  * name, lun and view length; its NAME.json is rendered again from the
  * point's compact JSON when opened (arm_rp_disk_json). */
 static void compact_coll(struct arm_rpc *r)
@@ -754,7 +754,7 @@ static void *pf_main(void *arg)
 		free(j->name);
 		free(j);
 		/* The burst is over: give back the pages its parse trees used
-		 * (freed, but resident: memory per point is a SPEC §8 figure). */
+		 * (freed, but resident: memory per point is a benchmark figure). */
 		pthread_mutex_lock(&c->lock);
 		last = !c->q_head && ++c->pf_done == c->prefetched;
 		pthread_mutex_unlock(&c->lock);

@@ -1,6 +1,7 @@
 /*
  * cache.h - the answers rpfs got from ARM, keyed by ARM id, with TTLs,
- * negative entries, single flight per URL and stale-on-error (SPEC §6).
+ * negative entries, single flight per URL and stale-on-error (see
+ * doc/DESIGN.md, The cache).
  *
  * The cache sits on a small backend (struct cache_backend): the ARM client
  * by default (cache_backend_arm), a fake in the unit tests.  Values are
@@ -12,7 +13,7 @@
  * fields are inside the json and are freed to save memory).
  *
  * Thread-safe.  One mutex protects the table; it is never held across a
- * backend call.  Functions return 0 or a negative errno (SPEC §5);
+ * backend call.  Functions return 0 or a negative errno (arm_errno's);
  * -EAGAIN from CACHE_NOFETCH means "nothing cached".
  */
 #ifndef RPFS_CACHE_H
@@ -171,7 +172,7 @@ const struct arm_rpc *cache_list_find(const struct cache_val *list, const char *
 /* 1 when the state is not terminal (anything but Succeeded / Failed). */
 int cache_state_busy(const char *state);
 
-/* A mutation sent through the backend (SPEC §3). */
+/* A mutation sent through the backend (doc/DESIGN.md, Mutations). */
 enum cache_mut_op { CM_PUT_RPC, CM_PUT_RP, CM_DELETE_RP, CM_DELETE_RPC, CM_PATCH_TAGS };
 struct cache_mut {
 	enum cache_mut_op op;

@@ -2,7 +2,7 @@
  * disk_cache.c - blocks of disk content in memory, least recently used out.
  *
  * Why it is built this way: reading a disk through rpfs must cost each
- * byte once (SPEC-level figure: bytes fetched close to bytes allocated)
+ * byte once (a benchmark figure: bytes fetched close to bytes allocated)
  * and must not grow with the disk: a 4 GiB `cat` runs in disk_cache MiB.
  * So every block has one entry, found by (owner, index) in a hash table,
  * and the ready ones sit on one LRU list for the whole mount.  A block

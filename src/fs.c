@@ -2,7 +2,7 @@
  * fs.c - libfuse3 low-level operations over the tree.
  *
  * Why the low-level API: a warm `ls -lR` must be no slower than tmpfs
- * (SPEC §8).  That needs the kernel to keep directory listings
+ * (doc/DESIGN.md, Performance goals).  That needs the kernel to keep directory listings
  * (FOPEN_CACHE_DIR, and no opendir round trip: FUSE_CAP_NO_OPENDIR_SUPPORT
  * makes the kernel use keep_cache + cache_dir by itself), readdirplus so one
  * listing primes every child's attributes, and entry/attr timeouts of ttl.
@@ -12,7 +12,7 @@
  * queue, never from inside a request that holds a lock the kernel needs.
  *
  * This file stays thin: every decision about names and content is the
- * tree's, mutations included (mkdir, create, write, rmdir...: SPEC §3);
+ * tree's, mutations included (mkdir, create, write, rmdir...);
  * the pid of the calling process is passed down, because cp's creates in
  * a directory it has just made must not find the view names there.
  *
@@ -191,7 +191,7 @@ static void note_activity(struct fs *f)
 
 /* A second after the requests stop (a walk ended), give the pages that
  * listings, renderings and parse trees used back to the system: freed but
- * resident otherwise (memory per cached point is a figure of SPEC §8). */
+ * resident otherwise (memory per cached point is a benchmark figure). */
 static void idle_trim(struct fs *f)
 {
 	unsigned long a = __atomic_load_n(&f->activity, __ATOMIC_RELAXED);
@@ -974,7 +974,7 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
 	fuse_reply_statfs(req, &sv);
 }
 
-/* ---- mutations (SPEC §3): decisions are the tree's ------------------- */
+/* ---- mutations: decisions are the tree's ------------------------------ */
 
 /* The errno of a mutation rpfs never does (rename, link, mknod):
  * another user's is refused as any change of theirs. */

@@ -2,7 +2,8 @@
  * fs.h - the FUSE layer: libfuse3's low-level operations translated into
  * tree_* calls, plus the thread that pushes kernel invalidations.
  *
- * Only fs.c and main.c include the libfuse headers.  Thread-safe.
+ * Only fs.c, fs_loop.c and main.c include the libfuse headers (opts.c
+ * uses fuse_opt.h for parsing).  Thread-safe.
  */
 #ifndef RPFS_FS_H
 #define RPFS_FS_H

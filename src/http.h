@@ -1,6 +1,6 @@
 /*
- * http.h - the HTTP layer of rpfs: the only libcurl user besides the auth
- * sources (which go through this header too).
+ * http.h - the HTTP layer of rpfs: with http_version.c, the only libcurl
+ * user (arm.c, the auth sources and blob.c go through this header).
  *
  * One struct http holds a pool of reusable curl easy handles (each keeps its
  * connections alive) and a curl share of DNS answers and TLS sessions, so

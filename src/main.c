@@ -2,7 +2,7 @@
  * main.c - the rpfs daemon: options, sign-in, the start-up ARM request,
  * then the FUSE request loop (fs_loop.c) until unmount or a signal.
  *
- * Start-up order matters (SPEC §4): everything that can fail for a reason
+ * Start-up order matters (doc/DESIGN.md, Start-up): everything that can fail for a reason
  * the user can fix (options, credential, the first ARM request) runs
  * before anything is mounted, with one clear line on stderr and exit 1.
  * The answer of that first request (the physical locations) is the region
@@ -139,7 +139,7 @@ static void notify_systemd(const char *state)
 }
 
 /* The subscription when neither -o subscription nor AZURE_SUBSCRIPTION_ID
- * gave one (SPEC §4): the Azure CLI's default, else the only subscription
+ * gave one (rpfs(1), subscription): the Azure CLI's default, else the only subscription
  * the credential can see.  0 or -EINVAL with a reason in err. */
 static int pick_subscription(struct rpfs_opts *o, struct arm_client *arm, char *err, size_t errlen)
 {
@@ -253,7 +253,7 @@ int main(int argc, char **argv)
 
 	/* Cached answers are allocated by the prefetch threads and kept for
 	 * ttl: one arena per thread would fragment them (memory per cached
-	 * point is a figure of SPEC §8). */
+	 * point is a benchmark figure). */
 	mallopt(M_ARENA_MAX, 2);
 	/* libcurl runs with CURLOPT_NOSIGNAL (threads): a write to a connection
 	 * ARM has closed must be an error, not a silent death by SIGPIPE. */

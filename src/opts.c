@@ -154,7 +154,7 @@ static void set_str(char **slot, const char *v)
 	*slot = v ? strdup(v) : NULL;
 }
 
-/* Fill the defaults of SPEC §4 (environment-derived ones included). */
+/* Fill the defaults rpfs(1) lists (environment-derived ones included). */
 void opts_init(struct rpfs_opts *o)
 {
 	memset(o, 0, sizeof(*o));

@@ -15,13 +15,13 @@
  *    ARM data, so a cache refresh is the only way the tree changes.
  *  - Lookups may fetch (that is where the kernel asks again after ttl);
  *    getattr and renders use whatever is cached, even expired, and fetch
- *    only when nothing is (SPEC §2: stat never waits when anything is known).
+ *    only when nothing is (stat never waits when anything is known).
  *  - Directory listings stay in the kernel's cache (FOPEN_CACHE_DIR) until
  *    rpfs invalidates them: tree_expire() drops those older than ttl, and
  *    the cache listener drops those whose content changed.
  *
  *  - Read-ahead of a recursive walk.  Listing a region prefetches its
- *    collections (SPEC §6); a person looking at one region costs no more.
+ *    collections (in the background); a person looking at one region costs no more.
  *    But `ls -lR`, find, du, tar or cp -r of the whole mount would then wait
  *    for one burst of GETs per region, with the local work of the region
  *    before in between.  So when a walk of the whole mount is evident, every
@@ -35,7 +35,7 @@
  *    collection is still fetched once, so a cold `ls -lR` costs 1 + pages +
  *    collections requests.
  *
- *  - Mutations (mkdir, cp -r, rmdir, tags: SPEC §3) are in tree_mut.c,
+ *  - Mutations (mkdir, cp -r, rmdir, tags) are in tree_mut.c,
  *    whose top comment says how cp's calls become ARM requests.
  *    A directory that exists only in this mount (a pending collection or
  *    point, or one made under dry_run) is a node whose data comes from the
@@ -1045,7 +1045,7 @@ static int lookup_region(struct tree *t, const char *name, struct tree_attr *out
 /*
  * The ListAll answer for a lookup: the cached one, even expired (then
  * refreshed in the background), when known(list) finds the name in it, so
- * a known path never waits on the network (SPEC §2, §4); else a fetched one.
+ * a known path never waits on the network (doc/DESIGN.md, The tree); else a fetched one.
  */
 static int lookup_list(struct tree *t, int (*known)(const struct cache_val *, const void *),
 		       const void *arg, struct cache_val **out)
@@ -1282,8 +1282,8 @@ static void refresh_bg(struct tree *t, const struct dctx *d)
 /*
  * Look up name in collection n using data resolved in mode m.  D_CACHED
  * answers a name the cached (even expired) answers hold, and refreshes
- * them in the background: a known path never waits on the network (SPEC
- * §2); a name they do not hold is the caller's cue to fetch.
+ * them in the background: a known path never waits on the network
+ * (doc/DESIGN.md, The tree); a name they do not hold is the caller's cue to fetch.
  */
 static int lookup_in_rpc(struct tree *t, struct tnode *n, const char *name, enum dmode m,
 			 struct tree_attr *out)
@@ -1959,7 +1959,7 @@ static int render_node_file(struct tree *t, struct tnode *n, int slot, enum dmod
 
 /*
  * Open a collection's or point's file with fresh content: lookups and
- * getattr answer from the cache, even expired (SPEC §2), so the open is
+ * getattr answer from the cache, even expired (see the top of this file), so the open is
  * where an expired answer is refreshed (bounded by op_timeout; on a
  * network failure the cache serves the stale answer).  When the refresh
  * changed the content, the kernel's page cache is not kept; when it

@@ -1,5 +1,5 @@
 /*
- * tree.h - the tree of SPEC §2: names and inode numbers to ARM resources,
+ * tree.h - the tree (doc/DESIGN.md, The tree): names and inode numbers to ARM resources,
  * rendering of the view files, directory listings.  Knows nothing of FUSE:
  * fs.c translates requests into these calls, and the tree reports what the
  * kernel must forget through struct tree_notify.
@@ -11,10 +11,10 @@
  * numbers derived from their directory's (node << 8 | slot), so they cost
  * no memory and are stable too.  The root is inode 1.
  *
- * Mutations (SPEC §3) go through the cache to ARM; their results and
+ * Mutations (doc/DESIGN.md, Mutations) go through the cache to ARM; their results and
  * refusals are recorded in .rpfs/ops.
  *
- * Thread-safe.  Errors: 0 or a negative errno of SPEC §5 (-ENOENT,
+ * Thread-safe.  Errors: 0 or a negative errno of arm_errno (-ENOENT,
  * -EHOSTUNREACH, -ETIMEDOUT, -EIO, -EACCES, -EEXIST, -EBUSY, -EDQUOT, ...).  Memory returned
  * through out pointers belongs to the caller (free with the matching _free).
  */
@@ -63,7 +63,7 @@ struct tree_cfg {
 	int (*auth_text)(void *arg, char **out); /* .rpfs/auth, may be NULL */
 	void *auth_arg;
 	int ro;			 /* mutations give EROFS */
-	int allow_delete;	 /* rmdir sends DELETEs (SPEC §3.4) */
+	int allow_delete;	 /* rmdir sends DELETEs */
 	int dry_run;		 /* mutations are recorded in .rpfs/ops, not sent */
 	const char *consistency; /* consistencyMode of new points (copied), may be NULL */
 	struct disks *disks;	 /* disks/NAME.vhd (borrowed), NULL: cannot be opened */
@@ -147,7 +147,7 @@ int tree_file_fill(struct tree *t, uint64_t ino, struct tree_file *f);
 void tree_file_free(struct tree_file *f);
 /* A write to an opened file: .rpfs/flush drops every cached answer; a
  * write to a view file is kept in f and acts when it names a source
- * (SPEC §3.1-3.3) or, for tags, at tree_file_done. */
+ * (a pending collection's or point's) or, for tags, at tree_file_done. */
 int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *buf, size_t len,
 	       uint64_t off);
 /* ftruncate (or O_TRUNC) of an opened file: a tags text being edited is
@@ -157,7 +157,7 @@ void tree_file_truncate(struct tree_file *f, uint64_t size);
  * (tags PATCH, a source id that arrived without a newline); its errno. */
 int tree_file_done(struct tree *t, uint64_t ino, struct tree_file *f);
 
-/* ---- mutations (SPEC §3); pid = the calling process, 0 when unknown ---- */
+/* ---- mutations; pid = the calling process, 0 when unknown ------------ */
 
 /* Lookup as tree_lookup, for process pid: in a directory pid has just
  * created, view names look absent (entry_ttl 0) so that cp's

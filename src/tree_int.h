@@ -1,6 +1,6 @@
 /*
  * tree_int.h - what tree.c (names, views, listings) and tree_mut.c
- * (mkdir, cp, rmdir: SPEC §3) share.  Not a public header: the layers
+ * (mkdir, cp, rmdir: doc/DESIGN.md, Mutations) share.  Not a public header: the layers
  * above see tree.h only.
  *
  * Lock order: t->lock (rwlock over the node table and node fields), then

@@ -1,5 +1,5 @@
 /*
- * tree_mut.c - the mutations of SPEC §3 on the tree: mkdir, the files cp
+ * tree_mut.c - the mutations (doc/DESIGN.md) on the tree: mkdir, the files cp
  * writes, rmdir, tags, .rpfs/ops and .rpfs/copies.
  *
  * How cp, mkdir and rmdir become ARM requests:
@@ -915,7 +915,7 @@ static int all_copied(struct tree *t, const char *region, const struct arm_rpc *
 	return any && all;
 }
 
-/* mkdir REGION/RG/NAME (SPEC §3.1). */
+/* mkdir REGION/RG/NAME: a collection (PUT, or pending until cp names its source). */
 static int mkdir_collection(struct tree *t, struct tnode *rgn, const char *name, uint32_t pid,
 			    struct tree_attr *out)
 {
@@ -1317,7 +1317,7 @@ out:
 	return rc;
 }
 
-/* mkdir COLLECTION/NAME (SPEC §3.2). */
+/* mkdir COLLECTION/NAME: a new point, a copy of a source point, or pending. */
 static int mkdir_point(struct tree *t, struct tnode *cn, const char *name, uint32_t pid,
 		       struct tree_attr *out)
 {
@@ -1540,7 +1540,7 @@ static int tags_equal(const struct arm_tag *a, size_t na, const struct arm_tag *
 	return 1;
 }
 
-/* A write to tags: PATCH when it changes them (SPEC §3.5). */
+/* A write to tags: PATCH when it changes them. */
 static int write_tags(struct tree *t, struct tnode *n, struct tree_file *f)
 {
 	struct arm_tag *tags = NULL;

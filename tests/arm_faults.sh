@@ -1,6 +1,6 @@
 #!/bin/sh
 # Faults: every kind armsim injects is retried, and surfaces with the errno
-# of SPEC §5 once the retries are spent; Retry-After of a 429 is obeyed by
+# of arm_errno once the retries are spent; Retry-After of a 429 is obeyed by
 # every request (no request inside the window); op_timeout bounds a call.
 . "$TESTS_SRCDIR/arm_lib.sh"
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # armsim: restore point create (Creating -> Succeeded) and delete as
 # long-running operations, idempotent retries, cross-region copies with
-# per-disk progress, and the documented limits (NOTES §12).
+# per-disk progress, and the documented limits (armsim(1)).
 . "$TESTS_SRCDIR/lib.sh"
 command -v python3 >/dev/null || skip "no python3"
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # ARM unreachable (every request reset): the cached tree stays readable,
-# even after ttl; an uncached path fails within op_timeout with EIO (SPEC
-# §5); df answers at once; the daemon recovers when the fault is cleared.
+# even after ttl; an uncached path fails within op_timeout with EIO
+# (rpfs(1), ERRORS); df answers at once; the daemon recovers when the fault is cleared.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/fs_lib.sh"
 

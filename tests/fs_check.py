@@ -3,7 +3,7 @@
 
   fs_check.py tree STATE.json MOUNT [--no-content]
       every region, resource group, collection and restore point of the
-      model is listed where SPEC §2 puts it (and nothing else is); view
+      model is listed where rpfs(1) puts it (and nothing else is); view
       files hold the model's values; every file's size equals its length.
   fs_check.py dups LOG.jsonl
       fails when one GET URL was sent twice (single flight).

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Cross-region disaster recovery with cp -r (SPEC §3.1-3.3): a collection
+# Cross-region disaster recovery with cp -r (README): a collection
 # to another resource group, to a new name in the same group (pending
 # path), a single point, a renamed point, with cp -a; every PUT exactly
 # once, nothing else written; progress ends at "total 100 Succeeded";

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Deleting is off without -o allow_delete: rm -rf of the whole mount
 # deletes nothing; with it, rm -r deletes exactly what was asked (points,
-# then the empty collection), ENOTEMPTY and EBUSY where SPEC §3.4 says.
+# then the empty collection), ENOTEMPTY and EBUSY where rpfs(1) says.
 # Also: mv is EPERM, tags writes PATCH (and read back exactly), -o ro is EROFS, -o dry_run sends
 # nothing and records the exact requests in .rpfs/ops.
 . "$TESTS_SRCDIR/lib.sh"

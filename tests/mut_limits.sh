@@ -2,7 +2,7 @@
 # What rpfs refuses before sending (bad names, copy of a copy, a second
 # copy of a point to a region, a source in the same region or not yet
 # Succeeded, a stray file) and what ARM refuses (one create at a time per
-# VM, 500 points per VM, copies in order), each with the errno of SPEC §5;
+# VM, 500 points per VM, copies in order), each with arm_errno's errno;
 # the requests in armsim's log show what was sent.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/mut_lib.sh"

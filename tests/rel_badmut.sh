@@ -83,7 +83,7 @@ bad EINVAL $P/source "a relative path" "../../../../etc"
 bad EINVAL $C/tags "a tags line without =" "$(printf 'a b\n')"
 [ "$(cat $P/state)" = pending ] || fail "$P is no longer pending"
 # An id of another kind that cp copies (a VM id, from a collection's
-# source) is absorbed and ignored (SPEC §3.1): no request.
+# source) is absorbed and ignored: no request.
 for id in "$VM"; do
 	nbad=$((nbad + 1))
 	clear_log

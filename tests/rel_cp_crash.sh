@@ -3,7 +3,7 @@
 # of a 50-point collection (PUTs slowed by armsim so the kill lands
 # mid-way, possibly with a PUT in flight), the mount is detached and made
 # again, and the same cp -r is rerun: it exits 0, and every point ends
-# created by exactly one PUT, none lost (SPEC §3.3: a rerun sends no second
+# created by exactly one PUT, none lost (a rerun sends no second
 # PUT for a point that exists).
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/rel_lib.sh"

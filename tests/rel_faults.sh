@@ -4,7 +4,7 @@
 # truncated body, malformed JSON, 429 with Retry-After and added latency:
 # a full `ls -lR` and a `cat` of every view file complete, with the same
 # content as a fault-free walk.  At 100%: each system call fails within
-# op_timeout with SPEC §5's errno, the daemon stays up, and everything
+# op_timeout with arm_errno's errno, the daemon stays up, and everything
 # works again once the fault is cleared, without a remount.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/rel_lib.sh"

@@ -143,7 +143,7 @@ PY
 # exactly one PUT that created (201) each point and the collection, and the
 # copy lists the source's points, each with its source.  A PUT whose answer
 # was lost (truncated, malformed) is retried and meets its own copy (200,
-# SPEC §3.3: success, no second copy): those are counted, not refused.
+# a rerun's success, no second copy): those are counted, not refused.
 # Sets REL_PUTS (resources created) and REL_DUP (such 200 answers).
 rel_cp_ok() {
 	local n=$1 src dst got want p c201 c2xx

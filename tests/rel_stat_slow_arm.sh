@@ -3,8 +3,8 @@
 # cached tree older than ttl, a `stat` and an `ls -l` of a known collection
 # each answer within op_timeout: a lookup of a name the cached (even
 # expired) answers hold is answered from them, and the refresh runs in the
-# background (SPEC §2: getattr of anything known never waits on the
-# network; SPEC §4: no system call waits longer than op_timeout).  Each
+# background (getattr of anything known never waits on the
+# network, and no system call waits longer than op_timeout).  Each
 # path level is a separate FUSE request, so a synchronous refresh per level
 # would add up to several op_timeouts.  A known point's file (every level a
 # lookup, the last two answered from the collection's expanded GET) is

@@ -1,7 +1,7 @@
 #!/bin/sh
 # rpfs --version, --check and start-up failures: one clear line on stderr,
 # a non-zero exit and nothing mounted (nor a second mount over a live one);
-# the subscription found as SPEC §4 says when no option gives it.
+# the subscription found as rpfs(1) says when no option gives it.
 . "$TESTS_SRCDIR/lib.sh"
 start_armsim --demo
 printf 'rpfs-test-token\n' >"$WORKDIR/token"
@@ -53,7 +53,7 @@ expect_start_failure() {
 expect_start_failure "unknown option" -o "$base,subscription=$DEMO_SUB,bogus=1"
 expect_start_failure "http:// is accepted only for loopback" -o "endpoint=http://192.0.2.1,subscription=s,token_file=$WORKDIR/token"
 expect_start_failure "secret" -o "$base,client_secret=abc,subscription=$DEMO_SUB"
-# A refused connection retried until op_timeout is still "cannot connect" (SPEC §5).
+# A refused connection retried until op_timeout is still "cannot connect" (EHOSTUNREACH).
 expect_start_failure "No route to host" -o "endpoint=http://127.0.0.1:1,token_file=$WORKDIR/token,subscription=$DEMO_SUB,op_timeout=2"
 printf 'not-a-valid-token\n' >"$WORKDIR/badtoken"
 expect_start_failure "Permission denied" -o "endpoint=$ARMSIM_URL,token_file=$WORKDIR/badtoken,subscription=$DEMO_SUB,retries=0"

@@ -625,7 +625,7 @@ static void test_ids_names(void)
 	free(p);
 }
 
-/* SPEC §5, one row at a time. */
+/* arm_errno's table (doc/DESIGN.md, Errors), one row at a time. */
 static void test_errno(void)
 {
 	CHECK(arm_errno(200, NULL, 0) == 0);

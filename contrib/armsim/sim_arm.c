@@ -1,11 +1,12 @@
 /* sim_arm.c - the ARM operations: subscriptions, locations, resource
  * groups, restore point collections and restore points, the Compute
- * operation-status URLs, paging and the documented limits (NOTES §12).
+ * operation-status URLs, paging and the documented limits (armsim(1),
+ * BEHAVIOUR AND LIMITS).
  *
  * Every handler runs with sim_g.lock held, after authentication, the
  * api-version check, throttling and fault injection (sim_http.c).  A
  * handler fills a struct sim_resp and saves the state when it changed the
- * model.  Error codes follow the NOTES where they name one; where Azure
+ * model.  Error codes follow Azure's documentation where it names one; where Azure
  * does not document a code the choice is written next to the check.
  */
 #include "sim.h"
@@ -376,7 +377,7 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 				       "The collection '%s' is being deleted.", c->name);
 			return;
 		}
-		/* NOTES §3: only tags may change; the code is not documented. */
+		/* Azure documents that only tags may change; not the error code. */
 		const char *what = strcasecmp(c->location, loc)		  ? "location"
 				   : src && strcasecmp(src, c->source_id) ? "properties.source.id"
 									  : NULL;
@@ -549,7 +550,7 @@ static int same_source(const char *a, const char *b)
 	return !strcasecmp(a, b);
 }
 
-/* Copy rules of NOTES §12; 0 when the copy may start. */
+/* Azure's documented copy rules (armsim(1)); 0 when the copy may start. */
 static int copy_check(struct sim_resp *r, struct sim_coll *c, const char *src_id,
 		      struct sim_point **srcp)
 {
@@ -694,7 +695,7 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 		const struct sim_vm *v = p->vm >= 0 ? &m->vms[p->vm] : NULL;
 		for (int i = 0; v && i < v->ndisks; i++)
 			if (v->disks[i].des && !(p->exclude & (1u << i)))
-				p->pmk = 1; /* NOTES §12: a CMK source becomes a PMK copy */
+				p->pmk = 1; /* documented: a CMK source becomes a PMK copy */
 		p->instant_access_min = ia;
 	} else {
 		if (c->is_copy) {

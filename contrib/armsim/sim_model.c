@@ -491,7 +491,7 @@ int sim_model_tick(struct sim_model *m, double now)
 	return changed;
 }
 
-/* ARM's generic resource-name rule (NOTES: 260 chars, no <>%&:\?/ or controls). */
+/* ARM's generic resource-name rule (documented: 260 chars, no <>%&:\?/ or controls). */
 int sim_name_valid(const char *name)
 {
 	size_t n = strlen(name);
