@@ -39,7 +39,19 @@ cat >"$WORKDIR/seed.json" <<EOF
     "source": {"id": "$RG/restorePointCollections/rpc-disk"},
     "points": [{"name": "rp-1", "sourceRestorePoint": "$P1", "progress": [100, 100, 40]}]}]}
 EOF
-start_armsim --seed "$WORKDIR/seed.json" --retry-after 0 --copy-seconds 100000 \
+# a bad allocated list or policy stops armsim, naming the disk
+need_armsim
+for bad in '"allocated": [5]' '"allocated": [[0, 100]]' '"allocated": [[0, 2147483648]]' \
+	'"networkAccessPolicy": "Closed"'; do
+	printf '{"vms": [{"id": "%s", "location": "eastus", "disks": [{"name": "d", "sizeGB": 1, %s}]}]}' "$VM" "$bad" \
+		>"$WORKDIR/bad.json"
+	rc=0
+	timeout 10 "$ARMSIM" --seed "$WORKDIR/bad.json" >"$WORKDIR/bad.out" 2>&1 || rc=$?
+	expect_eq "bad seed ($bad) exit status" 2 "$rc"
+	grep -qF '$.vms[0].disks[0]' "$WORKDIR/bad.out" || fail "bad seed ($bad): $(cat "$WORKDIR/bad.out")"
+done
+
+start_armsim --seed "$WORKDIR/seed.json" --retry-after 5 --grant-seconds 2 --copy-seconds 100000 \
 	--pagelist-max 2 --blob-port-file "$WORKDIR/blob.port" \
 	--disk-image "vm-disk-img=$WORKDIR/img.raw"
 wait_for 50 test -s "$WORKDIR/blob.port" || fail "no blob port file"
@@ -73,17 +85,21 @@ arm_req GET "$CIMG?$V"
 expect_eq "copy still replicating" 40 "$(printf '%s' "$ARM_BODY" | jpy 'd["properties"]["completionPercent"]')"
 expect_eq "copy's source location" eastus "$(printf '%s' "$ARM_BODY" | jpy 'd["properties"]["sourceResourceLocation"]')"
 
-# grant: 202 + Location, then the SAS
-# grant ID [DURATION]: beginGetAccess and follow the Location; sets SAS.
+# grant ID [DURATION]: beginGetAccess, 202 + Location (on ARM's origin)
+# that answers 202 while it runs (--grant-seconds 2, Retry-After the
+# smaller of that and --retry-after) and then the SAS; sets SAS.
 grant() {
 	arm_req POST "$1/beginGetAccess?$V" "{\"access\":\"Read\",\"durationInSeconds\":${2:-600}}"
 	expect_status "beginGetAccess" 202
 	local loc
 	loc=$(arm_hdr Location)
 	case $loc in "$ARMSIM_URL/"*) ;; *) fail "Location not on ARM's origin: $loc" ;; esac
-	[ -n "$(arm_hdr Retry-After)" ] || fail "no Retry-After"
+	expect_eq "grant Retry-After" 2 "$(arm_hdr Retry-After)"
 	arm_req GET "$loc"
-	expect_status "grant operation" 200
+	expect_status "grant operation running" 202
+	sim_advance 3
+	arm_req GET "$loc"
+	expect_status "grant operation done" 200
 	SAS=$(printf '%s' "$ARM_BODY" | jpy 'd["accessSAS"]')
 }
 grant "$OS"
@@ -132,6 +148,10 @@ blob_req -I "$SAS"
 expect_eq "HEAD" 200 "$BLOB_STATUS"
 expect_eq "HEAD size" "$SIZE" "$(blob_hdr Content-Length)"
 expect_eq "HEAD blob type" PageBlob "$(blob_hdr x-ms-blob-type)"
+
+# keep-alive: a client's second request reuses the connection
+curl -sv -o /dev/null -o /dev/null -r 0-9 "$SAS" "$SAS" 2>&1 | grep -qi 're-using existing connection\|reusing existing' ||
+	fail "the blob endpoint closes the connection after each answer"
 
 # page ranges: paged (--pagelist-max 2), their union is what /_armsim/disk says,
 # and the allocated bytes plus zeros elsewhere hash to its sha256
@@ -235,6 +255,9 @@ fault '{"match":{"operationId":"Blob_GetProperties"},"kind":"latency","latency_m
 blob_req -I "$SAS"
 expect_eq "latency keeps the answer" 200 "$BLOB_STATUS"
 expect_eq "latency rule spent on Blob_GetProperties" 0 "$(sim GET /_armsim/faults | jpy 'd[0]["count"]')"
+fault '{"match":{"operationId":"Blob_GetPageRanges"},"kind":"body","body":"<PageList><PageRange>","count":1}'
+blob_req "$SAS&comp=pagelist"
+expect_eq "body fault on Get Page Ranges" "200 <PageList><PageRange>" "$BLOB_STATUS $(cat "$WORKDIR/blob.body")"
 fault '{"match":{"path_prefix":"/"},"kind":"status","status":500,"count":1}'
 blob_req -I "$SAS"
 expect_eq "a path_prefix rule reaches the blob endpoint" 500 "$BLOB_STATUS"
@@ -243,10 +266,13 @@ sim DELETE /_armsim/faults >/dev/null
 # endGetAccess: 202 + Location, then 200; the SAS is refused at once
 arm_req POST "$OS/endGetAccess?$V"
 expect_status "endGetAccess" 202
-arm_req GET "$(arm_hdr Location)"
-expect_status "endGetAccess operation" 200
+loc=$(arm_hdr Location)
 blob_req -r 0-9 "$SAS"
 expect_eq "after endGetAccess" 403 "$BLOB_STATUS"
+sim_advance 3
+arm_req GET "$loc"
+expect_status "endGetAccess operation" 200
+expect_eq "endGetAccess answer" "" "$ARM_BODY"
 expect_eq "no grant left" "[]" "$(grants_of "$OS")"
 grant "$OS"
 [ "$SAS" != "$OLD" ] || fail "a new grant reused the ended SAS"

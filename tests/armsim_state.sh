@@ -10,8 +10,16 @@ VM=/subscriptions/$DEMO_SUB/resourceGroups/rg-prod/providers/Microsoft.Compute/v
 STATE=$WORKDIR/state.json
 
 # --state: every change is saved and reloaded at start
-start_armsim --demo --state "$STATE" --create-seconds 1000
+start_armsim --demo --state "$STATE" --create-seconds 1000 --retry-after 0 \
+	--blob-port-file "$WORKDIR/blob.port"
 [ -s "$STATE" ] || fail "no state file at start"
+# a disk grant survives too: its SAS reads after the restart
+P=$(rpc_path rg-prod rpc-vm-web-01)/restorePoints/rp-20261120-0200
+arm_req GET "$P/diskRestorePoints?api-version=2025-01-02"
+D=$(printf '%s' "$ARM_BODY" | jpy 'd["value"][1]["id"]')
+arm_req POST "$D/beginGetAccess?api-version=2025-01-02" '{"access":"Read","durationInSeconds":3600}'
+arm_req GET "$(arm_hdr Location)"
+SAS=$(printf '%s' "$ARM_BODY" | jpy 'd["accessSAS"]')
 arm_req PUT "$(rpc_path rg-prod kept)?$V" "{\"location\":\"eastus\",\"tags\":{\"k\":\"v\"},\"properties\":{\"source\":{\"id\":\"$VM\"}}}"
 expect_status "create" 201
 arm_req PUT "$(rpc_path rg-prod kept)/restorePoints/rp-1?$V" '{}'
@@ -21,7 +29,9 @@ python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert any(c['name'
 ls "$WORKDIR" | grep -q 'state.json.tmp' && fail "temporary state file left behind"
 kill "$ARMSIM_PID"
 wait "$ARMSIM_PID" 2>/dev/null
-start_armsim --state "$STATE" --create-seconds 1000
+start_armsim --state "$STATE" --create-seconds 1000 --blob-listen "127.0.0.1:$(cat "$WORKDIR/blob.port")"
+expect_eq "SAS good after a restart" 206 "$(curl -s -o /dev/null -w '%{http_code}' -r 0-511 "$SAS")"
+expect_eq "grant listed after a restart" "$D" "$(sim GET /_armsim/grants | jpy 'd["value"][0]["diskRestorePointId"]')"
 arm_req GET "$(rpc_path RG-PROD KEPT)?$V&\$expand=restorePoints"
 expect_status "collection survived a restart" 200
 expect_eq "tags survived" '{"k": "v"}' "$(printf '%s' "$ARM_BODY" | jpy 'd["tags"]')"

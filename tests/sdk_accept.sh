@@ -6,9 +6,11 @@
 # a service principal, and runs tests/sdk/sdk-accept.js: token by client
 # credentials, list all collections, get one with its points, create a
 # cross-region collection, copy a point with the SDK's poller, follow the
-# copy's progress, delete the copy and the collection; once with
-# @azure/arm-compute 24.x and once with 22.x, the two code generations of the
-# SDK in use.
+# copy's progress, delete the copy and the collection, grant read access to
+# a disk restore point and read its blob with the official
+# @azure/storage-blob (a PageBlobClient from the SAS: properties, ranges,
+# page ranges); once with @azure/arm-compute 24.x and once with 22.x, the two
+# code generations of the SDK in use.
 #
 # The SDK comes from npm at the versions pinned in tests/sdk/package-lock.json.
 # It is installed once into a cache keyed by the lock file's hash

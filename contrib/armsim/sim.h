@@ -3,14 +3,19 @@
  *
  * armsim is a local stand-in for Azure Resource Manager.  It keeps one
  * subscription in memory (struct sim_model), answers the ARM routes of
- * Microsoft.Resources and Microsoft.Compute restore points, issues tokens,
- * and offers a control API under /_armsim/.
+ * Microsoft.Resources, Microsoft.Compute restore points and DiskRP disk
+ * restore points, serves granted disks as page blobs on a second listener
+ * (sim_blob.c), issues tokens, and offers a control API under /_armsim/.
  *
- * Locking: one mutex, sim_g.lock, protects everything in struct sim (model,
- * operations, tokens, faults, log, stats, throttle buckets).  It is never
- * held while sleeping (latency) or while libmicrohttpd sends a response.
- * Functions named sim_model_*, sim_json_*, sim_auth_*, sim_fault_* and
- * sim_ctl_* expect the caller to hold it unless their comment says otherwise.
+ * Locking: one mutex, sim_g.lock, protects everything in struct sim (model
+ * with its disk grants, operations, tokens, faults, log, stats, throttle
+ * buckets).  It is never held while sleeping (latency, --blob-rate) or
+ * while libmicrohttpd sends a response: a blob body streams from a struct
+ * sim_dcontent snapshot its response owns.  Functions named sim_model_*,
+ * sim_json_*, sim_auth_*, sim_fault_*, sim_ctl_*, sim_drp_*, sim_grant_* and
+ * sim_disk_* expect the caller to hold it unless their comment says
+ * otherwise.  A returned char * or json_object * is the caller's to free;
+ * a const char * is borrowed (the model, a request, or static).
  */
 #ifndef SIM_H
 #define SIM_H
@@ -57,9 +62,9 @@ struct sim_opts {
 	int nclients;
 	int threads;
 	char *blob_listen, *blob_port_file;
-	double blob_rate;     /* MiB/s per blob, 0 = no cap */
-	int pagelist_max;     /* page ranges per Get Page Ranges answer */
-	double grant_seconds; /* time a beginGetAccess/endGetAccess stays running */
+	double blob_rate;	      /* MiB/s per blob, 0 = no cap */
+	int pagelist_max;	      /* page ranges per Get Page Ranges answer */
+	double grant_seconds;	      /* time a beginGetAccess/endGetAccess stays running */
 	char *images[SIM_MAX_IMAGES]; /* "DISKNAME=PATH" */
 	int nimages;
 };
@@ -73,7 +78,7 @@ struct sim_disk {
 	char *sku; /* storageAccountType */
 	char *des; /* disk encryption set id (customer-managed key) or NULL */
 	char *nap; /* networkAccessPolicy, or NULL for AllowAll */
-	int nalloc; /* -1: the default layout; else the seed's allocated extents */
+	int nalloc;	      /* -1: the default layout; else the seed's allocated extents */
 	uint64_t (*alloc)[2]; /* offset, length: sorted, disjoint, 512-aligned */
 };
 
@@ -152,11 +157,11 @@ struct sim_op {
  * or is revoked; its SAS is the blob URL with sig. */
 struct sim_grant {
 	char *drp_id; /* the disk restore point id, as armsim spells it */
-	char sig[48];  /* base64, unguessable */
+	char sig[48]; /* base64, unguessable */
 	char container[16];
-	double st, se;	    /* the SAS's start and expiry as first issued */
-	double expires;	    /* armsim's clock; extended by beginGetAccess */
-	int count;	    /* beginGetAccess calls that made or extended it */
+	double st, se;	/* the SAS's start and expiry as first issued */
+	double expires; /* armsim's clock; extended by beginGetAccess */
+	int count;	/* beginGetAccess calls that made or extended it */
 };
 
 struct sim_model {
@@ -259,11 +264,11 @@ enum sim_route {
 	R_IMDS,
 	R_OIDC,
 	R_CTL,
-	R_DRPS,	 /* .../restorePoints/{rp}/diskRestorePoints */
-	R_DRP,	 /* .../diskRestorePoints/{name} */
-	R_GRANT,	 /* .../diskRestorePoints/{name}/beginGetAccess */
+	R_DRPS,	  /* .../restorePoints/{rp}/diskRestorePoints */
+	R_DRP,	  /* .../diskRestorePoints/{name} */
+	R_GRANT,  /* .../diskRestorePoints/{name}/beginGetAccess */
 	R_REVOKE, /* .../diskRestorePoints/{name}/endGetAccess */
-	R_BLOB	 /* the blob listener */
+	R_BLOB	  /* the blob listener */
 };
 
 struct sim_req {
@@ -375,8 +380,7 @@ void sim_arm_handle(struct sim_req *q, struct sim_resp *r);
 int sim_api_version_ok(enum sim_route route, const char *v);
 const char *sim_api_versions(enum sim_route route);
 void sim_arm_page_out(struct sim_req *q, struct sim_resp *r, json_object **items, int n);
-void sim_arm_lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op,
-			 int retry_after);
+void sim_arm_lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op, int retry_after);
 const char *sim_arm_arg(struct sim_req *q, const char *name);
 
 /* sim_drp.c (disk restore points and their grants) */
@@ -397,7 +401,7 @@ struct sim_dcontent {
 	int n;
 	uint64_t (*ext)[2]; /* allocated extents: offset, length (owned) */
 	unsigned char footer[512];
-	double created;	    /* for Last-Modified */
+	double created; /* for Last-Modified */
 	char etag[40];
 };
 int sim_disk_find(struct sim_model *m, const char *drp_id, struct sim_coll **c,
@@ -456,15 +460,15 @@ int sim_ctl_open_log(const char *path);
 /* sim_http.c */
 int sim_http_start(void);
 void sim_http_stop(void);
-void *sim_http_listen(const char *listen, const char *what, const char *port_file,
-		      void *handler, int *port);
+void *sim_http_listen(const char *listen, const char *what, const char *port_file, void *handler,
+		      int *port);
 void sim_http_unlisten(void *daemon);
 void sim_http_query(void *conn, char *buf, size_t n);
 const char *sim_http_raw_path(void *con_cls);
 int sim_http_first_call(void *con_cls);
 struct sim_fault_hit;
-const struct sim_fault_hit *sim_http_arrive(struct sim_req *q, struct sim_fault_hit *hits,
-					    int max, int base_ms, int logged, char *post_fault);
+const struct sim_fault_hit *sim_http_arrive(struct sim_req *q, struct sim_fault_hit *hits, int max,
+					    int base_ms, int logged, char *post_fault);
 const char *sim_http_arg(void *conn, const char *name);
 
 /* sim_blob.c (the blob listener) */

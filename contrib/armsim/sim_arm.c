@@ -21,7 +21,6 @@
 static const char *NOT_FOUND_FIX =
     "For more details please go to https://aka.ms/ARMResourceNotFoundFix";
 
-
 /* "YYYY-MM-DD" with an optional -preview style suffix, not older than min. */
 static int version_ok(const char *v, const char *min)
 {
@@ -77,8 +76,7 @@ static void lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op
 }
 
 /* The same with a given Retry-After (seconds). */
-void sim_arm_lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op,
-			 int retry_after)
+void sim_arm_lro_headers(struct sim_req *q, struct sim_resp *r, struct sim_op *op, int retry_after)
 {
 	char url[2048], ra[16];
 	snprintf(url, sizeof url,

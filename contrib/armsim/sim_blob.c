@@ -121,9 +121,8 @@ static void storage_error(struct sim_req *q, struct sim_resp *r, int status, con
 	int n = asprintf(&b,
 			 "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>%s</Code>"
 			 "<Message>%s\nRequestId:%s\nTime:%s</Message>%s%s%s</Error>",
-			 code, msg, q->request_id, t,
-			 detail ? "<AuthenticationErrorDetail>" : "", detail ? detail : "",
-			 detail ? "</AuthenticationErrorDetail>" : "");
+			 code, msg, q->request_id, t, detail ? "<AuthenticationErrorDetail>" : "",
+			 detail ? detail : "", detail ? "</AuthenticationErrorDetail>" : "");
 	if (n < 0)
 		abort();
 	free(r->body);
@@ -201,7 +200,8 @@ static void page_list(struct sim_req *q, struct sim_resp *r, const struct sim_dc
 			next = s;
 			break;
 		}
-		fprintf(f, "<PageRange><Start>%" PRIu64 "</Start><End>%" PRIu64 "</End></PageRange>",
+		fprintf(f,
+			"<PageRange><Start>%" PRIu64 "</Start><End>%" PRIu64 "</End></PageRange>",
 			s, e);
 		k++;
 	}
@@ -258,9 +258,9 @@ static struct stream *answer(struct sim_req *q, struct sim_resp *r, struct sim_g
 	if (pr < 0) {
 		snprintf(v, sizeof v, "bytes */%" PRIu64, size);
 		sim_resp_header(r, "Content-Range", v);
-		storage_error(q, r, 416, "InvalidRange",
-			      "The range specified is invalid for the current size of the resource.",
-			      NULL);
+		storage_error(
+		    q, r, 416, "InvalidRange",
+		    "The range specified is invalid for the current size of the resource.", NULL);
 		sim_disk_content_free(&d);
 		return NULL;
 	}
@@ -316,14 +316,15 @@ static struct stream *serve(struct sim_req *q, struct sim_resp *r, char *post_fa
 			      NULL);
 	} else if (pre && !strcmp(pre->kind, "reset")) {
 		r->reset = 1;
+	} else if (pre && !strcmp(pre->kind, "body") && !sim_fault_body(pre->rule_id, r)) {
+		/* the rule's literal answer (a bad page list, say) */
 	} else if (pre) {
 		storage_error(q, r, pre->status, pre->code, "Injected fault.", NULL);
 	} else if (!q->opid) {
-		storage_error(q, r, strcmp(q->method, "GET") ? 405 : 400,
-			      strcmp(q->method, "GET") ? "UnsupportedHttpVerb"
-						       : "InvalidQueryParameterValue",
-			      "The resource doesn't support the specified HTTP verb or query.",
-			      NULL);
+		storage_error(
+		    q, r, strcmp(q->method, "GET") ? 405 : 400,
+		    strcmp(q->method, "GET") ? "UnsupportedHttpVerb" : "InvalidQueryParameterValue",
+		    "The resource doesn't support the specified HTTP verb or query.", NULL);
 	} else if (!(g = sas_grant(q))) {
 		storage_error(q, r, 403, "AuthenticationFailed",
 			      "Server failed to authenticate the request. Make sure the value of "
@@ -419,11 +420,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	}
 	sim_guid(q.request_id);
 	const char *comp = sim_http_arg(conn, "comp");
-	q.opid = !strcmp(method, "HEAD")		    ? (comp ? NULL : "Blob_GetProperties")
-		 : strcmp(method, "GET")		    ? NULL
-		 : !comp				    ? "Blob_Get"
+	q.opid = !strcmp(method, "HEAD")	 ? (comp ? NULL : "Blob_GetProperties")
+		 : strcmp(method, "GET")	 ? NULL
+		 : !comp			 ? "Blob_Get"
 		 : !strcasecmp(comp, "pagelist") ? "Blob_GetPageRanges"
-						    : NULL;
+						 : NULL;
 	q.auth = hdr(conn, "Authorization") ? "authorization" : "sas";
 	char post_fault[12] = "";
 	struct stream *s = serve(&q, &r, post_fault);
@@ -435,9 +436,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 /* Start the blob listener (after the ARM one: same TLS); 0 or -errno. */
 int sim_blob_start(void)
 {
-	blob_daemon =
-	    sim_http_listen(sim_g.o.blob_listen ? sim_g.o.blob_listen : "127.0.0.1:0",
-			    "blob-listen", sim_g.o.blob_port_file, (void *)handler, &sim_g.blob_port);
+	blob_daemon = sim_http_listen(sim_g.o.blob_listen ? sim_g.o.blob_listen : "127.0.0.1:0",
+				      "blob-listen", sim_g.o.blob_port_file, (void *)handler,
+				      &sim_g.blob_port);
 	return blob_daemon ? 0 : -EADDRINUSE;
 }
 

@@ -131,12 +131,13 @@ int sim_disk_alloc_parse(json_object *a, int64_t size, uint64_t (**out)[2], int 
 		abort();
 	for (size_t i = 0; i < len; i++) {
 		json_object *e = json_object_array_get_idx(a, i);
-		json_object *o = e ? json_object_array_get_idx(e, 0) : NULL;
-		json_object *l = e ? json_object_array_get_idx(e, 1) : NULL;
-		if (!json_object_is_type(e, json_type_array) || json_object_array_length(e) != 2 ||
-		    !json_object_is_type(o, json_type_int) || !json_object_is_type(l, json_type_int) ||
-		    json_object_get_int64(o) < 0 || json_object_get_int64(l) <= 0 ||
-		    json_object_get_int64(o) % 512 || json_object_get_int64(l) % 512 ||
+		int pair = json_object_is_type(e, json_type_array) && json_object_array_length(e) == 2;
+		json_object *o = pair ? json_object_array_get_idx(e, 0) : NULL;
+		json_object *l = pair ? json_object_array_get_idx(e, 1) : NULL;
+		if (!pair || !json_object_is_type(o, json_type_int) ||
+		    !json_object_is_type(l, json_type_int) || json_object_get_int64(o) < 0 ||
+		    json_object_get_int64(l) <= 0 || json_object_get_int64(o) % 512 ||
+		    json_object_get_int64(l) % 512 ||
 		    json_object_get_int64(o) + json_object_get_int64(l) > size) {
 			snprintf(err, errn,
 				 "[%zu]: expected [offset, length] in bytes, 512-aligned, within "
@@ -206,15 +207,15 @@ static void footer_make(unsigned char f[512], uint64_t size, const char *name)
 {
 	memset(f, 0, 512);
 	memcpy(f, "conectix", 8);
-	put_be(f + 8, 2, 4);		     /* features: reserved bit */
-	put_be(f + 12, 0x00010000, 4);	     /* file format version 1.0 */
-	put_be(f + 16, UINT64_MAX, 8);	     /* data offset: none (fixed) */
+	put_be(f + 8, 2, 4);					  /* features: reserved bit */
+	put_be(f + 12, 0x00010000, 4);				  /* file format version 1.0 */
+	put_be(f + 16, UINT64_MAX, 8);				  /* data offset: none (fixed) */
 	put_be(f + 24, sim_hash(name, 0x9e37) % 700000000ULL, 4); /* seconds since 2000 */
-	memcpy(f + 28, "win ", 4);	     /* creator application */
-	put_be(f + 32, 0x000a0000, 4);	     /* creator version */
-	memcpy(f + 36, "Wi2k", 4);	     /* creator host OS */
-	put_be(f + 40, size, 8);	     /* original size */
-	put_be(f + 48, size, 8);	     /* current size */
+	memcpy(f + 28, "win ", 4);				  /* creator application */
+	put_be(f + 32, 0x000a0000, 4);				  /* creator version */
+	memcpy(f + 36, "Wi2k", 4);				  /* creator host OS */
+	put_be(f + 40, size, 8);				  /* original size */
+	put_be(f + 48, size, 8);				  /* current size */
 	uint64_t total = size / 512, spt, heads, cth;
 	if (total > 65535ULL * 16 * 255)
 		total = 65535ULL * 16 * 255;
@@ -381,11 +382,32 @@ int sim_disk_ranges(const struct sim_dcontent *d, uint64_t (**out)[2])
 	return n;
 }
 
-/* GET /_armsim/disk?id=ID: size, allocated bytes, sha256 of the whole
- * blob, ranges.  Takes sim_g.lock itself, and hashes without it. */
+/* The SHA-256 of the whole blob (size bytes), in hex. */
+static void sha256_hex(const struct sim_dcontent *d, uint64_t size, char hex[65])
+{
+	gnutls_hash_hd_t h;
+	size_t bs = 4 * MIB;
+	char *buf = malloc(bs);
+	unsigned char dig[32];
+	if (!buf || gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
+		abort();
+	for (uint64_t off = 0; off < size; off += bs) {
+		size_t k = size - off < bs ? (size_t)(size - off) : bs;
+		sim_disk_read(d, off, buf, k);
+		gnutls_hash(h, buf, k);
+	}
+	gnutls_hash_deinit(h, dig);
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	free(buf);
+}
+
+/* GET /_armsim/disk?id=ID[&hash=0]: size, allocated bytes, sha256 of the
+ * whole blob (unless hash=0), ranges.  Takes sim_g.lock itself, and hashes
+ * without it. */
 void sim_disk_ctl(struct sim_req *q, struct sim_resp *r)
 {
-	const char *id = sim_http_arg(q->conn, "id");
+	const char *id = sim_http_arg(q->conn, "id"), *hash = sim_http_arg(q->conn, "hash");
 	struct sim_dcontent d;
 	pthread_mutex_lock(&sim_g.lock);
 	int rc = strcmp(q->method, "GET") ? -1 : sim_disk_content(&sim_g.m, id, &d);
@@ -398,21 +420,9 @@ void sim_disk_ctl(struct sim_req *q, struct sim_resp *r)
 	uint64_t(*rg)[2];
 	int n = sim_disk_ranges(&d, &rg);
 	uint64_t size = d.data_size + 512, alloc = 0;
-	gnutls_hash_hd_t h;
-	size_t bs = 4 * MIB;
-	char *buf = malloc(bs);
-	if (!buf || gnutls_hash_init(&h, GNUTLS_DIG_SHA256) < 0)
-		abort();
-	for (uint64_t off = 0; off < size; off += bs) {
-		size_t k = size - off < bs ? (size_t)(size - off) : bs;
-		sim_disk_read(&d, off, buf, k);
-		gnutls_hash(h, buf, k);
-	}
-	unsigned char dig[32];
-	char hex[65];
-	gnutls_hash_deinit(h, dig);
-	for (int i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", dig[i]);
+	char hex[65] = "";
+	if (!hash || strcmp(hash, "0"))
+		sha256_hex(&d, size, hex);
 	json_object *o = json_object_new_object(), *a = json_object_new_array();
 	for (int i = 0; i < n; i++) {
 		json_object *e = json_object_new_array();
@@ -423,10 +433,9 @@ void sim_disk_ctl(struct sim_req *q, struct sim_resp *r)
 	}
 	json_object_object_add(o, "size", json_object_new_int64((int64_t)size));
 	json_object_object_add(o, "allocated", json_object_new_int64((int64_t)alloc));
-	json_object_object_add(o, "sha256", json_object_new_string(hex));
+	json_object_object_add(o, "sha256", *hex ? json_object_new_string(hex) : NULL);
 	json_object_object_add(o, "ranges", a);
 	sim_resp_json(r, 200, o);
-	free(buf);
 	free(rg);
 	sim_disk_content_free(&d);
 }

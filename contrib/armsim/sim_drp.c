@@ -43,8 +43,7 @@ static int disk_percent(struct sim_model *m, const struct sim_point *p, int disk
 }
 
 /* One DiskRestorePoint resource. */
-static json_object *drp_json(struct sim_model *m, struct sim_coll *c, struct sim_point *p,
-			     int disk)
+static json_object *drp_json(struct sim_model *m, struct sim_coll *c, struct sim_point *p, int disk)
 {
 	const struct sim_vm *v = &m->vms[p->vm];
 	const struct sim_disk *d = &v->disks[disk];
@@ -54,8 +53,9 @@ static json_object *drp_json(struct sim_model *m, struct sim_coll *c, struct sim
 	sim_drp_id(id, sizeof id, pid, d->name);
 	jadd(o, "id", jstr(id));
 	jadd(o, "name", jstr(strrchr(id, '/') + 1));
-	jadd(o, "type", jstr("Microsoft.Compute/restorePointCollections/restorePoints/"
-			     "diskRestorePoints"));
+	jadd(o, "type",
+	     jstr("Microsoft.Compute/restorePointCollections/restorePoints/"
+		  "diskRestorePoints"));
 	sim_fmt_time(p->created, t, sizeof t);
 	jadd(pr, "timeCreated", jstr(t));
 	if (p->source_rp) {
@@ -89,7 +89,10 @@ static json_object *drp_json(struct sim_model *m, struct sim_coll *c, struct sim
 	int pct = disk_percent(m, p, disk);
 	int failed = p->state == PS_FAILED || (p->copy && p->copy->failed && pct < 100);
 	jadd(pr, "completionPercent", json_object_new_int(pct));
-	jadd(pr, "replicationState", jstr(failed ? "Failed" : pct < 100 ? "InProgress" : "Succeeded"));
+	jadd(pr, "replicationState",
+	     jstr(failed      ? "Failed"
+		  : pct < 100 ? "InProgress"
+			      : "Succeeded"));
 	if (p->source_rp) {
 		struct sim_coll *sc = NULL;
 		sim_model_find_point_id(m, p->source_rp, &sc);
@@ -103,8 +106,7 @@ static json_object *drp_json(struct sim_model *m, struct sim_coll *c, struct sim
 }
 
 /* Find the disk restore point id within point p; disk index or -1. */
-static int disk_of(struct sim_model *m, struct sim_coll *c, struct sim_point *p,
-		   const char *name)
+static int disk_of(struct sim_model *m, struct sim_coll *c, struct sim_point *p, const char *name)
 {
 	if (p->vm < 0 || p->vm >= m->nvms)
 		return -1;
@@ -169,8 +171,8 @@ int sim_grant_sas(const struct sim_grant *g, char *out, size_t n)
 	}
 	sig[k] = 0;
 	int w = snprintf(out, n, "%s://%s:%d/%s/abcd?sv=2021-08-06&sr=b&st=%s&se=%s&sp=r&sig=%s",
-			 sim_g.tls ? "https" : "http", host, sim_g.blob_port, g->container, st,
-			 se, sig);
+			 sim_g.tls ? "https" : "http", host, sim_g.blob_port, g->container, st, se,
+			 sig);
 	return w < 0 || (size_t)w >= n ? -28 : 0;
 }
 

@@ -10,6 +10,10 @@
  * "reset" fault answers MHD_NO, which closes the connection without a
  * response; a "truncate" fault declares the full Content-Length and then
  * ends the body early through a content-reader callback.
+ *
+ * sim_http_listen starts both listeners (ARM here, blobs in sim_blob.c)
+ * with the same TLS setup, and sim_http_arrive is the arrival step (clock,
+ * log slot, faults, latency) they share.
  */
 #include "sim.h"
 
@@ -192,9 +196,9 @@ static void route(struct sim_req *q)
 				return;
 			if (n > 11)
 				snprintf(q->drp, sizeof q->drp, "%s", seg[11]);
-			q->route = n == 10					? R_POINT
-				   : n == 11					? R_DRPS
-				   : n == 12					? R_DRP
+			q->route = n == 10					  ? R_POINT
+				   : n == 11					  ? R_DRPS
+				   : n == 12					  ? R_DRP
 				   : n == 13 && seg_is(seg[12], "beginGetAccess") ? R_GRANT
 				   : n == 13 && seg_is(seg[12], "endGetAccess")	  ? R_REVOKE
 										  : R_NONE;
@@ -350,8 +354,8 @@ static void unauthorized(struct sim_req *q, struct sim_resp *r)
  * log (when logged), the fault rules, then the latency (base_ms plus
  * latency rules) slept outside the lock.  Returns the rule that decides
  * the answer, or NULL; post_fault gets "truncate" or "malformed" (or ""). */
-const struct sim_fault_hit *sim_http_arrive(struct sim_req *q, struct sim_fault_hit *hits,
-					    int max, int base_ms, int logged, char *post_fault)
+const struct sim_fault_hit *sim_http_arrive(struct sim_req *q, struct sim_fault_hit *hits, int max,
+					    int base_ms, int logged, char *post_fault)
 {
 	int nh = 0, lat = base_ms;
 	post_fault[0] = 0;
@@ -641,8 +645,8 @@ static char *slurp(const char *path)
 /* A listener for handler on listen ("ADDR:PORT"; what names its option in
  * messages), HTTPS when armsim has a certificate; writes the port to
  * port_file and *port.  Returns the daemon, or NULL after a message. */
-void *sim_http_listen(const char *listen, const char *what, const char *port_file,
-		      void *handler_fn, int *port_out)
+void *sim_http_listen(const char *listen, const char *what, const char *port_file, void *handler_fn,
+		      int *port_out)
 {
 	char host[256] = "127.0.0.1";
 	int port = 0;

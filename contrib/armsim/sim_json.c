@@ -441,9 +441,11 @@ static json_object *sim_json_state_head(struct sim_model *m)
 				for (int k = 0; k < v->disks[d].nalloc; k++) {
 					json_object *e = json_object_new_array();
 					json_object_array_add(
-					    e, json_object_new_int64((int64_t)v->disks[d].alloc[k][0]));
+					    e, json_object_new_int64(
+						   (int64_t)v->disks[d].alloc[k][0]));
 					json_object_array_add(
-					    e, json_object_new_int64((int64_t)v->disks[d].alloc[k][1]));
+					    e, json_object_new_int64(
+						   (int64_t)v->disks[d].alloc[k][1]));
 					json_object_array_add(al, e);
 				}
 				jadd(dj, "allocated", al);

@@ -76,7 +76,8 @@ static const struct {
 		       "address of the blob endpoint (default 127.0.0.1:0; HTTPS with --tls-cert)"},
     [O_BLOB_PORT_FILE] = {"blob-port-file", "FILE",
 			  "write the blob endpoint's port number to FILE once listening"},
-    [O_BLOB_RATE] = {"blob-rate", "MIB", "cap each blob's throughput at MIB MiB/s (default 0: none)"},
+    [O_BLOB_RATE] = {"blob-rate", "MIB",
+		     "cap each blob's throughput at MIB MiB/s (default 0: none)"},
     [O_PAGELIST_MAX] = {"pagelist-max", "N",
 			"page ranges per Get Page Ranges answer before NextMarker (default 200)"},
     [O_GRANT_S] = {"grant-seconds", "SEC",
@@ -115,41 +116,48 @@ static void usage(FILE *f)
 			 opt_doc[i].arg ? opt_doc[i].arg : "");
 		fprintf(f, "  %-26s %s\n", left, opt_doc[i].help);
 	}
-	fputs("\nSeed format (--seed; also what --state saves and GET /_armsim/state returns):\n"
-	      "  {\"subscription\", \"tenant\", \"displayName\", \"locations\": [name | {name, displayName}],\n"
-	      "   \"clients\": [{id, secret}], \"resourceGroups\": [name | {name, location, tags}],\n"
-	      "   \"vms\": [{id | name+resourceGroup, location, osType, vmSize, vmId,\n"
-	      "            disks: [{name, lun (data disks), sizeGB, storageAccountType, caching,\n"
-	      "                     diskEncryptionSet, networkAccessPolicy,\n"
-	      "                     allocated: [[offset, length] in bytes]}]}],\n"
-	      "   \"collections\": [{id | name+resourceGroup, location, source: {id}, tags,\n"
-	      "                    points: [{name, provisioningState, timeCreated, consistencyMode,\n"
-	      "                              sourceRestorePoint, vm, excludeDisks,\n"
-	      "                              progress: [percent per disk], copyFailed}]}]}\n"
-	      "  Only a collection's location and source are required; a problem is reported with\n"
-	      "  its JSON path and exit status 2.\n"
-	      "\nControl API (loopback only, no authentication):\n"
-	      "  GET /_armsim/stats             requests counted by operationId and status\n"
-	      "  GET|DELETE /_armsim/log        request log, JSON lines in arrival order\n"
-	      "                                 (DELETE clears the log and the stats)\n"
-	      "  POST|GET|DELETE /_armsim/faults\n"
-	      "                                 {match: {operationId, path_prefix, method},\n"
-	      "                                  kind: status|reset|truncate|malformed|latency|throttle|\n"
-	      "                                  body, status, code, retry_after, latency_ms, count,\n"
-	      "                                  probability, seed; for body: body|body_hex, repeat,\n"
-	      "                                  headers} -> {id}\n"
-	      "  POST /_armsim/clock            {advance: SECONDS} -> {now}\n"
-	      "  POST /_armsim/mutate           {op: add_point|remove_point|add_collection|\n"
-	      "                                  remove_collection|fail_copy|fail_point, ...}\n"
-	      "  GET /_armsim/state             the whole model, in the seed format\n"
-	      "  GET /_armsim/grants            active disk grants {value: [{diskRestorePointId,\n"
-	      "                                 expiresOn, grants}]}\n"
-	      "  POST /_armsim/grants/revoke    {} or {id}: revoke SAS out of band\n"
-	      "  GET /_armsim/disk?id=ID        {size, allocated, sha256, ranges} of a disk\n"
-	      "                                 restore point's blob\n"
-	      "  POST /_armsim/reset            reload the seed or demo; clear log, stats, faults, clock\n"
-	      "See armsim(1) for the details.\n",
-	      f);
+	fputs(
+	    "\nSeed format (--seed; also what --state saves and GET /_armsim/state returns):\n"
+	    "  {\"subscription\", \"tenant\", \"displayName\", \"locations\": [name | {name, "
+	    "displayName}],\n"
+	    "   \"clients\": [{id, secret}], \"resourceGroups\": [name | {name, location, tags}],\n"
+	    "   \"vms\": [{id | name+resourceGroup, location, osType, vmSize, vmId,\n"
+	    "            disks: [{name, lun (data disks), sizeGB, storageAccountType, caching,\n"
+	    "                     diskEncryptionSet, networkAccessPolicy,\n"
+	    "                     allocated: [[offset, length] in bytes]}]}],\n"
+	    "   \"collections\": [{id | name+resourceGroup, location, source: {id}, tags,\n"
+	    "                    points: [{name, provisioningState, timeCreated, consistencyMode,\n"
+	    "                              sourceRestorePoint, vm, excludeDisks,\n"
+	    "                              progress: [percent per disk], copyFailed}]}]}\n"
+	    "  Only a collection's location and source are required; a problem is reported with\n"
+	    "  its JSON path and exit status 2.\n"
+	    "\nControl API (loopback only, no authentication):\n"
+	    "  GET /_armsim/stats             requests counted by operationId and status\n"
+	    "  GET|DELETE /_armsim/log        request log, JSON lines in arrival order\n"
+	    "                                 (DELETE clears the log and the stats)\n"
+	    "  POST|GET|DELETE /_armsim/faults\n"
+	    "                                 {match: {operationId, path_prefix, method},\n"
+	    "                                  kind: "
+	    "status|reset|truncate|malformed|latency|throttle|\n"
+	    "                                  body, status, code, retry_after, latency_ms, "
+	    "count,\n"
+	    "                                  probability, seed; for body: body|body_hex, "
+	    "repeat,\n"
+	    "                                  headers} -> {id}\n"
+	    "  POST /_armsim/clock            {advance: SECONDS} -> {now}\n"
+	    "  POST /_armsim/mutate           {op: add_point|remove_point|add_collection|\n"
+	    "                                  remove_collection|fail_copy|fail_point, ...}\n"
+	    "  GET /_armsim/state             the whole model, in the seed format\n"
+	    "  GET /_armsim/grants            active disk grants {value: [{diskRestorePointId,\n"
+	    "                                 expiresOn, grants}]}\n"
+	    "  POST /_armsim/grants/revoke    {} or {id}: revoke SAS out of band\n"
+	    "  GET /_armsim/disk?id=ID[&hash=0]\n"
+	    "                                 {size, allocated, sha256, ranges} of a disk\n"
+	    "                                 restore point's blob\n"
+	    "  POST /_armsim/reset            reload the seed or demo; clear log, stats, faults, "
+	    "clock\n"
+	    "See armsim(1) for the details.\n",
+	    f);
 	fprintf(f, "\nExit status: 0 after SIGINT/SIGTERM, 1 on a start-up failure, 2 on bad "
 		   "options or a bad seed.\n");
 }
@@ -237,7 +245,8 @@ static int parse(int argc, char **argv)
 			break;
 		case O_DISK_IMAGE:
 			if (!strchr(a, '=') || o->nimages >= SIM_MAX_IMAGES) {
-				fprintf(stderr, "armsim: --disk-image wants DISK=PATH (at most %d)\n",
+				fprintf(stderr,
+					"armsim: --disk-image wants DISK=PATH (at most %d)\n",
 					SIM_MAX_IMAGES);
 				return -1;
 			}

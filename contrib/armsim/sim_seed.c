@@ -198,15 +198,16 @@ static int load_vm(struct ld *l, struct sim_model *m, json_object *o, const char
 		struct sim_disk *sd = &v->disks[v->ndisks - 1];
 		if (nap && strcmp(nap, "AllowAll") && strcmp(nap, "AllowPrivate") &&
 		    strcmp(nap, "DenyAll"))
-			return bad(l, p, "networkAccessPolicy must be AllowAll, AllowPrivate or DenyAll");
+			return bad(l, p,
+				   "networkAccessPolicy must be AllowAll, AllowPrivate or DenyAll");
 		sd->nap = nap ? sim_xstrdup(nap) : NULL;
 		json_object *al;
 		if (array_field(l, d, p, "allocated", &al) < 0)
 			return -22;
 		if (al) {
 			char e[256];
-			if (sim_disk_alloc_parse(al, (int64_t)size_gb << 30, &sd->alloc, &sd->nalloc, e,
-						 sizeof e))
+			if (sim_disk_alloc_parse(al, (int64_t)size_gb << 30, &sd->alloc,
+						 &sd->nalloc, e, sizeof e))
 				return bad(l, p, "allocated%s", e);
 		}
 	}

@@ -280,6 +280,69 @@ function pointsOf(coll) {
   return Array.isArray(coll.points) ? coll.points : [];
 }
 
+// checkDisks: the SDK lists a demo point's disk restore points and grants
+// read access (its LRO poller, final-state-via location); the official
+// @azure/storage-blob then reads the blob with the SAS alone, on another
+// origin: properties, ranges (compared with the raw bytes), the VHD footer,
+// page ranges (paged, compared with armsim's /_armsim/disk), and, once the
+// SDK revoked access, Storage's 403.
+async function checkDisks(client) {
+  const { PageBlobClient } = require("@azure/storage-blob");
+  const drpOps = client.diskRestorePoint || client.diskRestorePointOperations;
+  const [rg, coll, point] = ["rg-prod", "rpc-vm-web-01", "rp-20261120-0200"];
+  const drps = [];
+  for await (const d of drpOps.listByRestorePoint(rg, coll, point)) drps.push(d);
+  check(drps.length === 3, `listByRestorePoint: ${drps.length} disk restore points, expected 3`);
+  const drp = drps.find((d) => /^vm-web-01-data-01_/.test(d.name));
+  check(drp, "no disk restore point for vm-web-01-data-01");
+  const got = await drpOps.get(rg, coll, point, drp.name);
+  const props = got.properties || got;
+  check(eqi(got.id, drp.id) && props.completionPercent === 100 && props.logicalSectorSize === 512,
+    `disk restore point get: ${JSON.stringify(got).slice(0, 300)}`);
+  const access = await drpOps.beginGrantAccessAndWait(rg, coll, point, drp.name, { access: "Read", durationInSeconds: 600 });
+  const sas = access && access.accessSAS;
+  check(typeof sas === "string" && sas.startsWith("https://127.0.0.1:") && !sas.startsWith(opts.endpoint + "/"),
+    "beginGrantAccessAndWait gave no SAS on another HTTPS origin");
+  const disk = await sim("GET", `/_armsim/disk?id=${encodeURIComponent(drp.id)}&hash=0`);
+  const blob = new PageBlobClient(sas);
+  const p = await blob.getProperties();
+  check(p.blobType === "PageBlob" && p.contentLength === disk.size,
+    `getProperties: ${p.blobType}, ${p.contentLength} bytes; armsim says ${disk.size}`);
+  // across the end of the first allocated extent: data, then zeros
+  const off = disk.ranges[0][1] + 1 - 8192, count = 16384;
+  const buf = await blob.downloadToBuffer(off, count, { blockSize: 4096, concurrency: 4 });
+  const raw = Buffer.from(await (await fetch(sas, { headers: { "x-ms-range": `bytes=${off}-${off + count - 1}` } })).arrayBuffer());
+  check(buf.length === count && buf.equals(raw), "downloadToBuffer differs from the raw bytes of the range");
+  check(buf.subarray(0, 8192).some((b) => b !== 0) && buf.subarray(8192).every((b) => b === 0),
+    "the range is not data then zeros");
+  const foot = await blob.downloadToBuffer(disk.size - 512, 512);
+  check(foot.toString("latin1", 0, 8) === "conectix", "the last 512 bytes are not a VHD footer");
+  const ranges = [];
+  let pages = 0;
+  for await (const page of blob.listPageRanges().byPage({ maxPageSize: 2 })) {
+    pages++;
+    for (const r of page.pageRange || []) ranges.push([r.start, r.end]);
+  }
+  check(pages >= 2 && JSON.stringify(ranges) === JSON.stringify(disk.ranges),
+    `listPageRanges (${pages} pages): ${JSON.stringify(ranges)}; armsim: ${JSON.stringify(disk.ranges)}`);
+  // the older call gives each range as {offset, count} with count = end - start
+  const all = await blob.getPageRanges();
+  check(JSON.stringify((all.pageRange || []).map((r) => [r.offset, r.offset + r.count])) === JSON.stringify(disk.ranges),
+    `getPageRanges: ${JSON.stringify(all.pageRange)}; armsim: ${JSON.stringify(disk.ranges)}`);
+  await drpOps.beginRevokeAccessAndWait(rg, coll, point, drp.name);
+  try {
+    await blob.downloadToBuffer(0, 512);
+    fail("the SAS still reads after the SDK revoked access");
+  } catch (e) {
+    if (e.checkFailed) throw e;
+    check(e.statusCode === 403 && e.code === "AuthenticationFailed",
+      `read after revoke: expected 403 AuthenticationFailed, got ${e.statusCode} ${e.code}`);
+  }
+  const stats = await sim("GET", "/_armsim/stats");
+  check(stats["blob.authorization"] === 0, "the Storage SDK sent an Authorization header with a SAS");
+  note(`disks: granted, read ${count} bytes, ${ranges.length} page ranges in ${pages} pages, revoked`);
+}
+
 async function main() {
   const t0 = Date.now();
   await checkTokenEndpoint();
@@ -489,6 +552,9 @@ async function main() {
   check(after === listed.length, `listAll after delete: ${after}, before: ${listed.length}`);
   note("beginDeleteAndWait: copy and collection gone");
 
+  // 8 (before 7, so the log check covers it). Disks.
+  await checkDisks(client);
+
   // 7. What armsim saw: every ARM call authenticated, with the SDK's
   // api-version, and the pollers really polled.
   const log = await simLog();
@@ -503,7 +569,8 @@ async function main() {
   for (const l of arm) byOp[l.operationId] = (byOp[l.operationId] || 0) + 1;
   for (const op of ["RestorePointCollections_ListAll", "RestorePointCollections_Get", "RestorePointCollections_CreateOrUpdate",
     "RestorePointCollections_Update", "RestorePointCollections_Delete", "RestorePoints_Get", "RestorePoints_Create",
-    "RestorePoints_Delete", "Operations_Get"])
+    "RestorePoints_Delete", "Operations_Get", "DiskRestorePoint_ListByRestorePoint", "DiskRestorePoint_Get",
+    "DiskRestorePoint_GrantAccess", "DiskRestorePoint_RevokeAccess"])
     check(byOp[op] > 0, `armsim never saw ${op}`);
   const unexpected = arm.filter((l) => l.status >= 400 && l.status !== 404 && l.status !== 429 && l.status !== 503);
   check(unexpected.length === 0, `armsim answered errors: ${unexpected.map((l) => `${l.method} ${l.path} ${l.status}`).join("; ")}`);
