@@ -99,27 +99,67 @@ static size_t block_parts(const struct disk *d, uint64_t off, uint64_t len, stru
 
 /* ---- fetching --------------------------------------------------------------- */
 
+#define WANT_ALIGN (64u << 10) /* the bytes a random read waits for, rounded out */
+
+/* The order in which to fetch the parts of block b (at start): when a
+ * reader waits for a few bytes of it inside one part, those first (their
+ * part cut in three), so a random read waits one round trip and a small
+ * transfer, not the whole block.  Returns the number of pieces; *wanted
+ * is set when the first one is what the reader waits for. */
+static size_t fetch_order(const struct dblock *b, uint64_t start, const struct part *p, size_t n,
+			  struct part *o, int *wanted)
+{
+	uint64_t lo = start + b->want_lo, hi = start + b->want_hi;
+	size_t k = 0, w = n;
+
+	*wanted = 0;
+	for (size_t i = 0; b->want_hi > b->want_lo && i < n; i++)
+		if (p[i].off <= lo && hi <= p[i].off + p[i].len)
+			w = i;
+	if (w == n) {
+		memcpy(o, p, n * sizeof(*p));
+		return n;
+	}
+	lo = start + (lo - start) / WANT_ALIGN * WANT_ALIGN;
+	hi = start + (hi - start + WANT_ALIGN - 1) / WANT_ALIGN * WANT_ALIGN;
+	if (lo < p[w].off)
+		lo = p[w].off;
+	if (hi > p[w].off + p[w].len)
+		hi = p[w].off + p[w].len;
+	*wanted = 1;
+	o[k++] = (struct part){lo, hi - lo};
+	if (lo > p[w].off)
+		o[k++] = (struct part){p[w].off, lo - p[w].off};
+	if (hi < p[w].off + p[w].len)
+		o[k++] = (struct part){hi, p[w].off + p[w].len - hi};
+	for (size_t i = 0; i < n; i++)
+		if (i != w)
+			o[k++] = p[i];
+	return k;
+}
+
 /* Fill block b of disk d from the blob: its allocated parts only. */
 static int fetch_block(struct disk *d, struct dblock *b)
 {
 	struct disks *ds = d->ds;
 	uint64_t start = b->idx * (uint64_t)DISK_BLOCK;
 	long long deadline = now_ms() + (long long)ds->cfg.op_timeout * 1000;
-	struct part parts[DISK_PARTS];
+	struct part parts[DISK_PARTS], order[DISK_PARTS + 2];
 	size_t n = block_parts(d, start, b->len, parts);
 	struct blob_err err;
 	unsigned gen = 0;
 	char *sas = NULL;
-	int rc = 0, renewed = 0;
+	int rc = 0, renewed = 0, wanted;
+	size_t no = fetch_order(b, start, parts, n, order, &wanted);
 
-	for (size_t i = 0; i < n && rc == 0; i++) {
+	for (size_t i = 0; i < no && rc == 0; i++) {
 		if (!sas) {
 			rc = grant_sas(&ds->genv, &d->grant, renewed ? gen : 0, &sas, &gen);
 			if (rc)
 				break;
 		}
-		rc = blob_read(ds->blob, sas, parts[i].off, (size_t)parts[i].len,
-			       b->data + (parts[i].off - start), deadline, &d->cnt, &err);
+		rc = blob_read(ds->blob, sas, order[i].off, (size_t)order[i].len,
+			       b->data + (order[i].off - start), deadline, &d->cnt, &err);
 		if (rc == -EACCES && !renewed) {
 			/* expired or revoked: one new grant, one more try */
 			log_info("disk: %s: the blob refused the SAS (%s), renewing the grant",
@@ -129,6 +169,10 @@ static int fetch_block(struct disk *d, struct dblock *b)
 			renewed = 1;
 			rc = 0;
 			i--;
+		} else if (rc == 0 && i == 0 && wanted) {
+			/* what the reader asked for: it goes on now */
+			dcache_partial(ds->dc, b, (size_t)(order[0].off - start),
+				       (size_t)(order[0].off + order[0].len - start));
 		}
 	}
 	grant_sas_free(sas);
@@ -358,6 +402,11 @@ int disk_read(struct disk_file *f, char *buf, size_t size, uint64_t off, size_t 
 		if (!has_data(d, s, e - s))
 			continue; /* zeros, no request */
 		rc = dcache_get(dc, d, first + i, blen, DC_DEMAND, &blk[i]);
+		if (rc == 1 && !ra_to && nb == 1) {
+			/* a random read: its bytes first */
+			blk[i]->want_lo = (size_t)(s - bstart);
+			blk[i]->want_hi = (size_t)(e - bstart);
+		}
 		if (rc == 1) {
 			dcache_hold(dc, blk[i]); /* the queue's reference */
 			enqueue(d, blk[i], 1);
@@ -378,7 +427,8 @@ int disk_read(struct disk_file *f, char *buf, size_t size, uint64_t off, size_t 
 		if (!blk[i]) {
 			memset(buf + pos, 0, (size_t)(e - s));
 		} else {
-			rc = dcache_wait(dc, blk[i], deadline);
+			rc = dcache_wait_range(dc, blk[i], (size_t)(s - bstart),
+					       (size_t)(e - bstart), deadline);
 			if (rc)
 				goto out;
 			memcpy(buf + pos, blk[i]->data + (s - bstart), (size_t)(e - s));
