@@ -278,9 +278,10 @@ grant "$OS"
 [ "$SAS" != "$OLD" ] || fail "a new grant reused the ended SAS"
 
 # out-of-band revoke
-sim POST /_armsim/grants/revoke "{\"id\":\"$OS\"}" >/dev/null
+expect_eq "revoke" 1 "$(sim POST /_armsim/grants/revoke "{\"id\":\"$OS\"}" | jpy 'd["revoked"]')"
 blob_req -r 0-9 "$SAS"
 expect_eq "after revoke" 403 "$BLOB_STATUS"
+expect_eq "revoke without a grant" 0 "$(sim POST /_armsim/grants/revoke "{\"id\":\"$OS\"}" | jpy 'd["revoked"]')"
 
 # expiry on armsim's clock
 grant "$OS" 60

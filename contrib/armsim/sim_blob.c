@@ -433,7 +433,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	return ret;
 }
 
-/* Start the blob listener (after the ARM one: same TLS); 0 or -errno. */
+/* Start the blob listener (sim_http_start calls it once TLS is set up,
+ * before the ARM listener); 0 or -errno. */
 int sim_blob_start(void)
 {
 	blob_daemon = sim_http_listen(sim_g.o.blob_listen ? sim_g.o.blob_listen : "127.0.0.1:0",

@@ -369,12 +369,7 @@ void sim_ctl_handle(struct sim_req *q, struct sim_resp *r)
 		jadd(o, "value", sim_grant_list(&sim_g.m));
 		sim_resp_json(r, 200, o);
 	} else if (!strcmp(what, "grants/revoke") && !strcmp(meth, "POST")) {
-		const char *id = jstr_of(q->jbody, "id");
-		int n = sim_grant_revoke(&sim_g.m, id);
-		if (id && !n) {
-			sim_resp_error(r, 404, "NotFound", "no active grant for %s", id);
-			return;
-		}
+		int n = sim_grant_revoke(&sim_g.m, jstr_of(q->jbody, "id"));
 		sim_state_save();
 		ok(r, "revoked", json_object_new_int(n));
 	} else if (!strcmp(what, "mutate") && !strcmp(meth, "POST")) {

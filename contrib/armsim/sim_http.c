@@ -725,7 +725,8 @@ void sim_http_unlisten(void *d)
 		MHD_stop_daemon(d);
 }
 
-/* Start the ARM listener as the options say; writes the port file. 0 or -errno. */
+/* Start the blob and ARM listeners as the options say; writes the port
+ * files. 0 or -errno. */
 int sim_http_start(void)
 {
 	int tls = sim_g.o.tls_cert || sim_g.o.tls_key;
@@ -744,6 +745,9 @@ int sim_http_start(void)
 		sim_g.tls = 1;
 	}
 	int port;
+	/* the blob listener first: its port is in every SAS the ARM threads make */
+	if (sim_blob_start())
+		return -EADDRINUSE;
 	daemon_h = sim_http_listen(sim_g.o.listen ? sim_g.o.listen : "127.0.0.1:0", "listen",
 				   sim_g.o.port_file, (void *)handler, &port);
 	return daemon_h ? 0 : -EADDRINUSE;

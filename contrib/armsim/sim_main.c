@@ -377,7 +377,7 @@ int main(int argc, char **argv)
 	pthread_mutex_lock(&sim_g.lock);
 	sim_state_save();
 	pthread_mutex_unlock(&sim_g.lock);
-	if (sim_http_start() || sim_blob_start())
+	if (sim_http_start())
 		return 1;
 	int sig;
 	sigwait(&set, &sig);
