@@ -232,20 +232,34 @@ int dcache_get(struct dcache *dc, const void *owner, uint64_t idx, size_t len,
 	return 1;
 }
 
+/* 1 when a reader of [lo, hi) of b need not wait any more.  Lock held. */
+static int range_done(const struct dblock *b, size_t lo, size_t hi)
+{
+	return b->state != DB_PENDING ||
+	       (hi > lo && b->valid_hi > b->valid_lo && lo >= b->valid_lo && hi <= b->valid_hi);
+}
+
 /* Wait for a block's fetch to end. */
 int dcache_wait(struct dcache *dc, struct dblock *b, long long deadline_ms)
+{
+	return dcache_wait_range(dc, b, 0, 0, deadline_ms);
+}
+
+/* Wait for a block's fetch to end, or for bytes [lo, hi) of it. */
+int dcache_wait_range(struct dcache *dc, struct dblock *b, size_t lo, size_t hi,
+		      long long deadline_ms)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&dc->lock);
-	if (b->state == DB_PENDING)
+	if (!range_done(b, lo, hi))
 		blocking_begin();
-	while (b->state == DB_PENDING) {
+	while (!range_done(b, lo, hi)) {
 		struct timespec ts = {.tv_sec = (time_t)(deadline_ms / 1000),
 				      .tv_nsec = (long)(deadline_ms % 1000) * 1000000L};
 
 		if (pthread_cond_timedwait(&dc->cond, &dc->lock, &ts) == ETIMEDOUT &&
-		    b->state == DB_PENDING) {
+		    !range_done(b, lo, hi)) {
 			rc = -ETIMEDOUT;
 			break;
 		}
@@ -254,6 +268,16 @@ int dcache_wait(struct dcache *dc, struct dblock *b, long long deadline_ms)
 		rc = b->err;
 	pthread_mutex_unlock(&dc->lock);
 	return rc;
+}
+
+/* Part of a fetch is done: its readers may go on. */
+void dcache_partial(struct dcache *dc, struct dblock *b, size_t lo, size_t hi)
+{
+	pthread_mutex_lock(&dc->lock);
+	b->valid_lo = lo;
+	b->valid_hi = hi;
+	pthread_cond_broadcast(&dc->cond);
+	pthread_mutex_unlock(&dc->lock);
 }
 
 /* A fetch ended. */

@@ -39,6 +39,11 @@ struct dblock {
 	int hashed;   /* still findable (not dropped or failed) */
 	int recycled; /* data is an evicted block's: the filler zeroes
 			 what it does not write */
+	/* The bytes a reader waits for first (set by the creator before the
+	 * fill starts; want_hi 0: none), and, while pending, the bytes already
+	 * good (under the cache lock; dcache_partial). */
+	size_t want_lo, want_hi;
+	size_t valid_lo, valid_hi;
 };
 
 struct dcache_stats {
@@ -65,6 +70,12 @@ int dcache_get(struct dcache *dc, const void *owner, uint64_t idx, size_t len,
 /* Wait until a block is ready (0) or failed (its errno); -ETIMEDOUT at
  * deadline_ms (monotonic clock). */
 int dcache_wait(struct dcache *dc, struct dblock *b, long long deadline_ms);
+/* The same, also returning 0 as soon as bytes [lo, hi) of a pending block
+ * are good (dcache_partial). */
+int dcache_wait_range(struct dcache *dc, struct dblock *b, size_t lo, size_t hi,
+		      long long deadline_ms);
+/* The filler's report that bytes [lo, hi) of b are good already. */
+void dcache_partial(struct dcache *dc, struct dblock *b, size_t lo, size_t hi);
 /* The creator's report: rc 0 (ready) or a negative errno (the block is
  * forgotten at once, its waiters get rc). */
 void dcache_done(struct dcache *dc, struct dblock *b, int rc);

@@ -767,9 +767,8 @@ static void fh_drop(struct fs *f, struct fh *h)
 		fh_free(f, h);
 }
 
-/* Read from a disk: the disk module fetches what the page cache lacks
- * (waiting on the network says blocking_begin(), so the FUSE loop reads
- * on in another thread). */
+/* One read buffer per FUSE thread, kept: a `cat` of a disk is thousands
+ * of reads of the same size, and a fresh buffer each would be an mmap. */
 static pthread_key_t read_buf_key;
 static pthread_once_t read_buf_once = PTHREAD_ONCE_INIT;
 
@@ -784,10 +783,11 @@ static void read_buf_init(void)
 	pthread_key_create(&read_buf_key, free);
 }
 
+/* Read from a disk: the disk module fetches what the page cache lacks
+ * (waiting on the network says blocking_begin(), so the FUSE loop reads
+ * on in another thread). */
 static void read_disk(fuse_req_t req, struct tree_file *tf, size_t size, off_t off)
 {
-	/* One buffer per FUSE thread, kept: a `cat` of a disk is thousands of
-	 * reads of the same size, and a fresh buffer each would be an mmap. */
 	struct read_buf *rb;
 	size_t got = 0;
 	char *buf;

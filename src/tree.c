@@ -2138,6 +2138,14 @@ static int open_vhd(struct tree *t, struct tnode *n, int slot, int write, uint32
 	struct dctx d;
 	int rc;
 
+	if (write && !t->cfg.ro && tree_pid_filling(t, pid)) {
+		/* cp -r again into a copy that has its disks: absorbed, as
+		 * every view file it writes there */
+		f->absorb = 1;
+		f->slot = slot;
+		f->direct_io = 1;
+		return 0;
+	}
 	if (write)
 		return t->cfg.ro ? -EROFS : -EACCES; /* the bytes of a backup */
 	rc = rp_data(t, n, D_CACHED, &d);

@@ -3,7 +3,7 @@
 # send one beginGetAccess; the grant is renewed while the file is open
 # (short sas_duration) and ended disk_idle seconds after the last close;
 # a SAS revoked behind rpfs's back is renewed without the reader noticing;
-# unmounting ends every grant.  Sixteen concurrent readers of one disk,
+# unmounting and SIGTERM end every grant.  Sixteen concurrent readers of one disk,
 # and of several disks, read the right bytes.
 . "$TESTS_SRCDIR/lib.sh"
 . "$TESTS_SRCDIR/rel_lib.sh"
@@ -116,4 +116,14 @@ expect_eq "sha256 of vm-b-os" "$(sim_disk "$(drp_id rpc-b vm-b-os)" | jq -r .sha
 [ -n "$(grants)" ] || fail "no grant before the unmount"
 umount_rpfs
 expect_eq "grants after the unmount" "" "$(grants)"
+
+# So does SIGTERM.
+mount_rpfs -o disk_idle=600
+head -c 1000 "$os" >/dev/null || fail "cannot read vm-a-os.vhd"
+[ -n "$(grants)" ] || fail "no grant before SIGTERM"
+kill -TERM "$RPFS_PID"
+gone() { ! kill -0 "$RPFS_PID" 2>/dev/null; }
+wait_for 150 gone || fail "rpfs did not exit after SIGTERM"
+RPFS_PID=
+expect_eq "grants after SIGTERM" "" "$(grants)"
 pass

@@ -2,7 +2,7 @@
  * unit_disk.c - the pure parts under disks/NAME.vhd: the Get Page Ranges
  * parser (src/blob.c: pages, markers, strictness), which SAS URLs may be
  * used, and the block cache (src/disk_cache.c: single flight, the bound,
- * least recently used out, failed blocks forgotten).
+ * least recently used out, failed blocks forgotten, partial fills).
  */
 #include "config.h"
 
@@ -154,7 +154,13 @@ static void test_cache(void)
 	CHECK(dcache_wait(dc, x, 0) == -EIO);
 	dcache_put(dc, x);
 	CHECK(dcache_get(dc, &owner1, 7, 1 << 20, DC_DEMAND, &x) == 1);
-	/* A pending block times out its waiter (the deadline is in the past). */
+	/* A pending block times out its waiter (the deadline is in the past),
+	 * unless the bytes it waits for are good already. */
+	CHECK(dcache_wait(dc, x, 1) == -ETIMEDOUT);
+	dcache_partial(dc, x, 4096, 8192);
+	CHECK(dcache_wait_range(dc, x, 4096, 8192, 1) == 0);
+	CHECK(dcache_wait_range(dc, x, 5000, 6000, 1) == 0);
+	CHECK(dcache_wait_range(dc, x, 0, 4097, 1) == -ETIMEDOUT);
 	CHECK(dcache_wait(dc, x, 1) == -ETIMEDOUT);
 	dcache_done(dc, x, 0);
 	dcache_put(dc, x);
