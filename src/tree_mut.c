@@ -91,29 +91,44 @@ int tree_node_local(struct tree *t, const struct tnode *n)
 	return l;
 }
 
-/* The start time of process pid (clock ticks since boot, field 22 of
- * /proc/PID/stat), 0 when unknown: with the pid, it names one process,
- * as a pid alone does not once the pid is reused. */
-static uint64_t proc_start(uint32_t pid)
+/* Fields of /proc/PID/stat: the parent (field 4) and the start time
+ * (field 22, clock ticks since boot); 0 when unknown.  With the pid, the
+ * start time names one process, as a pid alone does not once it is reused.
+ * The command name before them may hold spaces and ')'. */
+static void proc_stat(uint32_t pid, uint32_t *ppid, uint64_t *start)
 {
 	char path[32], buf[1024], *p;
-	unsigned long long start = 0;
+	unsigned long pp = 0;
+	unsigned long long st = 0;
 	FILE *f;
 	size_t n;
 
+	*ppid = 0;
+	*start = 0;
 	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 	f = fopen(path, "re");
 	if (!f)
-		return 0;
+		return;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the command name may hold spaces and ')' */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %lu %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
 				"%*d %*d %*d %*d %llu",
-			 &start) != 1)
-		return 0;
-	return start;
+			 &pp, &st) != 2)
+		return;
+	*ppid = (uint32_t)pp;
+	*start = st;
+}
+
+/* The start time of process pid (see proc_stat). */
+static uint64_t proc_start(uint32_t pid)
+{
+	uint32_t pp;
+	uint64_t st;
+
+	proc_stat(pid, &pp, &st);
+	return st;
 }
 
 /* 1 when process pid made directory n a moment ago (the same process: a
@@ -132,26 +147,14 @@ int tree_fresh_for(struct tree *t, struct tnode *n, uint32_t pid)
 	return r && proc_start(pid) == start;
 }
 
-/* The parent of process pid (0 when unknown): field 4 of /proc/PID/stat,
- * after the command name in parentheses. */
+/* The parent of process pid (see proc_stat). */
 static uint32_t parent_pid(uint32_t pid)
 {
-	char path[32], buf[512], *p;
-	unsigned long pp = 0;
-	size_t n;
-	FILE *f;
+	uint32_t pp;
+	uint64_t st;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %lu", &pp) != 1)
-		return 0;
-	return (uint32_t)pp;
+	proc_stat(pid, &pp, &st);
+	return pp;
 }
 
 /* 1 when pid, its parent or one of its children is filling a directory it
