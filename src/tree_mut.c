@@ -1048,7 +1048,7 @@ static void copy_add(struct tree *t, const char *target, const char *source, con
 /*
  * Copies into one collection go in order: ARM refuses a copy of a point
  * older than one the collection already has.  A copy PUT whose answer
- * never came (op_timeout, a lost connection) may still land later, after
+ * never came (no answer within op_timeout) may still land later, after
  * copies sent behind it, and then fail for good: a rerun of cp -r would
  * meet "copies in order" forever.  So such a copy is remembered as unsure,
  * and a later copy into the collection first waits (op_timeout) until
@@ -1205,8 +1205,8 @@ static int copy_point(struct tree *t, struct tnode *pn, const struct arm_rpc *sc
 	if (!t->cfg.dry_run && (rc = unsure_settle(t, cn, pn->name, what)) < 0)
 		return rc;
 	rc = send_mut(t, &m);
-	if (rc == -ETIMEDOUT || rc == -EHOSTUNREACH || rc == -EIO)
-		unsure_add(t, cn, pn->name); /* it may land later */
+	if (rc == -ETIMEDOUT)
+		unsure_add(t, cn, pn->name); /* no answer: it may land later */
 	else if (rc == 0 || rc == -EEXIST)
 		unsure_drop(t, cn, pn->name, NULL);
 	if (rc == 0 && t->cfg.dry_run)
