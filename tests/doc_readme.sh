@@ -69,4 +69,8 @@ while [ -f "$WORKDIR/session$i.sh" ]; do
 	log "README session $i: $(grep -c 'FAILED' "$WORKDIR/session$i.sh") commands ran"
 	i=$((i + 1))
 done
+# demo.sh stop unmounts, stops armsim and removes its run directory.
+sh "$top/contrib/demo.sh" stop >/dev/null 2>&1 || fail "demo.sh stop failed"
+mountpoint -q "$MNT" && fail "demo.sh stop left the mount"
+[ -e "$run" ] && fail "demo.sh stop left $run behind"
 pass
