@@ -982,21 +982,30 @@ int armj_parse_name(const char *body, size_t len, char **name)
 	return rc;
 }
 
-/* properties.provisioningState of a resource. */
-int armj_parse_state(const char *body, size_t len, char **state)
+/* One string of an answer: key of the object (under member in, when in
+ * is not NULL); -EIO when the answer is not an object, or when the string
+ * is required and missing. */
+static int armj_parse_one(const char *body, size_t len, const char *in, const char *key,
+			  int required, char **out)
 {
 	json_object *o;
 	int rc = armj_load(body, len, &o);
 
-	*state = NULL;
+	*out = NULL;
 	if (rc)
 		return rc;
 	if (!json_object_is_type(o, json_type_object))
 		rc = -EIO;
 	else
-		rc = armj_str(armj_obj(o, "properties"), "provisioningState", 0, state);
+		rc = armj_str(in ? armj_obj(o, in) : o, key, required, out);
 	json_object_put(o);
 	return rc;
+}
+
+/* properties.provisioningState of a resource. */
+int armj_parse_state(const char *body, size_t len, char **state)
+{
+	return armj_parse_one(body, len, "properties", "provisioningState", 0, state);
 }
 
 /* Copy a string into a fixed buffer (truncating). */
@@ -1300,17 +1309,8 @@ char *armj_body_grant_access(unsigned duration_s)
 /* accessSAS of an AccessUri answer (required). */
 int armj_parse_access_sas(const char *body, size_t len, char **sas)
 {
-	json_object *o;
-	int rc = armj_load(body, len, &o);
+	int rc = armj_parse_one(body, len, NULL, "accessSAS", 1, sas);
 
-	*sas = NULL;
-	if (rc)
-		return rc;
-	if (!json_object_is_type(o, json_type_object))
-		rc = -EIO;
-	else
-		rc = armj_str(o, "accessSAS", 1, sas);
-	json_object_put(o);
 	if (rc == 0 && !**sas) {
 		free(*sas);
 		*sas = NULL;

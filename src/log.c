@@ -43,6 +43,19 @@ void log_open(const char *ident, int to_syslog, enum log_level level)
 	pthread_mutex_unlock(&log_lock);
 }
 
+/* Close whatever the log goes to (syslog, a file); log_lock held. */
+static void sink_close_locked(void)
+{
+	if (log_to_syslog)
+		closelog();
+	log_to_syslog = 0;
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
+	free(log_path);
+	log_path = NULL;
+}
+
 /* Open path for appending: an fd or -errno. */
 static int log_file_fd(const char *path)
 {
@@ -68,12 +81,7 @@ int log_open_file(const char *path)
 		return fd;
 	}
 	pthread_mutex_lock(&log_lock);
-	if (log_to_syslog)
-		closelog();
-	log_to_syslog = 0;
-	if (log_fd >= 0)
-		close(log_fd);
-	free(log_path);
+	sink_close_locked();
 	log_fd = fd;
 	log_path = copy;
 	pthread_mutex_unlock(&log_lock);
@@ -104,14 +112,7 @@ void log_reopen(void)
 void log_close(void)
 {
 	pthread_mutex_lock(&log_lock);
-	if (log_to_syslog)
-		closelog();
-	log_to_syslog = 0;
-	if (log_fd >= 0)
-		close(log_fd);
-	log_fd = -1;
-	free(log_path);
-	log_path = NULL;
+	sink_close_locked();
 	pthread_mutex_unlock(&log_lock);
 }
 
