@@ -21,13 +21,13 @@ node_prefix=${RPFS_NODE_PREFIX:-/usr/local/lib/rpfs-node}
 #   mountpoint, runuser), passwd (useradd), attr (setfattr), rsync,
 #   valgrind, systemd (systemd-analyze), man-db (the man page check),
 #   strace (counting the system calls ls makes), e2fsprogs (mke2fs: the
-#   ext4 images of the demo's disks),
+#   ext4 images of the demo's disks), clang-format (the layout check),
 #   fuse3 (fusermount3, mount.fuse3), nodejs + npm (the SDK test)
 pkgs="build-essential autoconf automake libtool pkg-config
       libfuse3-dev fuse3 libcurl4-openssl-dev libjson-c-dev libmicrohttpd-dev
       curl ca-certificates openssl python3 jq procps util-linux mount passwd
       attr man-db rsync valgrind systemd strace
-      e2fsprogs"
+      e2fsprogs clang-format"
 command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 

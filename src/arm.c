@@ -46,12 +46,12 @@
 #define ARM_GROUPS_API "2021-04-01"
 
 struct arm_lro {
-	char *async_url;       /* Azure-AsyncOperation */
-	char *location_url;    /* Location */
-	char *resource_url;    /* the resource itself (with api-version) */
+	char *async_url;    /* Azure-AsyncOperation */
+	char *location_url; /* Location */
+	char *resource_url; /* the resource itself (with api-version) */
 	char *resource_id;
 	int is_delete;
-	long retry_after;      /* seconds from the starting answer, -1 */
+	long retry_after; /* seconds from the starting answer, -1 */
 };
 
 enum { ARM_READ, ARM_WRITE };
@@ -63,7 +63,7 @@ static const double arm_refill[ARM_NKINDS] = {25, 10, 10};
 #define ARM_RL_FRESH_MS 60000
 
 struct arm_client {
-	char *endpoint;        /* no trailing slash */
+	char *endpoint; /* no trailing slash */
 	char *sub, *api;
 	struct auth *auth;
 	struct http *http;
@@ -214,7 +214,8 @@ int arm_lro_restrict(struct arm_lro *lro, enum arm_lro_style style)
 {
 	if (!lro)
 		return -EINVAL;
-	if ((style == ARM_LRO_ASYNC && !lro->async_url) || (style == ARM_LRO_LOCATION && !lro->location_url))
+	if ((style == ARM_LRO_ASYNC && !lro->async_url) ||
+	    (style == ARM_LRO_LOCATION && !lro->location_url))
 		return -ENOENT;
 	if (style != ARM_LRO_ASYNC) {
 		free(lro->async_url);
@@ -429,7 +430,9 @@ static int arm_gate(struct arm_client *c, int kind, int ak, long long deadline)
 				c->tokens[kind] = c->burst[kind];
 			c->last_refill[kind] = now;
 			if (c->tokens[kind] < 1.0)
-				wait = (long long)((1.0 - c->tokens[kind]) * 1000.0 / c->rate[kind]) + 1;
+				wait =
+				    (long long)((1.0 - c->tokens[kind]) * 1000.0 / c->rate[kind]) +
+				    1;
 		}
 		if (!wait && c->inflight < c->max_conns) {
 			if (c->rate[kind] > 0)
@@ -495,7 +498,8 @@ static int arm_url_allowed(struct arm_client *c, const char *url, const char *wh
 {
 	if (http_same_origin(url, c->endpoint))
 		return 1;
-	log_err("arm: refusing to follow a %s URL to another host (%.200s): the token is only sent to %s",
+	log_err("arm: refusing to follow a %s URL to another host (%.200s): the token is only sent "
+		"to %s",
 		what, url, c->endpoint);
 	return 0;
 }
@@ -546,8 +550,11 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		return -ENOMEM;
 	for (;;) {
 		struct http_req req = {
-			.method = method, .url = url, .body = body, .body_len = body ? strlen(body) : 0,
-			.op = arm_op_name(op),
+		    .method = method,
+		    .url = url,
+		    .body = body,
+		    .body_len = body ? strlen(body) : 0,
+		    .op = arm_op_name(op),
 		};
 		long long now, delay;
 		int transport, is429;
@@ -559,7 +566,8 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 			log_err("arm: %s %s: no token: %s", arm_op_name(op), lpath, reason);
 			if (err) {
 				err->status = 0;
-				snprintf(err->message, sizeof(err->message), "credential: %s", reason);
+				snprintf(err->message, sizeof(err->message), "credential: %s",
+					 reason);
 			}
 			http_resp_clear(resp);
 			goto out;
@@ -636,21 +644,24 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 			}
 			rc = -EIO;
 			resp->transport = transport = HTTP_EBROKEN;
-			snprintf(resp->errmsg, sizeof(resp->errmsg), "malformed JSON in a %ld answer",
-				 resp->status);
+			snprintf(resp->errmsg, sizeof(resp->errmsg),
+				 "malformed JSON in a %ld answer", resp->status);
 		}
 		if (rc) {
 			snprintf(msg, sizeof(msg), "%s", resp->errmsg);
 		} else if (resp->body && resp->len) {
-			if (armj_parse_cloud_error(resp->body, resp->len, code, sizeof(code), msg, sizeof(msg)))
-				snprintf(msg, sizeof(msg), "HTTP %ld with an unreadable error body", resp->status);
+			if (armj_parse_cloud_error(resp->body, resp->len, code, sizeof(code), msg,
+						   sizeof(msg)))
+				snprintf(msg, sizeof(msg), "HTTP %ld with an unreadable error body",
+					 resp->status);
 		} else {
 			snprintf(msg, sizeof(msg), "HTTP %ld", resp->status);
 		}
 		if (!rc && resp->status == 401 && !refreshed) {
 			refreshed = 1;
 			force = 1;
-			log_info("arm: %s %s: 401 %s, refreshing the token", arm_op_name(op), lpath, code);
+			log_info("arm: %s %s: 401 %s, refreshing the token", arm_op_name(op), lpath,
+				 code);
 			continue;
 		}
 		delay = arm_backoff_ms(attempt, rc ? -1 : resp->retry_after, arm_rand(c));
@@ -670,8 +681,8 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		if (!arm_retryable((int)resp->status, code, transport) || attempt >= c->retries)
 			break;
 		if (now + delay >= deadline) {
-			log_warn("arm: %s %s: %ld %s, no time left to retry (op_timeout)", arm_op_name(op),
-				 lpath, resp->status, code[0] ? code : msg);
+			log_warn("arm: %s %s: %ld %s, no time left to retry (op_timeout)",
+				 arm_op_name(op), lpath, resp->status, code[0] ? code : msg);
 			arm_fill_err(err, resp, code, msg);
 			/* The errno of what ARM (or the network) last said, as after
 			 * the last retry: a refused connection is EHOSTUNREACH, a 429
@@ -681,8 +692,8 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 				rc = -EIO;
 			goto fail_logged;
 		}
-		log_debug("arm: %s %s: %ld %s, retry %u in %lld ms", arm_op_name(op), lpath, resp->status,
-			  code[0] ? code : msg, attempt + 1, delay);
+		log_debug("arm: %s %s: %ld %s, retry %u in %lld ms", arm_op_name(op), lpath,
+			  resp->status, code[0] ? code : msg, attempt + 1, delay);
 		pthread_mutex_lock(&c->lock);
 		c->st.retries++;
 		pthread_mutex_unlock(&c->lock);
@@ -695,11 +706,12 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		rc = -EIO;
 	arm_fill_err(err, resp, code, msg);
 	if (rc == -ENOENT)
-		log_debug("arm: %s %s: %ld %s: %s (request-id %s)", arm_op_name(op), lpath, resp->status,
-			  code, msg, resp->request_id[0] ? resp->request_id : "-");
+		log_debug("arm: %s %s: %ld %s: %s (request-id %s)", arm_op_name(op), lpath,
+			  resp->status, code, msg, resp->request_id[0] ? resp->request_id : "-");
 	else
-		log_warn("arm: %s %s: %ld %s: %s (request-id %s)", arm_op_name(op), lpath, resp->status,
-			 code[0] ? code : "-", msg, resp->request_id[0] ? resp->request_id : "-");
+		log_warn("arm: %s %s: %ld %s: %s (request-id %s)", arm_op_name(op), lpath,
+			 resp->status, code[0] ? code : "-", msg,
+			 resp->request_id[0] ? resp->request_id : "-");
 fail_logged:
 	pthread_mutex_lock(&c->lock);
 	c->st.errors++;
@@ -719,8 +731,10 @@ timeout:
 paused:
 	/* not sent: a 429's Retry-After holds every request past op_timeout */
 	if (err && !err->message[0])
-		snprintf(err->message, sizeof(err->message), "throttled: Retry-After outlasts op_timeout");
-	log_warn("arm: %s %s: not sent, ARM's Retry-After outlasts op_timeout", arm_op_name(op), lpath);
+		snprintf(err->message, sizeof(err->message),
+			 "throttled: Retry-After outlasts op_timeout");
+	log_warn("arm: %s %s: not sent, ARM's Retry-After outlasts op_timeout", arm_op_name(op),
+		 lpath);
 	pthread_mutex_lock(&c->lock);
 	c->st.errors++;
 	pthread_mutex_unlock(&c->lock);
@@ -741,7 +755,8 @@ static int arm_do(struct arm_client *c, enum arm_op op, const char *method, cons
 /* endpoint + path + "?api-version=" + api [+ "&" + extra]; caller frees. */
 static char *arm_url(struct arm_client *c, const char *path, const char *api, const char *extra)
 {
-	size_t n = strlen(c->endpoint) + strlen(path) + strlen(api) + (extra ? strlen(extra) : 0) + 32;
+	size_t n =
+	    strlen(c->endpoint) + strlen(path) + strlen(api) + (extra ? strlen(extra) : 0) + 32;
 	char *u = malloc(n);
 
 	if (!u)
@@ -768,7 +783,8 @@ static char *arm_next_url(struct arm_client *c, const char *next, const char *ap
 		n = strlen(next) + strlen(api) + 16;
 		u = malloc(n);
 		if (u)
-			snprintf(u, n, "%s%sapi-version=%s", next, strchr(next, '?') ? "&" : "?", api);
+			snprintf(u, n, "%s%sapi-version=%s", next, strchr(next, '?') ? "&" : "?",
+				 api);
 	}
 	*rc = u ? 0 : -ENOMEM;
 	return u;
@@ -801,9 +817,11 @@ static int arm_paged(struct arm_client *c, enum arm_op op, char *url, const char
 
 	while (url) {
 		if (np >= ARM_MAX_PAGES) {
-			log_err("arm: %s: more than %d pages, giving up", arm_op_name(op), ARM_MAX_PAGES);
+			log_err("arm: %s: more than %d pages, giving up", arm_op_name(op),
+				ARM_MAX_PAGES);
 			if (err)
-				snprintf(err->message, sizeof(err->message), "more than %d pages", ARM_MAX_PAGES);
+				snprintf(err->message, sizeof(err->message), "more than %d pages",
+					 ARM_MAX_PAGES);
 			rc = -EIO;
 			break;
 		}
@@ -832,17 +850,20 @@ static int arm_paged(struct arm_client *c, enum arm_op op, char *url, const char
 			free(next);
 			if (rc) {
 				if (err)
-					snprintf(err->message, sizeof(err->message), "nextLink to another host refused");
+					snprintf(err->message, sizeof(err->message),
+						 "nextLink to another host refused");
 				break;
 			}
 			uint64_t h = arm_hash_str(url);
 			for (unsigned k = 0; k < ARM_LOOP_RING && k < np; k++) {
 				if (seen[k] != h)
 					continue;
-				log_err("arm: %s: nextLink of page %u leads back to an earlier page, giving up",
+				log_err("arm: %s: nextLink of page %u leads back to an earlier "
+					"page, giving up",
 					arm_op_name(op), np);
 				if (err)
-					snprintf(err->message, sizeof(err->message), "nextLink loop");
+					snprintf(err->message, sizeof(err->message),
+						 "nextLink loop");
 				rc = -EIO;
 				break;
 			}
@@ -896,7 +917,7 @@ static int arm_sub_url(struct arm_client *c, const char *suffix, const char *api
 int arm_list_collections(struct arm_client *c, struct arm_rpc ***out, size_t *n, unsigned *pages,
 			 struct arm_err *err)
 {
-	struct arm_rpc_ctx x = { 0 };
+	struct arm_rpc_ctx x = {0};
 	size_t kept = 0, l;
 	char *url;
 	int rc;
@@ -949,7 +970,7 @@ static int arm_loc_page(const char *body, size_t len, void *ctx, char **next)
 int arm_list_locations(struct arm_client *c, struct arm_location **out, size_t *n,
 		       struct arm_err *err)
 {
-	struct arm_loc_ctx x = { 0 };
+	struct arm_loc_ctx x = {0};
 	char *url;
 	int rc;
 
@@ -984,7 +1005,7 @@ static int arm_names_page(const char *body, size_t len, void *ctx, char **next)
 /* GET /subscriptions. */
 int arm_list_subscriptions(struct arm_client *c, char ***ids, size_t *n, struct arm_err *err)
 {
-	struct arm_names_ctx x = { .field = "subscriptionId" };
+	struct arm_names_ctx x = {.field = "subscriptionId"};
 	char *url = arm_url(c, "/subscriptions", ARM_RESOURCES_API, NULL);
 	int rc;
 
@@ -992,7 +1013,8 @@ int arm_list_subscriptions(struct arm_client *c, char ***ids, size_t *n, struct 
 	*n = 0;
 	if (!url)
 		return -ENOMEM;
-	rc = arm_paged(c, ARM_OP_SUBSCRIPTIONS, url, ARM_RESOURCES_API, arm_names_page, &x, NULL, err);
+	rc = arm_paged(c, ARM_OP_SUBSCRIPTIONS, url, ARM_RESOURCES_API, arm_names_page, &x, NULL,
+		       err);
 	if (rc) {
 		arm_strings_free(x.v, x.n);
 		return rc;
@@ -1005,7 +1027,7 @@ int arm_list_subscriptions(struct arm_client *c, char ***ids, size_t *n, struct 
 /* GET /subscriptions/{sub}/resourcegroups. */
 int arm_list_resource_groups(struct arm_client *c, char ***names, size_t *n, struct arm_err *err)
 {
-	struct arm_names_ctx x = { .field = "name" };
+	struct arm_names_ctx x = {.field = "name"};
 	char *url;
 	int rc;
 
@@ -1014,7 +1036,8 @@ int arm_list_resource_groups(struct arm_client *c, char ***names, size_t *n, str
 	rc = arm_sub_url(c, "/resourcegroups", ARM_GROUPS_API, &url);
 	if (rc)
 		return rc;
-	rc = arm_paged(c, ARM_OP_RESOURCE_GROUPS, url, ARM_GROUPS_API, arm_names_page, &x, NULL, err);
+	rc = arm_paged(c, ARM_OP_RESOURCE_GROUPS, url, ARM_GROUPS_API, arm_names_page, &x, NULL,
+		       err);
 	if (rc) {
 		arm_strings_free(x.v, x.n);
 		return rc;
@@ -1083,7 +1106,8 @@ static int arm_answer_is(enum arm_op op, const char *got, const char *want, stru
 }
 
 /* GET a resource group. */
-int arm_get_resource_group(struct arm_client *c, const char *rg, char **name_out, struct arm_err *err)
+int arm_get_resource_group(struct arm_client *c, const char *rg, char **name_out,
+			   struct arm_err *err)
 {
 	struct http_resp r;
 	char *path;
@@ -1177,7 +1201,8 @@ int arm_get_rp(struct arm_client *c, const char *rg, const char *rpc, const char
 	path = arm_url_path_rp(c->sub, rg, rpc, rp);
 	if (!path)
 		return -ENOMEM;
-	rc = arm_get(c, ARM_OP_RP_GET, path, c->api, instance_view ? "$expand=instanceView" : NULL, &r, err);
+	rc = arm_get(c, ARM_OP_RP_GET, path, c->api, instance_view ? "$expand=instanceView" : NULL,
+		     &r, err);
 	free(path);
 	path = NULL;
 	if (rc)
@@ -1220,7 +1245,8 @@ static int arm_write(struct arm_client *c, enum arm_op op, const char *method, c
 }
 
 /* Parse an optional collection answer into *out. */
-static int arm_rpc_answer(enum arm_op op, struct http_resp *r, struct arm_rpc **out, struct arm_err *err)
+static int arm_rpc_answer(enum arm_op op, struct http_resp *r, struct arm_rpc **out,
+			  struct arm_err *err)
 {
 	struct arm_rpc *rpc;
 	int rc;
@@ -1350,7 +1376,8 @@ int arm_put_rp(struct arm_client *c, const char *rg, const char *rpc, const char
 			rc = -ENOMEM;
 		} else if (armj_parse_rp(r.body, r.len, p)) {
 			/* Accepted all the same: the caller re-reads the point. */
-			log_warn("arm: RestorePoints_Create %s: accepted with an unreadable body", id);
+			log_warn("arm: RestorePoints_Create %s: accepted with an unreadable body",
+				 id);
 			free(p);
 		} else {
 			*out = p;
@@ -1424,10 +1451,18 @@ int arm_lro_wait(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s, 
  * percent-encoded; NULL (*rc -EINVAL) when id is not one. */
 static char *arm_drp_path(const char *id, const char *suffix, int *rc)
 {
-	static const char *const kw[] = {"subscriptions", NULL, "resourceGroups", NULL,
-					 "providers", "Microsoft.Compute",
-					 "restorePointCollections", NULL, "restorePoints", NULL,
-					 "diskRestorePoints", NULL};
+	static const char *const kw[] = {"subscriptions",
+					 NULL,
+					 "resourceGroups",
+					 NULL,
+					 "providers",
+					 "Microsoft.Compute",
+					 "restorePointCollections",
+					 NULL,
+					 "restorePoints",
+					 NULL,
+					 "diskRestorePoints",
+					 NULL};
 	char *copy, *save = NULL, *seg, *out = NULL;
 	size_t len = 0, cap, nseg = 0;
 
@@ -1468,8 +1503,8 @@ fail:
 }
 
 /* DiskRestorePoint_GrantAccess, to the end of its operation. */
-int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api,
-		   unsigned duration_s, char **sas, struct arm_err *err)
+int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api, unsigned duration_s,
+		   char **sas, struct arm_err *err)
 {
 	struct http_resp r, fin;
 	struct arm_lro *lro = NULL;
@@ -1519,9 +1554,11 @@ int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api,
 	rc = fin.body ? armj_parse_access_sas(fin.body, fin.len, sas) : -EIO;
 	if (rc == -EIO) {
 		log_warn("arm: %s %s: the answer holds no accessSAS (request-id %s)",
-			 arm_op_name(ARM_OP_DISK_GRANT), drp_id, fin.request_id[0] ? fin.request_id : "-");
+			 arm_op_name(ARM_OP_DISK_GRANT), drp_id,
+			 fin.request_id[0] ? fin.request_id : "-");
 		if (err)
-			snprintf(err->message, sizeof(err->message), "the answer holds no accessSAS");
+			snprintf(err->message, sizeof(err->message),
+				 "the answer holds no accessSAS");
 	}
 	if (fin.body)
 		explicit_bzero(fin.body, fin.len);
@@ -1535,8 +1572,8 @@ out:
 }
 
 /* DiskRestorePoint_RevokeAccess, to the end of its operation. */
-int arm_disk_revoke(struct arm_client *c, const char *drp_id, const char *api,
-		    unsigned timeout_s, int wait, struct arm_err *err)
+int arm_disk_revoke(struct arm_client *c, const char *drp_id, const char *api, unsigned timeout_s,
+		    int wait, struct arm_err *err)
 {
 	struct http_resp r;
 	struct arm_lro *lro = NULL;
@@ -1570,8 +1607,8 @@ out:
 /* 1 when a provisioningState or operation status is terminal. */
 static int arm_terminal(const char *s)
 {
-	return !s || !strcasecmp(s, "Succeeded") || !strcasecmp(s, "Failed") || !strcasecmp(s, "Canceled") ||
-	       !strcasecmp(s, "Cancelled");
+	return !s || !strcasecmp(s, "Succeeded") || !strcasecmp(s, "Failed") ||
+	       !strcasecmp(s, "Canceled") || !strcasecmp(s, "Cancelled");
 }
 
 /* Poll an operation until it ends or timeout_s passes; with final set, a
@@ -1580,7 +1617,8 @@ static int arm_terminal(const char *s)
 static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s,
 			struct arm_err *err, struct http_resp *final)
 {
-	long long deadline = arm_now_ms() + (timeout_s ? (long long)timeout_s * 1000 : c->op_timeout_ms);
+	long long deadline =
+	    arm_now_ms() + (timeout_s ? (long long)timeout_s * 1000 : c->op_timeout_ms);
 	long retry_after = lro ? lro->retry_after : -1;
 	unsigned polls = 0;
 	const char *url, *kind;
@@ -1602,7 +1640,8 @@ static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned time
 	}
 	if (url != lro->resource_url && !arm_url_allowed(c, url, kind)) {
 		if (err)
-			snprintf(err->message, sizeof(err->message), "%s URL to another host refused", kind);
+			snprintf(err->message, sizeof(err->message),
+				 "%s URL to another host refused", kind);
 		return -EIO;
 	}
 	for (;;) {
@@ -1618,7 +1657,8 @@ static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned time
 			wait = 60000;
 		if (now + wait > deadline) {
 			if (err && !err->message[0])
-				snprintf(err->message, sizeof(err->message), "operation still running");
+				snprintf(err->message, sizeof(err->message),
+					 "operation still running");
 			return -ETIMEDOUT;
 		}
 		arm_sleep_ms(wait);
@@ -1635,7 +1675,8 @@ static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned time
 			return rc;
 		retry_after = r.retry_after;
 		if (url == lro->async_url) {
-			rc = armj_parse_op_status(r.body, r.len, &status, code, sizeof(code), msg, sizeof(msg));
+			rc = armj_parse_op_status(r.body, r.len, &status, code, sizeof(code), msg,
+						  sizeof(msg));
 			if (rc) {
 				rc = arm_malformed(ARM_OP_OPERATION, &r, err, rc);
 				http_resp_clear(&r);
@@ -1646,12 +1687,14 @@ static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned time
 				if (rc) {
 					if (err) {
 						snprintf(err->code, sizeof(err->code), "%s", code);
-						snprintf(err->message, sizeof(err->message), "%.40s%s%.200s",
-							 status, msg[0] ? ": " : "", msg);
+						snprintf(err->message, sizeof(err->message),
+							 "%.40s%s%.200s", status,
+							 msg[0] ? ": " : "", msg);
 					}
-					log_warn("arm: operation on %s ended %s: %s %s (request-id %s)",
-						 lro->resource_id, status, code, msg,
-						 r.request_id[0] ? r.request_id : "-");
+					log_warn(
+					    "arm: operation on %s ended %s: %s %s (request-id %s)",
+					    lro->resource_id, status, code, msg,
+					    r.request_id[0] ? r.request_id : "-");
 				}
 				free(status);
 				http_resp_clear(&r);
@@ -1676,7 +1719,8 @@ static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned time
 			if (!lro->is_delete && arm_terminal(status)) {
 				rc = (!status || !strcasecmp(status, "Succeeded")) ? 0 : -EIO;
 				if (rc && err)
-					snprintf(err->message, sizeof(err->message), "provisioningState %s", status);
+					snprintf(err->message, sizeof(err->message),
+						 "provisioningState %s", status);
 				free(status);
 				http_resp_clear(&r);
 				return rc;

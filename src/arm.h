@@ -34,17 +34,17 @@ struct arm_tag {
 #define ARM_TAG_NUL '\xff'
 
 struct arm_disk {
-	char *name;            /* disk name (OS disk: its name) */
-	int lun;               /* -1 for the OS disk */
-	int size_gb;           /* -1 when ARM did not say */
-	int has_drp;           /* 1 when the disk has a disk restore point (kept
+	char *name;	       /* disk name (OS disk: its name) */
+	int lun;	       /* -1 for the OS disk */
+	int size_gb;	       /* -1 when ARM did not say */
+	int has_drp;	       /* 1 when the disk has a disk restore point (kept
 				  after compaction: NAME.vhd exists) */
-	char *caching;         /* "None", "ReadOnly", "ReadWrite" or NULL */
+	char *caching;	       /* "None", "ReadOnly", "ReadWrite" or NULL */
 	char *storage_type;    /* managedDisk.storageAccountType or NULL */
-	char *disk_id;         /* managedDisk.id or NULL */
+	char *disk_id;	       /* managedDisk.id or NULL */
 	char *disk_rp_id;      /* diskRestorePoint.id or NULL */
 	char *encryption_type; /* diskRestorePoint.encryption.type or NULL */
-	char *json;            /* pretty-printed NAME.json view, '\n'-terminated;
+	char *json;	       /* pretty-printed NAME.json view, '\n'-terminated;
 				  NULL once dropped (the cache keeps only name,
 				  lun and json_len): arm_rp_disk_json renders it */
 	size_t json_len;       /* length of the NAME.json view */
@@ -52,14 +52,14 @@ struct arm_disk {
 
 /* Replication progress of one disk, from $expand=instanceView. */
 struct arm_disk_progress {
-	char *name;            /* disk name, derived from the disk restore point id */
-	int percent;           /* completionPercent, 0..100 */
-	char *status;          /* displayStatus, else the tail of code ("Succeeded") */
+	char *name;   /* disk name, derived from the disk restore point id */
+	int percent;  /* completionPercent, 0..100 */
+	char *status; /* displayStatus, else the tail of code ("Succeeded") */
 };
 
 struct arm_rp {
 	char *id, *name;
-	char *state;           /* provisioningState (NULL when absent) */
+	char *state;	       /* provisioningState (NULL when absent) */
 	char *consistency;     /* consistencyMode or NULL */
 	char *time_created;    /* as ARM gives it, or NULL */
 	char *source_rp_id;    /* properties.sourceRestorePoint.id (copies) or NULL */
@@ -69,42 +69,42 @@ struct arm_rp {
 	struct arm_disk_progress *progress; /* only with instanceView */
 	size_t nprogress;
 	int has_instance_view;
-	char *iv_error;	       /* instanceView: "CODE: MESSAGE" of its first status of
-				  level Error (overall, else a disk's), or NULL */
-	char *cjson;           /* the point without instanceView, compact JSON: the
-				  restorepoint.json view is rendered from it
-				  (arm_rp_json), as a pretty copy of every point
-				  would be most of a cached point's memory */
-	size_t json_len;       /* length of restorepoint.json (exact: st_size) */
+	char *iv_error;	 /* instanceView: "CODE: MESSAGE" of its first status of
+			    level Error (overall, else a disk's), or NULL */
+	char *cjson;	 /* the point without instanceView, compact JSON: the
+			    restorepoint.json view is rendered from it
+			    (arm_rp_json), as a pretty copy of every point
+			    would be most of a cached point's memory */
+	size_t json_len; /* length of restorepoint.json (exact: st_size) */
 };
 
 struct arm_rpc {
 	char *id, *name;
-	char *rg;              /* resource group, as spelled in id */
+	char *rg; /* resource group, as spelled in id */
 	char *location;
-	char *state;           /* provisioningState or NULL */
+	char *state;	       /* provisioningState or NULL */
 	char *source_id;       /* properties.source.id or NULL */
 	char *source_location; /* properties.source.location or NULL */
 	struct arm_tag *tags;
 	size_t ntags;
-	char *json;            /* collection.json view: pretty, stable, '\n'-terminated,
-				  without properties.restorePoints */
-	int has_points;        /* fetched with $expand=restorePoints */
+	char *json;	/* collection.json view: pretty, stable, '\n'-terminated,
+			   without properties.restorePoints */
+	int has_points; /* fetched with $expand=restorePoints */
 	struct arm_rp *points;
 	size_t npoints;
 };
 
 struct arm_location {
-	char *name;            /* "eastus" */
-	char *display_name;    /* "East US" or NULL */
+	char *name;	    /* "eastus" */
+	char *display_name; /* "East US" or NULL */
 };
 
 /* What ARM said about the last call: filled on error and on success. */
 struct arm_err {
-	int status;            /* HTTP status, 0 when no answer */
-	char code[64];         /* CloudError code, "" when none */
-	char message[256];     /* CloudError message or transport error text */
-	char request_id[64];   /* x-ms-request-id, "" when none */
+	int status;	     /* HTTP status, 0 when no answer */
+	char code[64];	     /* CloudError code, "" when none */
+	char message[256];   /* CloudError message or transport error text */
+	char request_id[64]; /* x-ms-request-id, "" when none */
 };
 
 /* The restorepoint.json view of a point: pretty, stable, '\n'-terminated,
@@ -118,7 +118,7 @@ int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out);
 int arm_rp_disk_rp_id(const struct arm_rp *rp, size_t i, char **out);
 
 void arm_rp_free(struct arm_rp *rp);
-void arm_rp_clear(struct arm_rp *rp);       /* frees members, not rp itself */
+void arm_rp_clear(struct arm_rp *rp); /* frees members, not rp itself */
 void arm_rpc_free(struct arm_rpc *rpc);
 void arm_rpc_clear(struct arm_rpc *rpc);
 void arm_rpc_array_free(struct arm_rpc **v, size_t n);
@@ -130,7 +130,7 @@ void arm_strings_free(char **v, size_t n);
 /* Parts of an ARM id; pointers into a buffer owned by the struct. */
 struct arm_id {
 	char *sub, *rg, *rpc, *rp; /* rp NULL for a collection id */
-	char *vm;                  /* set instead of rpc for a VM id */
+	char *vm;		   /* set instead of rpc for a VM id */
 	char buf[];
 };
 /* Parse a collection, restore point or VM id (case-insensitive keywords).
@@ -150,24 +150,36 @@ int arm_utf8_ok(const char *s);
 struct arm_client;
 
 struct arm_stats {
-	uint64_t requests;          /* HTTP requests sent to ARM */
-	uint64_t by_op[16];         /* indexed by enum arm_op */
+	uint64_t requests;  /* HTTP requests sent to ARM */
+	uint64_t by_op[16]; /* indexed by enum arm_op */
 	uint64_t retries;
-	uint64_t throttled;         /* 429 answers */
+	uint64_t throttled; /* 429 answers */
 	uint64_t errors;
-	long remaining_reads;       /* last x-ms-ratelimit-remaining-subscription-reads, -1 unknown */
+	long remaining_reads; /* last x-ms-ratelimit-remaining-subscription-reads, -1 unknown */
 	long remaining_writes;
 	long remaining_deletes;
 	uint64_t bytes_in;
-	uint64_t connects;          /* new TCP connections (keep-alive reuse shows as few) */
-	long long pause_ms;         /* left of the pause a 429 set, 0 none */
+	uint64_t connects;  /* new TCP connections (keep-alive reuse shows as few) */
+	long long pause_ms; /* left of the pause a 429 set, 0 none */
 };
 
 enum arm_op {
-	ARM_OP_LOCATIONS, ARM_OP_SUBSCRIPTIONS, ARM_OP_RESOURCE_GROUP, ARM_OP_RESOURCE_GROUPS,
-	ARM_OP_RPC_LIST_ALL, ARM_OP_RPC_LIST, ARM_OP_RPC_GET, ARM_OP_RPC_PUT, ARM_OP_RPC_PATCH,
-	ARM_OP_RPC_DELETE, ARM_OP_RP_GET, ARM_OP_RP_PUT, ARM_OP_RP_DELETE, ARM_OP_OPERATION,
-	ARM_OP_DISK_GRANT, ARM_OP_DISK_REVOKE,
+	ARM_OP_LOCATIONS,
+	ARM_OP_SUBSCRIPTIONS,
+	ARM_OP_RESOURCE_GROUP,
+	ARM_OP_RESOURCE_GROUPS,
+	ARM_OP_RPC_LIST_ALL,
+	ARM_OP_RPC_LIST,
+	ARM_OP_RPC_GET,
+	ARM_OP_RPC_PUT,
+	ARM_OP_RPC_PATCH,
+	ARM_OP_RPC_DELETE,
+	ARM_OP_RP_GET,
+	ARM_OP_RP_PUT,
+	ARM_OP_RP_DELETE,
+	ARM_OP_OPERATION,
+	ARM_OP_DISK_GRANT,
+	ARM_OP_DISK_REVOKE,
 	ARM_OP_COUNT
 };
 const char *arm_op_name(enum arm_op op);
@@ -197,8 +209,8 @@ int arm_list_resource_groups(struct arm_client *c, char ***names, size_t *n, str
 
 /* RestorePointCollections_ListAll, following every nextLink.  *pages
  * receives the number of pages fetched (may be NULL). */
-int arm_list_collections(struct arm_client *c, struct arm_rpc ***out, size_t *n,
-			 unsigned *pages, struct arm_err *err);
+int arm_list_collections(struct arm_client *c, struct arm_rpc ***out, size_t *n, unsigned *pages,
+			 struct arm_err *err);
 /* RestorePointCollections_Get, with $expand=restorePoints when expand. */
 int arm_get_collection(struct arm_client *c, const char *rg, const char *name, int expand,
 		       struct arm_rpc **out, struct arm_err *err);
@@ -208,21 +220,20 @@ int arm_get_rp(struct arm_client *c, const char *rg, const char *rpc, const char
 
 /* RestorePointCollections_CreateOrUpdate: location + source id (+ tags).
  * Returns when ARM answers 200/201; *out may be NULL. */
-int arm_put_collection(struct arm_client *c, const char *rg, const char *name,
-		       const char *location, const char *source_id,
-		       const struct arm_tag *tags, size_t ntags,
+int arm_put_collection(struct arm_client *c, const char *rg, const char *name, const char *location,
+		       const char *source_id, const struct arm_tag *tags, size_t ntags,
 		       struct arm_rpc **out, struct arm_err *err);
 /* RestorePointCollections_Update with {"tags":{...}} (replaces all tags). */
 int arm_patch_collection_tags(struct arm_client *c, const char *rg, const char *name,
-			      const struct arm_tag *tags, size_t ntags,
-			      struct arm_rpc **out, struct arm_err *err);
+			      const struct arm_tag *tags, size_t ntags, struct arm_rpc **out,
+			      struct arm_err *err);
 /* RestorePoints_Create: a new point (source_rp_id NULL; consistency may be
  * NULL) or a copy (source_rp_id set).  Returns when ARM accepts (201/200/202);
  * *out (may be NULL) receives the body when there is one; *lro (may be NULL)
  * the operation to poll. */
 int arm_put_rp(struct arm_client *c, const char *rg, const char *rpc, const char *rp,
-	       const char *source_rp_id, const char *consistency,
-	       struct arm_rp **out, struct arm_lro **lro, struct arm_err *err);
+	       const char *source_rp_id, const char *consistency, struct arm_rp **out,
+	       struct arm_lro **lro, struct arm_err *err);
 /* DELETEs: return when ARM accepts (200/202/204). */
 int arm_delete_rp(struct arm_client *c, const char *rg, const char *rpc, const char *rp,
 		  struct arm_lro **lro, struct arm_err *err);
@@ -241,12 +252,12 @@ int arm_lro_wait(struct arm_client *c, struct arm_lro *lro, unsigned timeout_s,
  * answer.  *sas receives accessSAS: a secret, never logged; the caller
  * wipes and frees it.  A 409 is -EBUSY (a copy still replicating, another
  * operation) or -EACCES (networkAccessPolicy DenyAll: not exportable). */
-int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api,
-		   unsigned duration_s, char **sas, struct arm_err *err);
+int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api, unsigned duration_s,
+		   char **sas, struct arm_err *err);
 /* DiskRestorePoint_RevokeAccess: POST endGetAccess (at most timeout_s; 0:
  * op_timeout) and, with wait, follow the operation to its end. */
-int arm_disk_revoke(struct arm_client *c, const char *drp_id, const char *api,
-		    unsigned timeout_s, int wait, struct arm_err *err);
+int arm_disk_revoke(struct arm_client *c, const char *drp_id, const char *api, unsigned timeout_s,
+		    int wait, struct arm_err *err);
 /* The errno of a refused beginGetAccess (status, code, message). */
 int arm_errno_grant(int status, const char *code, const char *message);
 

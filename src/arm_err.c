@@ -15,15 +15,21 @@
 /* Codes ARM and Compute use for an operation that conflicts with another
  * one still running on the same VM or resource. */
 static const char *const arm_busy_codes[] = {
-	"VMRestorePointClientError", "ConflictingOperation",
-	"OperationPreempted", "AnotherOperationInProgress", "ConcurrentOperation",
-	"RetryableError", "Conflict_OperationInProgress", NULL,
+    "VMRestorePointClientError",    "ConflictingOperation",
+    "OperationPreempted",	    "AnotherOperationInProgress",
+    "ConcurrentOperation",	    "RetryableError",
+    "Conflict_OperationInProgress", NULL,
 };
 
 /* Codes for a quota or count limit. */
 static const char *const arm_quota_codes[] = {
-	"QuotaExceeded", "OperationNotAllowedQuotaExceeded", "RestorePointLimitExceeded",
-	"MaxRestorePointsLimitReached", "TooManyRestorePoints", "LimitExceeded", NULL,
+    "QuotaExceeded",
+    "OperationNotAllowedQuotaExceeded",
+    "RestorePointLimitExceeded",
+    "MaxRestorePointsLimitReached",
+    "TooManyRestorePoints",
+    "LimitExceeded",
+    NULL,
 };
 
 /* 1 when code is one of list (case-insensitive). */
@@ -147,22 +153,22 @@ long arm_backoff_ms(unsigned attempt, long retry_after_s, unsigned rnd)
 const char *arm_op_name(enum arm_op op)
 {
 	static const char *const names[ARM_OP_COUNT] = {
-		[ARM_OP_LOCATIONS] = "Subscriptions_ListLocations",
-		[ARM_OP_SUBSCRIPTIONS] = "Subscriptions_List",
-		[ARM_OP_RESOURCE_GROUP] = "ResourceGroups_Get",
-		[ARM_OP_RESOURCE_GROUPS] = "ResourceGroups_List",
-		[ARM_OP_RPC_LIST_ALL] = "RestorePointCollections_ListAll",
-		[ARM_OP_RPC_LIST] = "RestorePointCollections_List",
-		[ARM_OP_RPC_GET] = "RestorePointCollections_Get",
-		[ARM_OP_RPC_PUT] = "RestorePointCollections_CreateOrUpdate",
-		[ARM_OP_RPC_PATCH] = "RestorePointCollections_Update",
-		[ARM_OP_RPC_DELETE] = "RestorePointCollections_Delete",
-		[ARM_OP_RP_GET] = "RestorePoints_Get",
-		[ARM_OP_RP_PUT] = "RestorePoints_Create",
-		[ARM_OP_RP_DELETE] = "RestorePoints_Delete",
-		[ARM_OP_OPERATION] = "Operations_Get",
-		[ARM_OP_DISK_GRANT] = "DiskRestorePoint_GrantAccess",
-		[ARM_OP_DISK_REVOKE] = "DiskRestorePoint_RevokeAccess",
+	    [ARM_OP_LOCATIONS] = "Subscriptions_ListLocations",
+	    [ARM_OP_SUBSCRIPTIONS] = "Subscriptions_List",
+	    [ARM_OP_RESOURCE_GROUP] = "ResourceGroups_Get",
+	    [ARM_OP_RESOURCE_GROUPS] = "ResourceGroups_List",
+	    [ARM_OP_RPC_LIST_ALL] = "RestorePointCollections_ListAll",
+	    [ARM_OP_RPC_LIST] = "RestorePointCollections_List",
+	    [ARM_OP_RPC_GET] = "RestorePointCollections_Get",
+	    [ARM_OP_RPC_PUT] = "RestorePointCollections_CreateOrUpdate",
+	    [ARM_OP_RPC_PATCH] = "RestorePointCollections_Update",
+	    [ARM_OP_RPC_DELETE] = "RestorePointCollections_Delete",
+	    [ARM_OP_RP_GET] = "RestorePoints_Get",
+	    [ARM_OP_RP_PUT] = "RestorePoints_Create",
+	    [ARM_OP_RP_DELETE] = "RestorePoints_Delete",
+	    [ARM_OP_OPERATION] = "Operations_Get",
+	    [ARM_OP_DISK_GRANT] = "DiskRestorePoint_GrantAccess",
+	    [ARM_OP_DISK_REVOKE] = "DiskRestorePoint_RevokeAccess",
 	};
 
 	if ((unsigned)op >= ARM_OP_COUNT)

@@ -52,7 +52,8 @@ int arm_id_parse(const char *id, struct arm_id **out)
 		seg[n++] = p;
 		p = slash ? slash + 1 : NULL;
 	}
-	/* subscriptions S resourceGroups RG providers Microsoft.Compute TYPE NAME [restorePoints RP] */
+	/* subscriptions S resourceGroups RG providers Microsoft.Compute TYPE NAME [restorePoints
+	 * RP] */
 	if (n < 8 || strcasecmp(seg[0], "subscriptions") || strcasecmp(seg[2], "resourceGroups") ||
 	    strcasecmp(seg[4], "providers") || strcasecmp(seg[5], "Microsoft.Compute"))
 		goto bad;
@@ -156,8 +157,8 @@ int arm_rg_name_check(const char *name)
 	for (p = (const unsigned char *)name; *p; p++) {
 		if (*p >= 0x80)
 			continue; /* non-ASCII letters and digits (not classified further) */
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-_().", *p))
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-_().", *p))
 			continue;
 		return -EINVAL;
 	}
@@ -176,8 +177,8 @@ char *arm_pct_encode(const char *s)
  * deepest non-NULL part decides), encoding each segment when asked. */
 static char *arm_build(int encode, const char *sub, const char *rg, const char *rpc, const char *rp)
 {
-	const char *parts[4] = { sub, rg, rpc, rp };
-	char *enc[4] = { NULL, NULL, NULL, NULL };
+	const char *parts[4] = {sub, rg, rpc, rp};
+	char *enc[4] = {NULL, NULL, NULL, NULL};
 	char *r = NULL;
 	size_t need;
 	int i;
@@ -196,10 +197,13 @@ static char *arm_build(int encode, const char *sub, const char *rg, const char *
 		goto out;
 	if (rp)
 		snprintf(r, need,
-			 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/restorePointCollections/%s/restorePoints/%s",
+			 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+			 "restorePointCollections/%s/restorePoints/%s",
 			 enc[0], enc[1], enc[2], enc[3]);
 	else if (rpc)
-		snprintf(r, need, "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/restorePointCollections/%s",
+		snprintf(r, need,
+			 "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/"
+			 "restorePointCollections/%s",
 			 enc[0], enc[1], enc[2]);
 	else if (rg)
 		snprintf(r, need, "/subscriptions/%s/resourceGroups/%s", enc[0], enc[1]);

@@ -103,7 +103,8 @@ static json_object *armj_obj(json_object *o, const char *key)
 {
 	json_object *v;
 
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
 		return NULL;
 	return v;
 }
@@ -128,7 +129,8 @@ static const char *armj_cstr(json_object *o, const char *key)
 {
 	json_object *v;
 
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
@@ -258,7 +260,8 @@ static int armj_is_guid(const char *s, size_t n)
 		if (i == 8 || i == 13 || i == 18 || i == 23) {
 			if (ch != '-')
 				return 0;
-		} else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F'))) {
+		} else if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f') ||
+			     (ch >= 'A' && ch <= 'F'))) {
 			return 0;
 		}
 	}
@@ -314,9 +317,11 @@ static int armj_parse_disk(json_object *o, int lun, struct arm_disk *d)
 	memset(d, 0, sizeof(*d));
 	d->lun = lun;
 	d->size_gb = (int)armj_int(o, "diskSizeGB", -1);
-	if ((rc = armj_str(o, "name", 0, &d->name)) || (rc = armj_str(o, "caching", 0, &d->caching)) ||
+	if ((rc = armj_str(o, "name", 0, &d->name)) ||
+	    (rc = armj_str(o, "caching", 0, &d->caching)) ||
 	    (rc = armj_str(md, "storageAccountType", 0, &d->storage_type)) ||
-	    (rc = armj_str(md, "id", 0, &d->disk_id)) || (rc = armj_str(drp, "id", 0, &d->disk_rp_id)) ||
+	    (rc = armj_str(md, "id", 0, &d->disk_id)) ||
+	    (rc = armj_str(drp, "id", 0, &d->disk_rp_id)) ||
 	    (rc = armj_str(armj_obj(drp, "encryption"), "type", 0, &d->encryption_type)))
 		goto fail;
 	d->has_drp = d->disk_rp_id != NULL;
@@ -342,7 +347,8 @@ static int armj_parse_disk(json_object *o, int lun, struct arm_disk *d)
 		goto fail;
 	armj_add_str(view, "name", d->name);
 	json_object_object_add(view, "lun", lun >= 0 ? json_object_new_int(lun) : NULL);
-	json_object_object_add(view, "sizeGB", d->size_gb >= 0 ? json_object_new_int(d->size_gb) : NULL);
+	json_object_object_add(view, "sizeGB",
+			       d->size_gb >= 0 ? json_object_new_int(d->size_gb) : NULL);
 	armj_add_str(view, "caching", d->caching);
 	armj_add_str(view, "storageAccountType", d->storage_type);
 	armj_add_str(view, "diskRestorePointId", d->disk_rp_id);
@@ -506,7 +512,8 @@ static int armj_rp_from(json_object *o, struct arm_rp *rp)
 		json_object *os = armj_obj(sp, "osDisk");
 		size_t nd = 0, i;
 
-		if (json_object_object_get_ex(sp, "dataDisks", &dd) && json_object_is_type(dd, json_type_array))
+		if (json_object_object_get_ex(sp, "dataDisks", &dd) &&
+		    json_object_is_type(dd, json_type_array))
 			nd = json_object_array_length(dd);
 		else
 			dd = NULL;
@@ -531,7 +538,8 @@ static int armj_rp_from(json_object *o, struct arm_rp *rp)
 				rc = -EIO;
 				goto fail;
 			}
-			if ((rc = armj_parse_disk(e, (int)armj_int(e, "lun", (long)i), &rp->disks[rp->ndisks])))
+			if ((rc = armj_parse_disk(e, (int)armj_int(e, "lun", (long)i),
+						  &rp->disks[rp->ndisks])))
 				goto fail;
 			rp->ndisks++;
 		}
@@ -698,7 +706,8 @@ static int armj_rpc_from(json_object *o, struct arm_rpc *rpc)
 			if (!rpc->tags)
 				goto fail;
 		}
-		json_object_object_foreach(tags, k, v) {
+		json_object_object_foreach(tags, k, v)
+		{
 			struct arm_tag *t;
 			size_t vl;
 			if (!json_object_is_type(v, json_type_string) || rpc->ntags >= n)
@@ -799,7 +808,8 @@ static int armj_page(const char *body, size_t len, json_object **root, json_obje
 		*root = NULL;
 		return -EIO;
 	}
-	if (json_object_object_get_ex(*root, "nextLink", &nl) && !json_object_is_type(nl, json_type_null)) {
+	if (json_object_object_get_ex(*root, "nextLink", &nl) &&
+	    !json_object_is_type(nl, json_type_null)) {
 		if (!json_object_is_type(nl, json_type_string)) {
 			json_object_put(*root);
 			*root = NULL;
@@ -1153,10 +1163,14 @@ out:
 		/* The tree holds the token: wipe the string before freeing. */
 		json_object *v;
 		if (json_object_is_type(o, json_type_object)) {
-			if (json_object_object_get_ex(o, "access_token", &v) && json_object_is_type(v, json_type_string))
-				explicit_bzero((char *)json_object_get_string(v), (size_t)json_object_get_string_len(v));
-			if (json_object_object_get_ex(o, "accessToken", &v) && json_object_is_type(v, json_type_string))
-				explicit_bzero((char *)json_object_get_string(v), (size_t)json_object_get_string_len(v));
+			if (json_object_object_get_ex(o, "access_token", &v) &&
+			    json_object_is_type(v, json_type_string))
+				explicit_bzero((char *)json_object_get_string(v),
+					       (size_t)json_object_get_string_len(v));
+			if (json_object_object_get_ex(o, "accessToken", &v) &&
+			    json_object_is_type(v, json_type_string))
+				explicit_bzero((char *)json_object_get_string(v),
+					       (size_t)json_object_get_string_len(v));
 		}
 		json_object_put(o);
 	}
@@ -1173,13 +1187,20 @@ static long armj_b64url(const char *in, size_t n, char *out, size_t cap)
 	for (i = 0; i < n; i++) {
 		char ch = in[i];
 		int v;
-		if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
-		else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
-		else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
-		else if (ch == '-' || ch == '+') v = 62;
-		else if (ch == '_' || ch == '/') v = 63;
-		else if (ch == '=') break;
-		else return -1;
+		if (ch >= 'A' && ch <= 'Z')
+			v = ch - 'A';
+		else if (ch >= 'a' && ch <= 'z')
+			v = ch - 'a' + 26;
+		else if (ch >= '0' && ch <= '9')
+			v = ch - '0' + 52;
+		else if (ch == '-' || ch == '+')
+			v = 62;
+		else if (ch == '_' || ch == '/')
+			v = 63;
+		else if (ch == '=')
+			break;
+		else
+			return -1;
 		acc = (acc << 6) | (unsigned)v;
 		bits += 6;
 		if (bits >= 8) {

@@ -31,32 +31,31 @@ int armj_parse_rp(const char *body, size_t len, struct arm_rp *out);
 
 /* One page of a collection list: appends to *v (capacity *cap, count *n);
  * *next_link receives nextLink or NULL.  Required: value (array). */
-int armj_parse_rpc_page(const char *body, size_t len, struct arm_rpc ***v, size_t *n,
-			size_t *cap, char **next_link);
+int armj_parse_rpc_page(const char *body, size_t len, struct arm_rpc ***v, size_t *n, size_t *cap,
+			char **next_link);
 /* One page of subscription locations, regionType Physical (or unknown) only. */
-int armj_parse_locations_page(const char *body, size_t len, struct arm_location **v,
-			      size_t *n, size_t *cap, char **next_link);
+int armj_parse_locations_page(const char *body, size_t len, struct arm_location **v, size_t *n,
+			      size_t *cap, char **next_link);
 /* One page of a list whose elements carry a string `field` (e.g.
  * "subscriptionId" or "name"). */
-int armj_parse_names_page(const char *body, size_t len, const char *field, char ***v,
-			  size_t *n, size_t *cap, char **next_link);
+int armj_parse_names_page(const char *body, size_t len, const char *field, char ***v, size_t *n,
+			  size_t *cap, char **next_link);
 /* The "name" member of a resource (resource group GET). */
 int armj_parse_name(const char *body, size_t len, char **name);
 /* properties.provisioningState of a resource; *state NULL when absent. */
 int armj_parse_state(const char *body, size_t len, char **state);
 /* An operation status document: status (required), error.code/message. */
-int armj_parse_op_status(const char *body, size_t len, char **status, char *code,
-			 size_t codelen, char *msg, size_t msglen);
+int armj_parse_op_status(const char *body, size_t len, char **status, char *code, size_t codelen,
+			 char *msg, size_t msglen);
 /* A CloudError body: error.code and error.message (also the OAuth
  * error/error_description shape).  -EIO when neither is there. */
-int armj_parse_cloud_error(const char *body, size_t len, char *code, size_t codelen,
-			   char *msg, size_t msglen);
+int armj_parse_cloud_error(const char *body, size_t len, char *code, size_t codelen, char *msg,
+			   size_t msglen);
 
 /* A token answer: Entra ({access_token, expires_in number}), IMDS (numbers
  * as strings, expires_on), or az ({accessToken, expires_on, tenant}).
  * *expires_on is epoch seconds (0 when unknown); *tenant may be NULL. */
-int armj_parse_token(const char *body, size_t len, char **token, time_t *expires_on,
-		     char **tenant);
+int armj_parse_token(const char *body, size_t len, char **token, time_t *expires_on, char **tenant);
 /* The "tid" claim of a JWT access token, or NULL (no verification). */
 char *armj_jwt_tenant(const char *jwt);
 

@@ -50,11 +50,11 @@
 struct auth {
 	struct auth_cfg cfg;
 	struct auth_src *src[AUTH_MAX_SRC];
-	int nsrc, cur, used;     /* used: cur has delivered a token */
+	int nsrc, cur, used; /* used: cur has delivered a token */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int refreshing;
-	unsigned long gen;       /* bumped at each new token */
+	unsigned long gen; /* bumped at each new token */
 	char *token;
 	long long fetched_ms, exp_ms; /* realtime ms */
 	time_t exp;
@@ -129,9 +129,11 @@ int auth_read_file(const char *path, size_t max, char **out, size_t *len)
 		free(buf);
 		return rc;
 	}
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+		     buf[n - 1] == '\t'))
 		n--;
-	while (start < n && (buf[start] == ' ' || buf[start] == '\t' || buf[start] == '\n' || buf[start] == '\r'))
+	while (start < n && (buf[start] == ' ' || buf[start] == '\t' || buf[start] == '\n' ||
+			     buf[start] == '\r'))
 		start++;
 	if (start)
 		memmove(buf, buf + start, n - start);
@@ -145,7 +147,8 @@ int auth_read_file(const char *path, size_t max, char **out, size_t *len)
 
 /* Turn a token endpoint answer into a token. */
 int auth_take_answer(int rc, long status, const char *body, size_t len, const char *what, char *tok,
-		     size_t toklen, time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
+		     size_t toklen, time_t *exp, char *tenant, size_t tlen, char *err,
+		     size_t errlen)
 {
 	char code[64], msg[256];
 	char *t = NULL, *tn = NULL;
@@ -153,8 +156,10 @@ int auth_take_answer(int rc, long status, const char *body, size_t len, const ch
 	if (rc)
 		return rc;
 	if (status != 200) {
-		if (body && len && !armj_parse_cloud_error(body, len, code, sizeof(code), msg, sizeof(msg)))
-			snprintf(err, errlen, "%s answered %ld %s: %.160s", what, status, code, msg);
+		if (body && len &&
+		    !armj_parse_cloud_error(body, len, code, sizeof(code), msg, sizeof(msg)))
+			snprintf(err, errlen, "%s answered %ld %s: %.160s", what, status, code,
+				 msg);
 		else
 			snprintf(err, errlen, "%s answered %ld", what, status);
 		if (status >= 500 || status == 429 || status == 408)
@@ -184,7 +189,7 @@ int auth_take_answer(int rc, long status, const char *body, size_t len, const ch
 int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *form, char *tok,
 		    size_t toklen, time_t *exp, char *err, size_t errlen)
 {
-	struct http_req req = { 0 };
+	struct http_req req = {0};
 	struct http_resp resp;
 	char *url, *tn = http_form_escape(tenant);
 	size_t n;
@@ -211,8 +216,8 @@ int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *
 		rc = http_do(cfg->http, &req, &resp);
 		if (rc)
 			snprintf(err, errlen, "token endpoint %s: %s", cfg->authority, resp.errmsg);
-		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "token endpoint", tok, toklen,
-				      exp, NULL, 0, err, errlen);
+		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "token endpoint", tok,
+				      toklen, exp, NULL, 0, err, errlen);
 		if (resp.body)
 			explicit_bzero(resp.body, resp.len);
 		http_resp_clear(&resp);
@@ -287,9 +292,10 @@ int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t err
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	snprintf(a->mode, sizeof(a->mode), "%s", mode);
-	a->cfg.authority = auth_trimdup(o && o->authority && *o->authority ? o->authority : AUTH_DEFAULT_AUTHORITY);
-	a->cfg.imds_endpoint = auth_trimdup(o && o->imds_endpoint && *o->imds_endpoint ? o->imds_endpoint
-									: AUTH_DEFAULT_IMDS);
+	a->cfg.authority = auth_trimdup(
+	    o && o->authority && *o->authority ? o->authority : AUTH_DEFAULT_AUTHORITY);
+	a->cfg.imds_endpoint = auth_trimdup(
+	    o && o->imds_endpoint && *o->imds_endpoint ? o->imds_endpoint : AUTH_DEFAULT_IMDS);
 	a->cfg.imds_explicit = o && o->imds_endpoint && *o->imds_endpoint &&
 			       strcmp(a->cfg.imds_endpoint, AUTH_DEFAULT_IMDS) != 0;
 	{
@@ -310,8 +316,8 @@ int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t err
 	if (getenv("AZURE_TENANT_ID") && *getenv("AZURE_TENANT_ID"))
 		a->cfg.tenant = strdup(getenv("AZURE_TENANT_ID"));
 	a->cfg.timeout_ms = (long)((o && o->op_timeout ? o->op_timeout : 30) * 1000);
-	if (!a->cfg.authority || !a->cfg.imds_endpoint || !a->cfg.scope || !a->cfg.resource || !a->cfg.cloud ||
-	    (o && o->token_file && *o->token_file && !a->cfg.token_file))
+	if (!a->cfg.authority || !a->cfg.imds_endpoint || !a->cfg.scope || !a->cfg.resource ||
+	    !a->cfg.cloud || (o && o->token_file && *o->token_file && !a->cfg.token_file))
 		goto fail;
 	httprc = http_new(o ? o->cafile : NULL, 2, &a->cfg.http);
 	if (httprc) {
@@ -345,9 +351,11 @@ int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t err
 	}
 	if (rc)
 		goto fail;
-	if (!is_auto && strcmp(mode, "token_file") && strcmp(mode, "env") && strcmp(mode, "workload") &&
-	    strcmp(mode, "msi") && strcmp(mode, "cli")) {
-		snprintf(err, errlen, "auth=%s: unknown source (auto, token_file, env, workload, msi, cli)", mode);
+	if (!is_auto && strcmp(mode, "token_file") && strcmp(mode, "env") &&
+	    strcmp(mode, "workload") && strcmp(mode, "msi") && strcmp(mode, "cli")) {
+		snprintf(err, errlen,
+			 "auth=%s: unknown source (auto, token_file, env, workload, msi, cli)",
+			 mode);
 		rc = -EINVAL;
 		goto fail;
 	}
@@ -361,9 +369,11 @@ int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t err
 		goto fail;
 	}
 	if (a->src[0]->name && !strcmp(a->src[0]->name, "env"))
-		snprintf(a->tenant, sizeof(a->tenant), "%s", getenv("AZURE_TENANT_ID") ? getenv("AZURE_TENANT_ID") : "");
+		snprintf(a->tenant, sizeof(a->tenant), "%s",
+			 getenv("AZURE_TENANT_ID") ? getenv("AZURE_TENANT_ID") : "");
 	if (a->src[0]->name && !strcmp(a->src[0]->name, "workload"))
-		snprintf(a->tenant, sizeof(a->tenant), "%s", getenv("AZURE_TENANT_ID") ? getenv("AZURE_TENANT_ID") : "");
+		snprintf(a->tenant, sizeof(a->tenant), "%s",
+			 getenv("AZURE_TENANT_ID") ? getenv("AZURE_TENANT_ID") : "");
 	*out = a;
 	return 0;
 fail:
@@ -452,7 +462,8 @@ static int auth_fetch(struct auth *a, int cur, char *tok, time_t *exp, char *ten
 			return 0;
 		if (!s->probe || i + 1 >= a->nsrc || a->used)
 			return rc;
-		log_info("auth: %s not available (%s), trying %s", s->name, err, a->src[i + 1]->name);
+		log_info("auth: %s not available (%s), trying %s", s->name, err,
+			 a->src[i + 1]->name);
 		pthread_mutex_lock(&a->lock);
 		auth_note_skip(a, s->name, err);
 		pthread_mutex_unlock(&a->lock);
@@ -617,7 +628,8 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 	pthread_mutex_unlock(&a->lock);
 
 	tok = malloc(AUTH_TOKEN_MAX);
-	rc = tok ? auth_fetch(a, cur, tok, &exp, tenant, sizeof(tenant), ebuf, sizeof(ebuf), &used_src)
+	rc = tok ? auth_fetch(a, cur, tok, &exp, tenant, sizeof(tenant), ebuf, sizeof(ebuf),
+			      &used_src)
 		 : -ENOMEM;
 
 	pthread_mutex_lock(&a->lock);
@@ -664,7 +676,8 @@ int auth_describe(struct auth *a, char **out)
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "source: %s\nmode: %s\ncloud: %s\n",
 			      a->nsrc ? a->src[a->cur]->name : "none", a->mode, a->cfg.cloud);
 	if (n < sizeof(buf))
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "tenant: %s\n", a->tenant[0] ? a->tenant : "unknown");
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "tenant: %s\n",
+				      a->tenant[0] ? a->tenant : "unknown");
 	if (n < sizeof(buf)) {
 		if (a->token) {
 			char ts[64];
@@ -672,8 +685,8 @@ int auth_describe(struct auth *a, char **out)
 			struct tm tm;
 			gmtime_r(&e, &tm);
 			strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "expires: %s (in %lld s)\n", ts,
-					      (a->exp_ms - now) / 1000);
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "expires: %s (in %lld s)\n",
+					      ts, (a->exp_ms - now) / 1000);
 		} else {
 			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "expires: no token yet\n");
 		}

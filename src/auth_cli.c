@@ -66,13 +66,13 @@ static int cli_on_path(void)
 }
 
 /* Run az and parse its answer. */
-static int cli_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
-		     char *tenant, size_t tlen, char *err, size_t errlen)
+static int cli_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	char *argv[10] = {"az", "account", "get-access-token", "--resource", cfg->resource};
 	int argc = 5;
 	posix_spawn_file_actions_t fa;
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int out[2] = {-1, -1}, errp[2] = {-1, -1};
 	char *buf = NULL, ebuf[512];
 	size_t n = 0, en = 0;
 	long long deadline = cli_now_ms() + (cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000);
@@ -116,7 +116,7 @@ static int cli_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 		goto out;
 	}
 	while (open_fds) {
-		struct pollfd pf[2] = { { out[0], POLLIN, 0 }, { errp[0], POLLIN, 0 } };
+		struct pollfd pf[2] = {{out[0], POLLIN, 0}, {errp[0], POLLIN, 0}};
 		long long left = deadline - cli_now_ms();
 		int i;
 

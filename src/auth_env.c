@@ -20,8 +20,8 @@ struct env_priv {
 };
 
 /* Build the form and ask the token endpoint. */
-static int env_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
-		     char *tenant, size_t tlen, char *err, size_t errlen)
+static int env_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct env_priv *p = s->priv;
 	char *cid = http_form_escape(p->client), *sec = http_form_escape(p->secret),
@@ -35,7 +35,8 @@ static int env_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 	form = malloc(n);
 	if (!form)
 		goto out;
-	snprintf(form, n, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s", cid, sec, sc);
+	snprintf(form, n, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s",
+		 cid, sec, sc);
 	rc = auth_entra_post(cfg, p->tenant, form, tok, toklen, exp, err, errlen);
 	if (!rc && tenant && tlen)
 		snprintf(tenant, tlen, "%s", p->tenant);
@@ -72,8 +73,10 @@ int auth_env_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, s
 	(void)cfg;
 	*out = NULL;
 	if (!t || !*t || !c || !*c || !k || !*k) {
-		snprintf(why, wl, "%s not set", !t || !*t ? "AZURE_TENANT_ID" : !c || !*c ? "AZURE_CLIENT_ID"
-											  : "AZURE_CLIENT_SECRET");
+		snprintf(why, wl, "%s not set",
+			 !t || !*t   ? "AZURE_TENANT_ID"
+			 : !c || !*c ? "AZURE_CLIENT_ID"
+				     : "AZURE_CLIENT_SECRET");
 		return -ENOENT;
 	}
 	s = calloc(1, sizeof(*s));

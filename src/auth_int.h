@@ -23,15 +23,15 @@ struct http;
 struct auth_cfg {
 	char *authority;     /* no trailing slash */
 	char *imds_endpoint; /* no trailing slash */
-	char *scope;         /* "<endpoint>/.default" */
-	char *resource;      /* "<endpoint>/" */
+	char *scope;	     /* "<endpoint>/.default" */
+	char *resource;	     /* "<endpoint>/" */
 	char *token_file;
 	char *cloud;
-	char *subscription;  /* -o subscription or $AZURE_SUBSCRIPTION_ID, or NULL */
-	char *tenant;	     /* $AZURE_TENANT_ID, or NULL */
-	int imds_explicit;   /* imds_endpoint given by the user */
-	long timeout_ms;     /* bound on one token request */
-	int stopping;	     /* set (atomically) at auth_free: stop retrying */
+	char *subscription; /* -o subscription or $AZURE_SUBSCRIPTION_ID, or NULL */
+	char *tenant;	    /* $AZURE_TENANT_ID, or NULL */
+	int imds_explicit;  /* imds_endpoint given by the user */
+	long timeout_ms;    /* bound on one token request */
+	int stopping;	    /* set (atomically) at auth_free: stop retrying */
 	struct http *http;
 };
 
@@ -57,7 +57,8 @@ struct auth_src {
 int auth_token_file_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
 int auth_env_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
 int auth_workload_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
-int auth_msi_new(const struct auth_cfg *cfg, int probe, struct auth_src **out, char *why, size_t wl);
+int auth_msi_new(const struct auth_cfg *cfg, int probe, struct auth_src **out, char *why,
+		 size_t wl);
 int auth_cli_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
 
 /* IMDS retry delay before retry number attempt after an answer of status
@@ -68,9 +69,9 @@ long msi_retry_delay_ms(unsigned attempt, long status);
 int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *form, char *tok,
 		    size_t toklen, time_t *exp, char *err, size_t errlen);
 /* Turn a token endpoint answer into a token; err names status and code. */
-int auth_take_answer(int rc, long status, const char *body, size_t len, const char *what,
-		     char *tok, size_t toklen, time_t *exp, char *tenant, size_t tlen,
-		     char *err, size_t errlen);
+int auth_take_answer(int rc, long status, const char *body, size_t len, const char *what, char *tok,
+		     size_t toklen, time_t *exp, char *tenant, size_t tlen, char *err,
+		     size_t errlen);
 /* Read a small file (at most max bytes), trimmed of surrounding
  * whitespace; caller zeroes and frees. */
 int auth_read_file(const char *path, size_t max, char **out, size_t *len);

@@ -66,10 +66,10 @@ long msi_retry_delay_ms(unsigned attempt, long status)
 }
 
 /* Ask IMDS for a token. */
-static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
-		     char *tenant, size_t tlen, char *err, size_t errlen)
+static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
-	struct http_req req = { 0 };
+	struct http_req req = {0};
 	struct http_resp resp;
 	const char *cid = getenv("AZURE_CLIENT_ID");
 	char *res = http_form_escape(cfg->resource), *ecid = NULL, *url = NULL;
@@ -93,7 +93,8 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 	req.extra_header = "Metadata: true";
 	req.no_proxy = 1;
 	/* A probe must not hang on something that accepts and never answers. */
-	req.timeout_ms = s->probe && cfg->timeout_ms > MSI_PROBE_TOTAL_MS ? MSI_PROBE_TOTAL_MS : cfg->timeout_ms;
+	req.timeout_ms =
+	    s->probe && cfg->timeout_ms > MSI_PROBE_TOTAL_MS ? MSI_PROBE_TOTAL_MS : cfg->timeout_ms;
 	req.connect_timeout_ms = s->probe ? MSI_PROBE_CONNECT_MS : 0;
 	req.op = "IMDS";
 	for (attempt = 0;; attempt++) {
@@ -157,7 +158,9 @@ int auth_msi_new(const struct auth_cfg *cfg, int probe, struct auth_src **out, c
 {
 	struct auth_src *s = calloc(1, sizeof(*s));
 
-	(void)cfg; (void)why; (void)wl;
+	(void)cfg;
+	(void)why;
+	(void)wl;
 	*out = NULL;
 	if (!s)
 		return -ENOMEM;

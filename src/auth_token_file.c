@@ -25,8 +25,8 @@ struct tf_priv {
 };
 
 /* Read the token from the file. */
-static int tf_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
-		    char *tenant, size_t tlen, char *err, size_t errlen)
+static int tf_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+		    time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct tf_priv *p = s->priv;
 	struct stat st;
@@ -34,7 +34,9 @@ static int tf_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 	size_t n;
 	int rc;
 
-	(void)cfg; (void)tenant; (void)tlen;
+	(void)cfg;
+	(void)tenant;
+	(void)tlen;
 	if (stat(p->path, &st)) {
 		rc = errno;
 		snprintf(err, errlen, "token file %s: %s", p->path, strerror(rc));
@@ -46,7 +48,8 @@ static int tf_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 		return rc == -EFBIG ? -ENOSPC : -EACCES;
 	}
 	if (!n || strpbrk(t, "\r\n ")) {
-		snprintf(err, errlen, "token file %s: %s", p->path, n ? "holds more than one line" : "is empty");
+		snprintf(err, errlen, "token file %s: %s", p->path,
+			 n ? "holds more than one line" : "is empty");
 		auth_secret_free(t);
 		return -EACCES;
 	}

@@ -22,8 +22,8 @@ struct wl_priv {
 };
 
 /* Read the federated token and exchange it. */
-static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen, time_t *exp,
-		    char *tenant, size_t tlen, char *err, size_t errlen)
+static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+		    time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct wl_priv *p = s->priv;
 	char *assertion = NULL, *ea = NULL, *cid = NULL, *sc = NULL, *form = NULL;
@@ -32,7 +32,8 @@ static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 
 	rc = auth_read_file(p->file, WL_MAX_ASSERTION, &assertion, &n);
 	if (rc || !n) {
-		snprintf(err, errlen, "federated token file %s: %s", p->file, rc ? strerror(-rc) : "is empty");
+		snprintf(err, errlen, "federated token file %s: %s", p->file,
+			 rc ? strerror(-rc) : "is empty");
 		rc = -EACCES;
 		goto out;
 	}
@@ -48,7 +49,8 @@ static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 		goto out;
 	snprintf(form, n,
 		 "grant_type=client_credentials&client_id=%s&scope=%s"
-		 "&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer"
+		 "&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%"
+		 "3Ajwt-bearer"
 		 "&client_assertion=%s",
 		 cid, sc, ea);
 	rc = auth_entra_post(cfg, p->tenant, form, tok, toklen, exp, err, errlen);
@@ -88,8 +90,10 @@ int auth_workload_new(const struct auth_cfg *cfg, struct auth_src **out, char *w
 	(void)cfg;
 	*out = NULL;
 	if (!f || !*f || !t || !*t || !c || !*c) {
-		snprintf(why, wl, "%s not set", !f || !*f ? "AZURE_FEDERATED_TOKEN_FILE"
-					       : !t || !*t ? "AZURE_TENANT_ID" : "AZURE_CLIENT_ID");
+		snprintf(why, wl, "%s not set",
+			 !f || !*f   ? "AZURE_FEDERATED_TOKEN_FILE"
+			 : !t || !*t ? "AZURE_TENANT_ID"
+				     : "AZURE_CLIENT_ID");
 		return -ENOENT;
 	}
 	s = calloc(1, sizeof(*s));

@@ -406,8 +406,9 @@ static void pack_coll(struct cache_val *v)
 			 pk_len(p->consistency) + pk_len(p->time_created) +
 			 pk_len(p->source_rp_id) + pk_len(p->source_location) + pk_len(p->cjson);
 		for (size_t j = 0; j < p->ndisks; j++) {
-			if (p->disks[j].caching || p->disks[j].storage_type || p->disks[j].disk_id ||
-			    p->disks[j].disk_rp_id || p->disks[j].encryption_type || p->disks[j].json)
+			if (p->disks[j].caching || p->disks[j].storage_type ||
+			    p->disks[j].disk_id || p->disks[j].disk_rp_id ||
+			    p->disks[j].encryption_type || p->disks[j].json)
 				return; /* not compacted */
 			total += pk_len(p->disks[j].name);
 		}
@@ -1035,8 +1036,7 @@ static int dup_rp(struct arm_rp *d, const struct arm_rp *s)
 	d->disks = NULL;
 	d->ndisks = 0;
 	rc |= dup_str(&d->id, s->id) | dup_str(&d->name, s->name) | dup_str(&d->state, s->state);
-	rc |= dup_str(&d->consistency, s->consistency) |
-	      dup_str(&d->time_created, s->time_created);
+	rc |= dup_str(&d->consistency, s->consistency) | dup_str(&d->time_created, s->time_created);
 	rc |= dup_str(&d->source_rp_id, s->source_rp_id) |
 	      dup_str(&d->source_location, s->source_location) | dup_str(&d->cjson, s->cjson);
 	if (!rc && s->ndisks) {
@@ -1150,8 +1150,8 @@ fail:
 
 /* Store nv as the value of key when it still holds cur (or nothing, with
  * cur NULL) and no fetch or flush came between (gen); tells the listener. */
-static int store_if(struct cache *c, const char *key, struct cache_val *cur,
-		    struct cache_val *nv, uint64_t gen)
+static int store_if(struct cache *c, const char *key, struct cache_val *cur, struct cache_val *nv,
+		    uint64_t gen)
 {
 	struct cache_val *oldv = NULL;
 	struct centry *e;

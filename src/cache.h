@@ -57,8 +57,8 @@ struct cache_backend {
 	/* put_rp giving ARM's answer too (*out NULL when it had no body); used
 	 * instead of put_rp when set. */
 	int (*put_rp_answer)(void *arg, const char *rg, const char *rpc, const char *rp,
-			     const char *source_rp_id, const char *consistency,
-			     struct arm_rp **out, struct arm_err *err);
+			     const char *source_rp_id, const char *consistency, struct arm_rp **out,
+			     struct arm_err *err);
 	int (*delete_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
 			 struct arm_err *err);
 	int (*delete_collection)(void *arg, const char *rg, const char *name, struct arm_err *err);
@@ -99,7 +99,7 @@ struct cache_val {
 	 * resource groups API spells them */
 	char **names;
 	size_t nnames;
-	int stale; /* served after a refresh failed */
+	int stale;  /* served after a refresh failed */
 	void *pack; /* CV_COLL: one block holding the points' strings and disks */
 };
 

@@ -84,8 +84,8 @@ static int be_put_rp(void *arg, const char *rg, const char *rpc, const char *rp,
 /* Restore point PUT with ARM's answer (the point), so the cache needs no
  * GET of its collection after it. */
 static int be_put_rp_answer(void *arg, const char *rg, const char *rpc, const char *rp,
-			    const char *source_rp_id, const char *consistency,
-			    struct arm_rp **out, struct arm_err *err)
+			    const char *source_rp_id, const char *consistency, struct arm_rp **out,
+			    struct arm_err *err)
 {
 	return arm_put_rp(arg, rg, rpc, rp, source_rp_id, consistency, out, NULL, err);
 }

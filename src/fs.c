@@ -712,7 +712,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	note_activity(f);
 	/* Reading a whole disk of a backup is the mounting user's too. */
-	if ((write || tree_is_disk(f->t, ino)) && (rc = may_change(req, ino, NULL, "open", 0)) < 0) {
+	if ((write || tree_is_disk(f->t, ino)) &&
+	    (rc = may_change(req, ino, NULL, "open", 0)) < 0) {
 		fuse_reply_err(req, -rc);
 		return;
 	}

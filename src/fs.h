@@ -19,9 +19,9 @@ struct fuse_lowlevel_ops;
 struct fs_cfg {
 	uid_t uid; /* owner shown on every file */
 	gid_t gid;
-	unsigned umask; /* applied to every mode */
-	uid_t owner;	/* the mounting user: with root, the only one who may
-			 * change anything (README "Other users") */
+	unsigned umask;		 /* applied to every mode */
+	uid_t owner;		 /* the mounting user: with root, the only one who may
+				  * change anything (README "Other users") */
 	int default_permissions; /* the kernel checks modes: other users may
 				  * change what uid/gid/umask let them, but
 				  * never delete */

@@ -64,7 +64,8 @@ void http_global_init(void)
 static void http_share_lock(CURL *e, curl_lock_data d, curl_lock_access a, void *u)
 {
 	struct http *h = u;
-	(void)e; (void)a;
+	(void)e;
+	(void)a;
 	if (d < CURL_LOCK_DATA_LAST)
 		pthread_mutex_lock(&h->share_locks[d]);
 }
@@ -379,7 +380,8 @@ void http_guid(char out[37])
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			for (; got < sizeof(b); got++)
-				b[got] = (unsigned char)((ts.tv_nsec >> (got % 8)) ^ (got * 131u) ^ (unsigned)rand());
+				b[got] = (unsigned char)((ts.tv_nsec >> (got % 8)) ^ (got * 131u) ^
+							 (unsigned)rand());
 			break;
 		}
 		got += (size_t)n;
@@ -387,8 +389,8 @@ void http_guid(char out[37])
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
-		 b[12], b[13], b[14], b[15]);
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		 b[13], b[14], b[15]);
 }
 
 /* Percent-encode s: every byte but RFC 3986's unreserved ones (a form
@@ -421,10 +423,12 @@ static int http_origin(const char *url, char *scheme, size_t sl, char *host, siz
 	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) != CURLUE_OK)
 		goto out;
 	/* a part that does not fit is refused: a cut host could match another */
-	if ((size_t)snprintf(scheme, sl, "%s", s) >= sl || (size_t)snprintf(host, hl, "%s", hst) >= hl)
+	if ((size_t)snprintf(scheme, sl, "%s", s) >= sl ||
+	    (size_t)snprintf(host, hl, "%s", hst) >= hl)
 		goto out;
 	for (i = 0; scheme[i]; i++)
-		scheme[i] = (char)((scheme[i] >= 'A' && scheme[i] <= 'Z') ? scheme[i] + 32 : scheme[i]);
+		scheme[i] =
+		    (char)((scheme[i] >= 'A' && scheme[i] <= 'Z') ? scheme[i] + 32 : scheme[i]);
 	for (i = 0; host[i]; i++)
 		host[i] = (char)((host[i] >= 'A' && host[i] <= 'Z') ? host[i] + 32 : host[i]);
 	*port = strtol(p, NULL, 10);
@@ -554,7 +558,7 @@ static long long http_now_ms(void)
 /* Perform one request. */
 int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 {
-	struct http_xfer x = { .resp = resp, .out = req->out_buf, .out_cap = req->out_cap };
+	struct http_xfer x = {.resp = resp, .out = req->out_buf, .out_cap = req->out_cap};
 	size_t cap = req->out_buf ? req->out_cap : HTTP_MAX_BODY;
 	struct curl_slist *hdrs = NULL, *t;
 	char line[HTTP_MAX_HEADER_URL + 64];
@@ -579,11 +583,15 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 		return -ENOMEM;
 	}
 
-#define ADD_HDR(...) do { \
-		snprintf(line, sizeof(line), __VA_ARGS__); \
-		t = curl_slist_append(hdrs, line); \
-		if (!t) { rc = -ENOMEM; goto out; } \
-		hdrs = t; \
+#define ADD_HDR(...)                                                                               \
+	do {                                                                                       \
+		snprintf(line, sizeof(line), __VA_ARGS__);                                         \
+		t = curl_slist_append(hdrs, line);                                                 \
+		if (!t) {                                                                          \
+			rc = -ENOMEM;                                                              \
+			goto out;                                                                  \
+		}                                                                                  \
+		hdrs = t;                                                                          \
 	} while (0)
 	ADD_HDR("x-ms-client-request-id: %s", resp->client_request_id);
 	if (!req->raw)
@@ -591,7 +599,8 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	for (const char *const *hp = req->headers; hp && *hp; hp++)
 		ADD_HDR("%s", *hp);
 	if (req->body)
-		ADD_HDR("Content-Type: %s", req->content_type ? req->content_type : "application/json");
+		ADD_HDR("Content-Type: %s",
+			req->content_type ? req->content_type : "application/json");
 	if (req->extra_header)
 		ADD_HDR("%s", req->extra_header);
 	ADD_HDR("Expect:");
@@ -669,9 +678,11 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &resp->new_conns);
 	if (cc != CURLE_OK) {
 		rc = http_classify(cc, x.too_large || cc == CURLE_FILESIZE_EXCEEDED, cap, resp);
-		if (!resp->errmsg[0] && (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE))
+		if (!resp->errmsg[0] &&
+		    (cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE))
 			snprintf(resp->errmsg, sizeof(resp->errmsg),
-				 "TLS: the server's certificate is not trusted (%.120s); give its CA with -o cafile=FILE",
+				 "TLS: the server's certificate is not trusted (%.120s); give its "
+				 "CA with -o cafile=FILE",
 				 errbuf[0] ? errbuf : curl_easy_strerror(cc));
 		if (!resp->errmsg[0])
 			snprintf(resp->errmsg, sizeof(resp->errmsg), "%s",

@@ -24,25 +24,25 @@
  * `transport` argument uses the same numbers). */
 enum http_transport {
 	HTTP_OK = 0,
-	HTTP_ECONNECT = 1,   /* cannot resolve, connect, or TLS failure */
-	HTTP_ETIMEOUT = 2,   /* no complete answer in time */
-	HTTP_EBROKEN = 3,    /* reset, truncated, too large */
+	HTTP_ECONNECT = 1, /* cannot resolve, connect, or TLS failure */
+	HTTP_ETIMEOUT = 2, /* no complete answer in time */
+	HTTP_EBROKEN = 3,  /* reset, truncated, too large */
 };
 
 struct http;
 
 struct http_req {
-	const char *method;        /* "GET", "PUT", "PATCH", "DELETE", "POST", "HEAD" */
-	const char *url;           /* absolute */
-	const char *body;          /* NULL for none */
+	const char *method; /* "GET", "PUT", "PATCH", "DELETE", "POST", "HEAD" */
+	const char *url;    /* absolute */
+	const char *body;   /* NULL for none */
 	size_t body_len;
-	const char *content_type;  /* default "application/json" when body is set */
-	const char *bearer;        /* token for "Authorization: Bearer", or NULL */
-	const char *extra_header;  /* one more "Name: value" header, or NULL */
-	long timeout_ms;           /* whole request; required (> 0) */
-	long connect_timeout_ms;   /* 0: min(10 s, timeout_ms) */
-	int no_proxy;              /* bypass any proxy (IMDS) */
-	const char *op;            /* name for the trace line, or NULL */
+	const char *content_type; /* default "application/json" when body is set */
+	const char *bearer;	  /* token for "Authorization: Bearer", or NULL */
+	const char *extra_header; /* one more "Name: value" header, or NULL */
+	long timeout_ms;	  /* whole request; required (> 0) */
+	long connect_timeout_ms;  /* 0: min(10 s, timeout_ms) */
+	int no_proxy;		  /* bypass any proxy (IMDS) */
+	const char *op;		  /* name for the trace line, or NULL */
 	/* Bytes rather than JSON (blob reads): no JSON Accept header, no
 	 * compression, and the trace line names the host as well. */
 	int raw;
@@ -54,23 +54,23 @@ struct http_req {
 };
 
 struct http_resp {
-	long status;               /* 0 when no answer */
-	int transport;             /* enum http_transport */
-	char *body;                /* NUL-terminated, may be NULL */
+	long status;   /* 0 when no answer */
+	int transport; /* enum http_transport */
+	char *body;    /* NUL-terminated, may be NULL */
 	size_t len;
-	long ms;                   /* elapsed */
-	long retry_after;          /* seconds, -1 when absent */
-	char request_id[64];       /* x-ms-request-id */
+	long ms;	     /* elapsed */
+	long retry_after;    /* seconds, -1 when absent */
+	char request_id[64]; /* x-ms-request-id */
 	char client_request_id[40];
-	char *location;            /* Location header or NULL */
-	char *async_op;            /* Azure-AsyncOperation header or NULL */
+	char *location;			      /* Location header or NULL */
+	char *async_op;			      /* Azure-AsyncOperation header or NULL */
 	long rl_reads, rl_writes, rl_deletes; /* x-ms-ratelimit-remaining-subscription-*, -1 */
-	char errmsg[256];          /* transport error text */
-	long new_conns;            /* connections opened for this request (0 = reused) */
-	long long content_length;  /* Content-Length, -1 when absent */
+	char errmsg[256];		      /* transport error text */
+	long new_conns;			      /* connections opened for this request (0 = reused) */
+	long long content_length;	      /* Content-Length, -1 when absent */
 	long long range_start, range_end, range_total; /* Content-Range "bytes A-B/T", -1 */
-	long long blob_length;     /* x-ms-blob-content-length, -1 when absent */
-	char error_code[64];       /* x-ms-error-code (Azure Storage), "" when none */
+	long long blob_length; /* x-ms-blob-content-length, -1 when absent */
+	char error_code[64];   /* x-ms-error-code (Azure Storage), "" when none */
 };
 
 /* Create the pool.  cafile (may be NULL) adds a CA bundle; TLS is always

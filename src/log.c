@@ -29,7 +29,7 @@ static enum log_level log_max = LOG_LVL_INFO;
 static const char *log_ident = "rpfs";
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const log_names[] = { "error", "warning", "info", "debug" };
+static const char *const log_names[] = {"error", "warning", "info", "debug"};
 
 /* Start logging to syslog (to_syslog) or stderr, dropping messages above level. */
 void log_open(const char *ident, int to_syslog, enum log_level level)
@@ -140,7 +140,7 @@ enum log_level log_get_level(void)
 /* Log one line at lvl. */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	char raw[2048], line[2048];
 	size_t len = 0;
 	int saved = errno;

@@ -69,8 +69,11 @@ struct fuse_extra {
 enum { KEY_UID, KEY_GID, KEY_UMASK, KEY_SINGLE, KEY_DEFAULT_PERMISSIONS };
 
 static const struct fuse_opt extra_opts[] = {
-    FUSE_OPT_KEY("uid=", KEY_UID), FUSE_OPT_KEY("gid=", KEY_GID), FUSE_OPT_KEY("umask=", KEY_UMASK),
-    FUSE_OPT_KEY("-s", KEY_SINGLE), FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
+    FUSE_OPT_KEY("uid=", KEY_UID),
+    FUSE_OPT_KEY("gid=", KEY_GID),
+    FUSE_OPT_KEY("umask=", KEY_UMASK),
+    FUSE_OPT_KEY("-s", KEY_SINGLE),
+    FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
     FUSE_OPT_END};
 
 /* Take uid=, gid=, umask= and -s out of the arguments for libfuse. */
@@ -124,7 +127,8 @@ static void notify_systemd(const char *state)
 	size_t n;
 	int fd;
 
-	if (!path || (path[0] != '/' && path[0] != '@') || (n = strlen(path)) >= sizeof(sa.sun_path))
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    (n = strlen(path)) >= sizeof(sa.sun_path))
 		return;
 	memcpy(sa.sun_path, path, n);
 	if (sa.sun_path[0] == '@')
@@ -155,13 +159,17 @@ static int pick_subscription(struct rpfs_opts *o, struct arm_client *arm, char *
 	memset(&aerr, 0, sizeof(aerr));
 	rc = arm_list_subscriptions(arm, &ids, &n, &aerr);
 	if (rc < 0) {
-		snprintf(err, errlen, "no subscription given, and listing the credential's "
-				      "subscriptions failed: %s", strerror(-rc));
+		snprintf(err, errlen,
+			 "no subscription given, and listing the credential's "
+			 "subscriptions failed: %s",
+			 strerror(-rc));
 		return -EINVAL;
 	}
 	if (n != 1) {
-		snprintf(err, errlen, "no subscription given and the credential sees %zu; "
-				      "use -o subscription=ID or AZURE_SUBSCRIPTION_ID", n);
+		snprintf(err, errlen,
+			 "no subscription given and the credential sees %zu; "
+			 "use -o subscription=ID or AZURE_SUBSCRIPTION_ID",
+			 n);
 		arm_strings_free(ids, n);
 		return -EINVAL;
 	}
@@ -367,8 +375,8 @@ int main(int argc, char **argv)
 		printf("rpfs: ok\ncredential: %s\ntenant: %s\nendpoint: %s\n"
 		       "subscription: %s (from %s)\nlocations: %zu\n",
 		       auth_source_name(auth), auth_tenant(auth) ? auth_tenant(auth) : "unknown",
-		       o.endpoint, o.subscription, o.subscription_from ? o.subscription_from : "option",
-		       nlocs);
+		       o.endpoint, o.subscription,
+		       o.subscription_from ? o.subscription_from : "option", nlocs);
 		ret = 0;
 		goto out;
 	}

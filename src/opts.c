@@ -29,95 +29,92 @@
 #define OFF(f) offsetof(struct rpfs_opts, f)
 
 const struct opt_desc opt_table[] = {
-	{ "subscription", OPT_STR, "$AZURE_SUBSCRIPTION_ID, else the Azure CLI default",
-	  "subscription shown (else the only one the credential sees)", OFF(subscription), 0, 0 },
-	{ "cloud", OPT_STR, "AzureCloud", "AzureCloud, AzureUSGovernment or AzureChinaCloud",
-	  OFF(cloud), 0, 0 },
-	{ "endpoint", OPT_STR, "from cloud", "ARM base URL (http:// only for loopback hosts)",
-	  OFF(endpoint), 0, 0 },
-	{ "authority", OPT_STR, "from cloud, or $AZURE_AUTHORITY_HOST", "Entra authority host",
-	  OFF(authority), 0, 0 },
-	{ "imds_endpoint", OPT_STR, "http://169.254.169.254", "managed identity endpoint",
-	  OFF(imds_endpoint), 0, 0 },
-	{ "cafile", OPT_STR, "system store", "extra CA bundle (TLS is always verified)", OFF(cafile),
-	  0, 0 },
-	{ "auth", OPT_STR, "auto", "auto, token_file, env, workload, msi or cli", OFF(auth), 0, 0 },
-	{ "token_file", OPT_STR, "$RPFS_TOKEN_FILE", "file holding a bearer token, re-read when it changes",
-	  OFF(token_file), 0, 0 },
-	{ "api_version", OPT_STR, "2025-04-01", "Microsoft.Compute API version", OFF(api_version), 0,
-	  0 },
-	{ "ttl", OPT_UINT, "60", "seconds cached listings and resources live", OFF(ttl), 0, 86400 },
-	{ "neg_ttl", OPT_UINT, "5", "seconds a cached \"does not exist\" lives", OFF(neg_ttl), 0,
-	  86400 },
-	{ "busy_ttl", OPT_UINT, "5", "seconds for points in non-terminal states", OFF(busy_ttl), 0,
-	  86400 },
-	{ "max_conns", OPT_UINT, "8", "concurrent requests to ARM", OFF(max_conns), 1, 256 },
-	{ "read_rate", OPT_RATE, "20", "reads per second (burst 100)", OFF(read_rate), 0, 0 },
-	{ "write_rate", OPT_RATE, "5", "writes per second (burst 50)", OFF(write_rate), 0, 0 },
-	{ "retries", OPT_UINT, "5",
-	  "retries for 408, 429, 5xx and transport errors; a 429's Retry-After (300 s "
-	  "at most) pauses every request until it passes, .rpfs/flush or SIGHUP",
-	  OFF(retries), 0, 100 },
-	{ "op_timeout", OPT_UINT, "30", "seconds a system call may wait, then ETIMEDOUT",
-	  OFF(op_timeout), 1, 3600 },
-	{ "busy_poll", OPT_UINT, "200", "microseconds to wait for the next request before sleeping",
-	  OFF(busy_poll), 0, 100000 },
-	{ "cpu_poll", OPT_UINT, "0",
-	  "1: keep every idle CPU of the machine polling while requests come (root)",
-	  OFF(cpu_poll), 0, 1 },
-	{ "consistency", OPT_STR, "service default", "consistencyMode of new restore points (CrashConsistent)",
-	  OFF(consistency), 0, 0 },
-	{ "disk_read", OPT_UINT, "1", "1: disks/NAME.vhd can be read (0: EACCES)", OFF(disk_read), 0,
-	  1 },
-	{ "disk_api_version", OPT_STR, "2025-01-02", "DiskRP API version for disk restore points",
-	  OFF(disk_api_version), 0, 0 },
-	{ "sas_duration", OPT_UINT, "3600", "seconds of read access asked per disk grant",
-	  OFF(sas_duration), 5, 604800 },
-	{ "disk_idle", OPT_UINT, "60", "seconds after a disk's last close before its grant ends",
-	  OFF(disk_idle), 0, 86400 },
-	{ "disk_cache", OPT_UINT, "256", "MiB of disk blocks kept in memory, for the whole mount",
-	  OFF(disk_cache), 4, 1048576 },
-	{ "disk_conns", OPT_UINT, "8", "ranged GETs in flight per disk", OFF(disk_conns), 1, 64 },
-	{ "allow_delete", OPT_FLAG, "off", "let rmdir delete restore points and collections",
-	  OFF(allow_delete), 0, 0 },
-	{ "dry_run", OPT_FLAG, "off", "record mutations in .rpfs/ops instead of sending them",
-	  OFF(dry_run), 0, 0 },
-	{ "log", OPT_STR, "stderr with -f, else syslog",
-	  "stderr, syslog, or /FILE (appended to, reopened on SIGHUP)", OFF(log), 0, 0 },
-	{ "log_level", OPT_STR, "info", "error, warning, info or debug", OFF(log_level), 0, 0 },
-	{ "debug", OPT_FLAG, "off", "log one trace line per HTTP request", OFF(debug), 0, 0 },
-	{ "ro", OPT_FUSE, "off", "read-only: every mutation fails with EROFS", OFF(ro), 0, 0 },
-	{ "allow_other", OPT_FUSE, "off", "let other users read the mount; changes stay the mounting user's", 0, 0, 0 },
-	{ "uid", OPT_FUSE, "mounting user", "owner of every file (as in FUSE)", 0, 0, 0 },
-	{ "gid", OPT_FUSE, "mounting group", "group of every file (as in FUSE)", 0, 0, 0 },
-	{ "umask", OPT_FUSE, "022", "permission mask (as in FUSE)", 0, 0, 0 },
-	{ "default_permissions", OPT_FUSE, "off", "the kernel checks modes: uid, gid, umask may let others change", 0,
-	  0, 0 },
+    {"subscription", OPT_STR, "$AZURE_SUBSCRIPTION_ID, else the Azure CLI default",
+     "subscription shown (else the only one the credential sees)", OFF(subscription), 0, 0},
+    {"cloud", OPT_STR, "AzureCloud", "AzureCloud, AzureUSGovernment or AzureChinaCloud", OFF(cloud),
+     0, 0},
+    {"endpoint", OPT_STR, "from cloud", "ARM base URL (http:// only for loopback hosts)",
+     OFF(endpoint), 0, 0},
+    {"authority", OPT_STR, "from cloud, or $AZURE_AUTHORITY_HOST", "Entra authority host",
+     OFF(authority), 0, 0},
+    {"imds_endpoint", OPT_STR, "http://169.254.169.254", "managed identity endpoint",
+     OFF(imds_endpoint), 0, 0},
+    {"cafile", OPT_STR, "system store", "extra CA bundle (TLS is always verified)", OFF(cafile), 0,
+     0},
+    {"auth", OPT_STR, "auto", "auto, token_file, env, workload, msi or cli", OFF(auth), 0, 0},
+    {"token_file", OPT_STR, "$RPFS_TOKEN_FILE",
+     "file holding a bearer token, re-read when it changes", OFF(token_file), 0, 0},
+    {"api_version", OPT_STR, "2025-04-01", "Microsoft.Compute API version", OFF(api_version), 0, 0},
+    {"ttl", OPT_UINT, "60", "seconds cached listings and resources live", OFF(ttl), 0, 86400},
+    {"neg_ttl", OPT_UINT, "5", "seconds a cached \"does not exist\" lives", OFF(neg_ttl), 0, 86400},
+    {"busy_ttl", OPT_UINT, "5", "seconds for points in non-terminal states", OFF(busy_ttl), 0,
+     86400},
+    {"max_conns", OPT_UINT, "8", "concurrent requests to ARM", OFF(max_conns), 1, 256},
+    {"read_rate", OPT_RATE, "20", "reads per second (burst 100)", OFF(read_rate), 0, 0},
+    {"write_rate", OPT_RATE, "5", "writes per second (burst 50)", OFF(write_rate), 0, 0},
+    {"retries", OPT_UINT, "5",
+     "retries for 408, 429, 5xx and transport errors; a 429's Retry-After (300 s "
+     "at most) pauses every request until it passes, .rpfs/flush or SIGHUP",
+     OFF(retries), 0, 100},
+    {"op_timeout", OPT_UINT, "30", "seconds a system call may wait, then ETIMEDOUT",
+     OFF(op_timeout), 1, 3600},
+    {"busy_poll", OPT_UINT, "200", "microseconds to wait for the next request before sleeping",
+     OFF(busy_poll), 0, 100000},
+    {"cpu_poll", OPT_UINT, "0",
+     "1: keep every idle CPU of the machine polling while requests come (root)", OFF(cpu_poll), 0,
+     1},
+    {"consistency", OPT_STR, "service default",
+     "consistencyMode of new restore points (CrashConsistent)", OFF(consistency), 0, 0},
+    {"disk_read", OPT_UINT, "1", "1: disks/NAME.vhd can be read (0: EACCES)", OFF(disk_read), 0, 1},
+    {"disk_api_version", OPT_STR, "2025-01-02", "DiskRP API version for disk restore points",
+     OFF(disk_api_version), 0, 0},
+    {"sas_duration", OPT_UINT, "3600", "seconds of read access asked per disk grant",
+     OFF(sas_duration), 5, 604800},
+    {"disk_idle", OPT_UINT, "60", "seconds after a disk's last close before its grant ends",
+     OFF(disk_idle), 0, 86400},
+    {"disk_cache", OPT_UINT, "256", "MiB of disk blocks kept in memory, for the whole mount",
+     OFF(disk_cache), 4, 1048576},
+    {"disk_conns", OPT_UINT, "8", "ranged GETs in flight per disk", OFF(disk_conns), 1, 64},
+    {"allow_delete", OPT_FLAG, "off", "let rmdir delete restore points and collections",
+     OFF(allow_delete), 0, 0},
+    {"dry_run", OPT_FLAG, "off", "record mutations in .rpfs/ops instead of sending them",
+     OFF(dry_run), 0, 0},
+    {"log", OPT_STR, "stderr with -f, else syslog",
+     "stderr, syslog, or /FILE (appended to, reopened on SIGHUP)", OFF(log), 0, 0},
+    {"log_level", OPT_STR, "info", "error, warning, info or debug", OFF(log_level), 0, 0},
+    {"debug", OPT_FLAG, "off", "log one trace line per HTTP request", OFF(debug), 0, 0},
+    {"ro", OPT_FUSE, "off", "read-only: every mutation fails with EROFS", OFF(ro), 0, 0},
+    {"allow_other", OPT_FUSE, "off",
+     "let other users read the mount; changes stay the mounting user's", 0, 0, 0},
+    {"uid", OPT_FUSE, "mounting user", "owner of every file (as in FUSE)", 0, 0, 0},
+    {"gid", OPT_FUSE, "mounting group", "group of every file (as in FUSE)", 0, 0, 0},
+    {"umask", OPT_FUSE, "022", "permission mask (as in FUSE)", 0, 0, 0},
+    {"default_permissions", OPT_FUSE, "off",
+     "the kernel checks modes: uid, gid, umask may let others change", 0, 0, 0},
 };
 const size_t opt_table_len = sizeof(opt_table) / sizeof(opt_table[0]);
 
 static const struct cloud_preset clouds[] = {
-	{ "AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com" },
-	{ "AzureUSGovernment", "https://management.usgovcloudapi.net",
-	  "https://login.microsoftonline.us" },
-	{ "AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn" },
+    {"AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com"},
+    {"AzureUSGovernment", "https://management.usgovcloudapi.net",
+     "https://login.microsoftonline.us"},
+    {"AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"},
 };
 
 /* Words fstab and mount(8) pass that mean nothing to a FUSE filesystem. */
-static const char *const fstab_words[] = { "_netdev", "auto", "noauto", "user", "users",
-					   "nouser", "nofail", "defaults", "rw", "x-systemd.", NULL };
+static const char *const fstab_words[] = {"_netdev", "auto",	   "noauto", "user",
+					  "users",   "nouser",	   "nofail", "defaults",
+					  "rw",	     "x-systemd.", NULL};
 /* Mount options handed to libfuse unchanged (besides the table's OPT_FUSE rows). */
-static const char *const fuse_words[] = { "allow_root", "auto_unmount", "fsname=", "subtype=",
-					  "max_read=", "noatime", "atime", "nodev", "dev",
-					  "nosuid", "suid", "noexec", "exec", "sync", "async",
-					  "dirsync", "blkdev", "blksize=", NULL };
+static const char *const fuse_words[] = {
+    "allow_root", "auto_unmount", "fsname=", "subtype=", "max_read=", "noatime", "atime",
+    "nodev",	  "dev",	  "nosuid",  "suid",	 "noexec",    "exec",	 "sync",
+    "async",	  "dirsync",	  "blkdev",  "blksize=", NULL};
 /* Options that would carry a secret: refused, secrets come from the environment or files. */
-static const char *const secret_words[] = { "client_secret", "secret", "password", "token",
-					    "access_token", "client_assertion", "bearer", NULL };
+static const char *const secret_words[] = {"client_secret", "secret",		"password", "token",
+					   "access_token",  "client_assertion", "bearer",   NULL};
 
-enum {
-	KEY_HELP = 10000, KEY_VERSION, KEY_CHECK, KEY_FOREGROUND, KEY_DEBUG_FUSE, KEY_SINGLE
-};
+enum { KEY_HELP = 10000, KEY_VERSION, KEY_CHECK, KEY_FOREGROUND, KEY_DEBUG_FUSE, KEY_SINGLE };
 
 struct parse_ctx {
 	struct rpfs_opts *o;
@@ -244,8 +241,10 @@ static int apply_opt(struct parse_ctx *pc, const char *arg)
 
 	for (size_t i = 0; secret_words[i]; i++)
 		if (!strcasecmp(name, secret_words[i])) {
-			seterr(pc, "option '%s' would put a secret on the command line; use the "
-				   "environment or token_file instead", name);
+			seterr(pc,
+			       "option '%s' would put a secret on the command line; use the "
+			       "environment or token_file instead",
+			       name);
 			return 0;
 		}
 
@@ -259,9 +258,11 @@ static int apply_opt(struct parse_ctx *pc, const char *arg)
 		case OPT_FUSE:
 			if (!strcmp(name, "ro"))
 				pc->o->ro = 1;
-			if ((!strcmp(name, "uid") || !strcmp(name, "gid") || !strcmp(name, "umask"))) {
+			if ((!strcmp(name, "uid") || !strcmp(name, "gid") ||
+			     !strcmp(name, "umask"))) {
 				unsigned long v;
-				if (parse_uint(val, 0, !strcmp(name, "umask") ? 07777 : 0xfffffffeUL,
+				if (parse_uint(val, 0,
+					       !strcmp(name, "umask") ? 07777 : 0xfffffffeUL,
 					       &v) < 0 &&
 				    !(val && !strcmp(name, "umask") && *val == '0')) {
 					seterr(pc, "option '%s' needs a number, got '%s'", name,
@@ -286,7 +287,8 @@ static int apply_opt(struct parse_ctx *pc, const char *arg)
 			return 0;
 		case OPT_UINT:
 			if (parse_uint(val, d->min, d->max, (unsigned long *)slot) < 0) {
-				seterr(pc, "option '%s' needs a whole number from %lu to %lu, got '%s'",
+				seterr(pc,
+				       "option '%s' needs a whole number from %lu to %lu, got '%s'",
 				       name, d->min, d->max, val ? val : "");
 			}
 			return 0;
@@ -355,22 +357,20 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	}
 }
 
-static const struct fuse_opt fuse_keys[] = {
-	FUSE_OPT_KEY("-h", KEY_HELP),
-	FUSE_OPT_KEY("--help", KEY_HELP),
-	FUSE_OPT_KEY("-V", KEY_VERSION),
-	FUSE_OPT_KEY("--version", KEY_VERSION),
-	FUSE_OPT_KEY("--check", KEY_CHECK),
-	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
-	FUSE_OPT_KEY("-d", KEY_DEBUG_FUSE),
-	FUSE_OPT_KEY("-s", KEY_SINGLE),
-	FUSE_OPT_END
-};
+static const struct fuse_opt fuse_keys[] = {FUSE_OPT_KEY("-h", KEY_HELP),
+					    FUSE_OPT_KEY("--help", KEY_HELP),
+					    FUSE_OPT_KEY("-V", KEY_VERSION),
+					    FUSE_OPT_KEY("--version", KEY_VERSION),
+					    FUSE_OPT_KEY("--check", KEY_CHECK),
+					    FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+					    FUSE_OPT_KEY("-d", KEY_DEBUG_FUSE),
+					    FUSE_OPT_KEY("-s", KEY_SINGLE),
+					    FUSE_OPT_END};
 
 /* Parse argv into o; rpfs options are removed from args, FUSE ones kept. */
 int opts_parse(struct rpfs_opts *o, struct fuse_args *args, char *err, size_t errlen)
 {
-	struct parse_ctx pc = { .o = o, .err = err, .errlen = errlen };
+	struct parse_ctx pc = {.o = o, .err = err, .errlen = errlen};
 
 	if (errlen)
 		err[0] = '\0';
@@ -448,14 +448,17 @@ static int check_url(struct parse_ctx *pc, const char *name, const char *url,
 		}
 		if (opts_url_is_loopback(url))
 			return 0;
-		if (allowed_http_prefix && !strncmp(url, allowed_http_prefix, strlen(allowed_http_prefix)))
+		if (allowed_http_prefix &&
+		    !strncmp(url, allowed_http_prefix, strlen(allowed_http_prefix)))
 			return 0;
-		seterr(pc, "option '%s': http:// is accepted only for loopback hosts; use https:// for '%s'",
+		seterr(pc,
+		       "option '%s': http:// is accepted only for loopback hosts; use https:// for "
+		       "'%s'",
 		       name, host);
 		return -EINVAL;
 	}
-	seterr(pc, "option '%s': '%s' must start with https:// (or http:// for a loopback host)", name,
-	       url);
+	seterr(pc, "option '%s': '%s' must start with https:// (or http:// for a loopback host)",
+	       name, url);
 	return -EINVAL;
 }
 
@@ -479,9 +482,9 @@ static int one_of(const char *v, const char *const *set)
 /* Resolve derived defaults and check every option (see opts.h). */
 int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen)
 {
-	static const char *const auths[] = { "auto", "token_file", "env", "workload", "msi", "cli",
-					     NULL };
-	struct parse_ctx pc = { .o = o, .err = err, .errlen = errlen };
+	static const char *const auths[] = {"auto", "token_file", "env", "workload",
+					    "msi",  "cli",	  NULL};
+	struct parse_ctx pc = {.o = o, .err = err, .errlen = errlen};
 	const struct cloud_preset *cp = opts_cloud(o->cloud);
 	const char *env;
 	char buf[1024];
@@ -490,7 +493,9 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 	if (errlen)
 		err[0] = '\0';
 	if (!cp) {
-		seterr(&pc, "option 'cloud': unknown cloud '%s' (AzureCloud, AzureUSGovernment, AzureChinaCloud)",
+		seterr(&pc,
+		       "option 'cloud': unknown cloud '%s' (AzureCloud, AzureUSGovernment, "
+		       "AzureChinaCloud)",
 		       o->cloud);
 		return -EINVAL;
 	}
@@ -515,7 +520,9 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 	set_str(&o->resource, buf);
 
 	if (!one_of(o->auth, auths)) {
-		seterr(&pc, "option 'auth': unknown source '%s' (auto, token_file, env, workload, msi, cli)",
+		seterr(&pc,
+		       "option 'auth': unknown source '%s' (auto, token_file, env, workload, msi, "
+		       "cli)",
 		       o->auth);
 		return -EINVAL;
 	}
@@ -536,21 +543,24 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 	}
 	if (strlen(o->api_version) < 10 || !isdigit((unsigned char)o->api_version[0]) ||
 	    o->api_version[4] != '-' || o->api_version[7] != '-') {
-		seterr(&pc, "option 'api_version': '%s' is not of the form YYYY-MM-DD", o->api_version);
+		seterr(&pc, "option 'api_version': '%s' is not of the form YYYY-MM-DD",
+		       o->api_version);
 		return -EINVAL;
 	}
 	if (strlen(o->disk_api_version) < 10 || !isdigit((unsigned char)o->disk_api_version[0]) ||
 	    o->disk_api_version[4] != '-' || o->disk_api_version[7] != '-' ||
 	    strspn(o->disk_api_version, "0123456789-abcdefghijklmnopqrstuvwxyz") !=
-		    strlen(o->disk_api_version)) {
+		strlen(o->disk_api_version)) {
 		seterr(&pc, "option 'disk_api_version': '%s' is not of the form YYYY-MM-DD",
 		       o->disk_api_version);
 		return -EINVAL;
 	}
 	if (o->consistency) {
 		if (strcasecmp(o->consistency, "CrashConsistent")) {
-			seterr(&pc, "option 'consistency': only CrashConsistent can be requested, got '%s'",
-			       o->consistency);
+			seterr(
+			    &pc,
+			    "option 'consistency': only CrashConsistent can be requested, got '%s'",
+			    o->consistency);
 			return -EINVAL;
 		}
 		set_str(&o->consistency, "CrashConsistent");
@@ -596,7 +606,8 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 				return -EINVAL;
 			}
 	} else if (!allow_nosub) {
-		seterr(&pc, "no subscription: give -o subscription=ID or set AZURE_SUBSCRIPTION_ID");
+		seterr(&pc,
+		       "no subscription: give -o subscription=ID or set AZURE_SUBSCRIPTION_ID");
 		return -EINVAL;
 	}
 	if (!o->check && !o->show_help && !o->show_version && !o->mountpoint) {
@@ -635,10 +646,11 @@ void opts_print_help(FILE *f, const char *progname)
 				 d->kind == OPT_UINT || d->kind == OPT_RATE ? "N" : "VALUE");
 		fprintf(f, "    %-26s %s [%s]\n", lhs, d->help, d->def);
 	}
-	fprintf(f, "\nEnvironment: AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, AZURE_CLIENT_ID,\n"
-		   "AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST,\n"
-		   "RPFS_TOKEN_FILE.  Secrets are read only from the environment or files.\n"
-		   "fstab words _netdev, auto, noauto, user, users, nofail, defaults are ignored.\n");
+	fprintf(f,
+		"\nEnvironment: AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, AZURE_CLIENT_ID,\n"
+		"AZURE_CLIENT_SECRET, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST,\n"
+		"RPFS_TOKEN_FILE.  Secrets are read only from the environment or files.\n"
+		"fstab words _netdev, auto, noauto, user, users, nofail, defaults are ignored.\n");
 }
 
 /* Append to a growing buffer. */

@@ -18,11 +18,11 @@ enum opt_kind { OPT_STR, OPT_UINT, OPT_FLAG, OPT_RATE, OPT_FUSE };
 
 /* One row of the option table. */
 struct opt_desc {
-	const char *name;     /* as written after -o */
+	const char *name; /* as written after -o */
 	enum opt_kind kind;
-	const char *def;      /* default shown in --help ("" for none) */
-	const char *help;     /* one line */
-	size_t offset;        /* offsetof(struct rpfs_opts, field); unused for OPT_FUSE */
+	const char *def;	/* default shown in --help ("" for none) */
+	const char *help;	/* one line */
+	size_t offset;		/* offsetof(struct rpfs_opts, field); unused for OPT_FUSE */
 	unsigned long min, max; /* bounds for OPT_UINT */
 };
 
@@ -60,13 +60,13 @@ struct rpfs_opts {
 	int debug;
 	int ro;
 	int foreground;
-	int check;      /* rpfs --check */
+	int check; /* rpfs --check */
 	int show_help;
 	int show_version;
 	char *mountpoint;
 	char *device; /* an fstab line's device field: "rpfs" or "rpfs:SUBSCRIPTION-ID" */
 	/* Resolved from cloud when not given. */
-	char *scope;    /* "<endpoint>/.default" */
+	char *scope;	/* "<endpoint>/.default" */
 	char *resource; /* "<endpoint>/" for IMDS and az */
 	/* Where each of subscription, endpoint, authority came from. */
 	const char *subscription_from;

@@ -15,11 +15,11 @@
 #include <stddef.h>
 
 struct sbuf {
-	char *p;	/* NUL-terminated once anything was appended */
-	size_t len;	/* bytes, without the NUL */
-	size_t cap;	/* allocated */
-	size_t max;	/* the ceiling: len never passes it */
-	int err;	/* first error (negative errno), 0 while none */
+	char *p;    /* NUL-terminated once anything was appended */
+	size_t len; /* bytes, without the NUL */
+	size_t cap; /* allocated */
+	size_t max; /* the ceiling: len never passes it */
+	int err;    /* first error (negative errno), 0 while none */
 };
 
 /* An empty buffer that will hold at most max bytes. */

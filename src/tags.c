@@ -99,8 +99,8 @@ static char *unescape(const char *p, size_t len, int *bad)
 	for (size_t i = 0; i < len; i++) {
 		int hi, lo;
 
-		if (p[i] == '%' && i + 2 < len &&
-		    (hi = hexval(p[i + 1])) >= 0 && (lo = hexval(p[i + 2])) >= 0) {
+		if (p[i] == '%' && i + 2 < len && (hi = hexval(p[i + 1])) >= 0 &&
+		    (lo = hexval(p[i + 2])) >= 0) {
 			s[n++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {

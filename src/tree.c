@@ -67,9 +67,9 @@
 #include "tree_int.h"
 
 static const struct fixed_name rpfs_files[] = {
-    {S_STATS, "stats"}, {S_AUTH, "auth"},     {S_CONFIG, "config"}, {S_ERRORS, "errors"},
-    {S_OPS, "ops"},	{S_COPIES, "copies"}, {S_FLUSH, "flush"},   {S_DISKS, "disks"},
-    {0, NULL}};
+    {S_STATS, "stats"},	  {S_AUTH, "auth"},   {S_CONFIG, "config"},
+    {S_ERRORS, "errors"}, {S_OPS, "ops"},     {S_COPIES, "copies"},
+    {S_FLUSH, "flush"},	  {S_DISKS, "disks"}, {0, NULL}};
 const struct fixed_name tree_coll_files[] = {{S_C_JSON, "collection.json"},
 					     {S_C_ID, "id"},
 					     {S_C_STATE, "state"},
@@ -720,7 +720,8 @@ static int render_rpfs_file(struct tree *t, int slot, char **out)
 		{
 			char *ds = disk_stats_text(t);
 
-			s = ds ? tree_asprintf("%stree_nodes %zu\n%s", a, tree_node_count(t), ds) : NULL;
+			s = ds ? tree_asprintf("%stree_nodes %zu\n%s", a, tree_node_count(t), ds)
+			       : NULL;
 			free(ds);
 		}
 		free(a);
@@ -788,8 +789,8 @@ void tree_file_attr(struct tree_attr *a, uint64_t ino, char *s, time_t mtime, do
 }
 
 /* Attributes of slot in a resolved collection whose mtime is mt. */
-static int coll_slot_attr_mt(struct tree *t, const struct tnode *n, const struct dctx *d,
-			     int slot, time_t mt, struct tree_attr *a)
+static int coll_slot_attr_mt(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
+			     time_t mt, struct tree_attr *a)
 {
 	char *s = NULL;
 	int rc = render_coll_file(t, d, slot, &s);
@@ -1166,8 +1167,8 @@ static int lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_
 		      struct tree_attr *out);
 static int lookup_in_rpc(struct tree *t, struct tnode *n, const char *name, enum dmode m,
 			 struct tree_attr *out);
-static int lookup_in_rp(struct tree *t, struct tnode *n, int slot, const char *name,
-			enum dmode m, struct tree_attr *out);
+static int lookup_in_rp(struct tree *t, struct tnode *n, int slot, const char *name, enum dmode m,
+			struct tree_attr *out);
 
 /*
  * Resolve name for process pid (see tree.h).  In a directory that cp is
@@ -1202,7 +1203,8 @@ static int lookup_pid(struct tree *t, uint64_t parent, const char *name, uint32_
 		int vs = slot == S_P_DISKS  ? S_P_ABSORB
 			 : n->kind == N_RPC ? fixed_slot(tree_coll_files, name)
 					    : fixed_slot(tree_point_files, name);
-		if (vs >= 0 && cp_writes(n->kind, vs) && !(slot == S_DIR && tree_made_here(t, n, vs))) {
+		if (vs >= 0 && cp_writes(n->kind, vs) &&
+		    !(slot == S_DIR && tree_made_here(t, n, vs))) {
 			out->entry_ttl = 0;
 			return -ENOENT;
 		}
@@ -1321,8 +1323,8 @@ static int lookup_in_rpc(struct tree *t, struct tnode *n, const char *name, enum
 }
 
 /* Look up name in point n (slot: the point or its disks/), as lookup_in_rpc. */
-static int lookup_in_rp(struct tree *t, struct tnode *n, int slot, const char *name,
-			enum dmode m, struct tree_attr *out)
+static int lookup_in_rp(struct tree *t, struct tnode *n, int slot, const char *name, enum dmode m,
+			struct tree_attr *out)
 {
 	struct dctx d;
 	int rc, s;
@@ -1739,7 +1741,6 @@ static void walk_note_end(struct tree *t)
 	pthread_mutex_unlock(&t->walk_lock);
 }
 
-
 /* Queue a fetch of every collection not fresh, in walk order. */
 static void walk_prefetch_all(struct tree *t)
 {
@@ -1944,8 +1945,8 @@ static int open_error(struct tree *t, struct tnode *n, struct tree_file *f)
 }
 
 /* Render a collection's or point's file from data resolved in mode m. */
-static int render_node_file(struct tree *t, struct tnode *n, int slot, enum dmode m,
-			    struct dctx *d, char **out)
+static int render_node_file(struct tree *t, struct tnode *n, int slot, enum dmode m, struct dctx *d,
+			    char **out)
 {
 	int rc = n->kind == N_RPC ? tree_rpc_data(t, n, m, 1, d) : rp_data(t, n, m, d);
 
@@ -2280,8 +2281,8 @@ int tree_write(struct tree *t, uint64_t ino, struct tree_file *f, const char *bu
 	if (off > cap || len > cap - off) {
 		log_warn("write to %s of %s: more than %zu bytes, refused (EFBIG)",
 			 n->kind == N_RPC && slot == S_C_TAGS ? "tags"
-			 : cap == TREE_SMALL_WRITE		 ? "source"
-							 : "a view",
+			 : cap == TREE_SMALL_WRITE	      ? "source"
+							      : "a view",
 			 n->name, cap);
 		return -EFBIG;
 	}
@@ -2527,7 +2528,6 @@ int tree_render_stats(struct tree *t, char **out)
 {
 	return render_rpfs_file(t, S_STATS, out);
 }
-
 
 /* Number of nodes. */
 size_t tree_node_count(struct tree *t)

@@ -91,7 +91,7 @@ struct tree_file {
 	 * content is kept here, and acts only when it names a source. */
 	int absorb;
 	int slot;
-	uint32_t pid; /* process that opened it */
+	uint32_t pid;		/* process that opened it */
 	struct disk_file *disk; /* NAME.vhd: reads go to the disk module */
 	int hollow;		/* NAME.vhd opened by cp -r into this mount: no
 				 * byte, all of its size one hole (SEEK_DATA) */
@@ -99,11 +99,11 @@ struct tree_file {
 	char *wbuf;
 	size_t wlen;
 	int written; /* a write came (tags act at close only then) */
-	int append; /* O_APPEND: writes go to the end of the text, whatever
-		     * offset the kernel computed from a size it may have
-		     * cached before the last change */
-	int done; /* content acted upon (or found to name nothing) */
-	int rc;	  /* its result, repeated to later writes and to close */
+	int append;  /* O_APPEND: writes go to the end of the text, whatever
+		      * offset the kernel computed from a size it may have
+		      * cached before the last change */
+	int done;    /* content acted upon (or found to name nothing) */
+	int rc;	     /* its result, repeated to later writes and to close */
 };
 
 int tree_new(struct cache *c, struct tree_cfg *cfg, struct tree **out);

@@ -24,9 +24,9 @@ enum nkind { N_ROOT, N_REGION, N_RG, N_RPC, N_RP };
 
 enum { L_NONE, L_PENDING, L_DRY };
 
-struct copy_rec; /* a copy started from this mount (tree_mut.c) */
-struct op_err;	 /* a point's last failed operation (tree_mut.c) */
-struct unsure;	 /* a copy PUT whose answer never came (tree_mut.c) */
+struct copy_rec;  /* a copy started from this mount (tree_mut.c) */
+struct op_err;	  /* a point's last failed operation (tree_mut.c) */
+struct unsure;	  /* a copy PUT whose answer never came (tree_mut.c) */
 struct pend_tags; /* tags written to a pending collection (tree_mut.c) */
 
 /* Slots of synthetic inodes, per directory kind. */
@@ -115,17 +115,17 @@ struct tree {
 	char **ops; /* ring of .rpfs/ops lines */
 	size_t ops_next, ops_count;
 	struct copy_rec *copies;
-	struct op_err *errs; /* the last failed operation on a point, per point */
-	struct unsure *unsure; /* copies whose outcome is unknown (tree_mut.c) */
-	struct pend_tags *ptags; /* tags for the PUT of a pending collection */
-	int64_t rgs_retry_at;	 /* (atomic) monotonic s: no resource groups list before */
+	struct op_err *errs;	  /* the last failed operation on a point, per point */
+	struct unsure *unsure;	  /* copies whose outcome is unknown (tree_mut.c) */
+	struct pend_tags *ptags;  /* tags for the PUT of a pending collection */
+	int64_t rgs_retry_at;	  /* (atomic) monotonic s: no resource groups list before */
 	uint32_t writer_pid[8];	  /* processes that wrote view files lately (cp -r */
 	uint32_t writer_until[8]; /* again into existing directories), until then */
 	/* Read-ahead of a recursive walk (tree.c, walk_*): under walk_lock,
 	 * taken alone. */
 	pthread_mutex_t walk_lock;
-	int64_t walk_end_ms;	     /* when the last fresh listing ended */
-	int walk_step;		     /* WALK_* */
+	int64_t walk_end_ms;		 /* when the last fresh listing ended */
+	int walk_step;			 /* WALK_* */
 	const struct tnode *walk_region; /* region of the chain's last region listing */
 };
 

@@ -113,8 +113,9 @@ static void proc_stat(uint32_t pid, uint32_t *ppid, uint64_t *start)
 	fclose(f);
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %*c %lu %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-				"%*d %*d %*d %*d %llu",
+	if (!p || sscanf(p + 1,
+			 " %*c %lu %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			 "%*d %*d %*d %*d %llu",
 			 &pp, &st) != 2)
 		return;
 	*ppid = (uint32_t)pp;
@@ -941,11 +942,12 @@ static int mkdir_collection(struct tree *t, struct tnode *rgn, const char *name,
 		if (same(r->rg, rgn->name)) {
 			char msg[256];
 
-			snprintf(msg, sizeof(msg),
-				 "the group already holds a collection of that name (in %.40s), and "
-				 "names are unique per group across regions: use another group or "
-				 "a new name",
-				 r->location);
+			snprintf(
+			    msg, sizeof(msg),
+			    "the group already holds a collection of that name (in %.40s), and "
+			    "names are unique per group across regions: use another group or "
+			    "a new name",
+			    r->location);
 			rc = refuse_advise(t, "mkdir", what, -EEXIST, msg);
 			goto out;
 		}
@@ -1159,9 +1161,10 @@ static int unsure_settle(struct tree *t, struct tnode *cn, const char *name, con
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - t0.tv_sec + 1 >= (time_t)limit) {
 			unsure_add(t, cn, name); /* skipped: it goes first on the rerun */
-			return refuse_op(t, "PUT", what, -ETIMEDOUT,
-					 "an earlier copy into this collection has no known outcome "
-					 "yet, and copies go in order: run cp -r again");
+			return refuse_op(
+			    t, "PUT", what, -ETIMEDOUT,
+			    "an earlier copy into this collection has no known outcome "
+			    "yet, and copies go in order: run cp -r again");
 		}
 		sleep(1);
 	}

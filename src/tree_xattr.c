@@ -18,8 +18,10 @@ struct xattr_name {
 	const char *name;
 };
 
-static const struct xattr_name coll_attrs[] = {
-    {S_C_ID, "user.rpfs.id"}, {S_C_STATE, "user.rpfs.state"}, {S_C_SOURCE, "user.rpfs.source"}, {0, NULL}};
+static const struct xattr_name coll_attrs[] = {{S_C_ID, "user.rpfs.id"},
+					       {S_C_STATE, "user.rpfs.state"},
+					       {S_C_SOURCE, "user.rpfs.source"},
+					       {0, NULL}};
 static const struct xattr_name point_attrs[] = {{S_P_ID, "user.rpfs.id"},
 						{S_P_STATE, "user.rpfs.state"},
 						{S_P_CONS, "user.rpfs.consistency"},
