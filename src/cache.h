@@ -76,6 +76,8 @@ struct cache_cfg {
 	unsigned ttl, neg_ttl, busy_ttl; /* seconds */
 	unsigned max_conns;		 /* prefetch threads */
 	unsigned op_timeout;		 /* longest wait for another thread's fetch */
+	size_t max_bytes;		 /* cache_max: collections are evicted, least
+					    recently used first, past it; 0: no cap */
 };
 
 enum cache_kind { CV_LIST, CV_COLL, CV_RP, CV_RG, CV_RGS };
@@ -99,8 +101,9 @@ struct cache_val {
 	 * resource groups API spells them */
 	char **names;
 	size_t nnames;
-	int stale;  /* served after a refresh failed */
-	void *pack; /* CV_COLL: one block holding the points' strings and disks */
+	int stale;    /* served after a refresh failed */
+	void *pack;   /* CV_COLL: one block holding the points' strings and disks */
+	size_t bytes; /* approximate memory it holds (the cache counts it) */
 };
 
 enum cache_mode {
@@ -161,7 +164,6 @@ int cache_pending(struct cache *c, const char *rg, const char *name);
 /* Drop every cached answer (and end a 429's pause); fetches in flight are
  * not stored. */
 void cache_flush(struct cache *c);
-uint64_t cache_generation(struct cache *c);
 /* Called about once a second: every few seconds, frees the entries whose
  * "does not exist" answer has expired. */
 void cache_sweep(struct cache *c);

@@ -389,6 +389,7 @@ int main(int argc, char **argv)
 	ccfg.busy_ttl = (unsigned)o.busy_ttl;
 	ccfg.max_conns = o.max_conns ? (unsigned)o.max_conns : 1;
 	ccfg.op_timeout = (unsigned)o.op_timeout;
+	ccfg.max_bytes = (size_t)o.cache_max << 20;
 	rc = cache_new(&be, &ccfg, &cache);
 	if (rc < 0)
 		goto oom;

@@ -40,6 +40,7 @@ struct rpfs_opts {
 	unsigned long neg_ttl;
 	unsigned long busy_ttl;
 	unsigned long max_conns;
+	unsigned long cache_max; /* MiB, 0: no limit */
 	double read_rate;
 	double write_rate;
 	unsigned long retries;
