@@ -56,6 +56,7 @@ struct err_rec {
 struct pf_job {
 	struct pf_job *next;
 	char *rg, *name;
+	int ahead; /* a read-ahead (cache_prefetch), not waited for */
 };
 
 struct cache {
@@ -77,6 +78,7 @@ struct cache {
 	size_t bytes;			    /* cost of the values in the table */
 	uint64_t evictions;		    /* collections dropped for the cap */
 	struct centry *lru_head, *lru_tail; /* most recently used first */
+	size_t nlru;			    /* entries on it */
 	/* errors ring */
 	struct err_rec ring[ERR_RING];
 	size_t ring_next, ring_count;
@@ -113,6 +115,8 @@ int cache_store_if(struct cache *c, const char *key, struct cache_val *cur, stru
 struct cache_val *cache_entry_set(struct cache *c, struct centry *e, struct cache_val *v);
 void cache_lru_touch(struct cache *c, struct centry *e);  /* e was used */
 void cache_lru_unlink(struct cache *c, struct centry *e); /* e is being freed */
+/* 1 when one more collection (of the average cost) would pass the cap. */
+int cache_lru_full(const struct cache *c);
 /* While the values pass cfg.max_bytes, free the least recently used
  * collection entries nobody fetches or waits on, never keep itself. */
 void cache_evict(struct cache *c, const struct centry *keep);

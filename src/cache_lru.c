@@ -31,6 +31,7 @@ void cache_lru_unlink(struct cache *c, struct centry *e)
 	else
 		c->lru_tail = e->lru_prev;
 	e->lru_prev = e->lru_next = NULL;
+	c->nlru--;
 }
 
 /* Put e at the head of the LRU list (most recently used). */
@@ -43,6 +44,15 @@ static void lru_push(struct cache *c, struct centry *e)
 	c->lru_head = e;
 	if (!c->lru_tail)
 		c->lru_tail = e;
+	c->nlru++;
+}
+
+/* 1 when a collection of the average cost (over-estimated: the other
+ * values count too) would pass the cap: the prefetch pool then drops its
+ * read-ahead, which would evict what a walk uses for what it may use. */
+int cache_lru_full(const struct cache *c)
+{
+	return c->cfg.max_bytes && c->nlru && c->bytes + c->bytes / c->nlru > c->cfg.max_bytes;
 }
 
 /* e's value was used: it becomes the most recently used collection. */

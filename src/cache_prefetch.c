@@ -2,7 +2,9 @@
  * cache_prefetch.c - the prefetch pool: up to max_conns threads take
  * collections (and the ListAll answer, and the resource groups list) from
  * a queue and fetch them through the cache's single-flight lookup, so a
- * walk finds them cached (doc/DESIGN.md, The cache).
+ * walk finds them cached (doc/DESIGN.md, The cache).  With cache_max, a
+ * read-ahead (cache_prefetch) taken while the cache is at its cap is
+ * dropped; what a listing waits for (cache_prefetch_first) is fetched.
  */
 #include "config.h"
 
@@ -23,7 +25,7 @@ static void *pf_main(void *arg)
 	for (;;) {
 		struct pf_job *j;
 		struct cache_val *v = NULL;
-		int last;
+		int last, full;
 
 		pthread_mutex_lock(&c->lock);
 		while (!c->q_head && !c->stopping)
@@ -37,10 +39,13 @@ static void *pf_main(void *arg)
 		if (!c->q_head)
 			c->q_tail = NULL;
 		c->prefetched++;
+		/* at the cap, a read-ahead would evict what is being used for
+		 * what may be: only what a listing waits for is fetched */
+		full = j->ahead && cache_lru_full(c);
 		pthread_mutex_unlock(&c->lock);
-		if ((j->rg     ? cache_coll(c, j->rg, j->name, CACHE_FETCH, &v)
-		     : j->name ? cache_rgs(c, CACHE_FETCH, &v) /* RGS_KEY */
-			       : cache_list(c, CACHE_FETCH, &v)) == 0)
+		if (!full && (j->rg	? cache_coll(c, j->rg, j->name, CACHE_FETCH, &v)
+			      : j->name ? cache_rgs(c, CACHE_FETCH, &v) /* RGS_KEY */
+					: cache_list(c, CACHE_FETCH, &v)) == 0)
 			cache_put(v);
 		free(j->rg);
 		free(j->name);
@@ -103,11 +108,14 @@ static void prefetch(struct cache *c, const char *rg, const char *name, int firs
 		}
 	}
 	j = first && rg ? queue_take(c, rg, name) : NULL;
-	if (j)
+	if (j) {
+		j->ahead = 0;
 		goto enqueue;
+	}
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		goto out;
+	j->ahead = !first;
 	if (rg) {
 		j->rg = strdup(rg);
 		j->name = strdup(name);

@@ -2,8 +2,9 @@
  * unit_cache.c - the cache's memory cap (cache_max) on a fake backend:
  * what a collection costs is counted, the least recently used collection
  * goes first, a value a caller holds stays valid after its eviction, an
- * entry being fetched is never evicted, the ListAll answer stays, and an
- * evicted collection is fetched again when next used.
+ * entry being fetched is never evicted, the ListAll answer stays, an
+ * evicted collection is fetched again when next used, and at the cap a
+ * read-ahead is dropped.
  */
 #include "config.h"
 
@@ -180,6 +181,9 @@ int main(void)
 	struct cache *c = mk_cache(0);
 	struct cache_val *list = NULL, *held = NULL, *v = NULL;
 	unsigned long long one, base, cap;
+	int g2;
+
+	alarm(120); /* a wait that never ends fails the test */
 
 	/* No cap: every collection stays; the cost is counted and flushed. */
 	CHECK(cache_list(c, CACHE_FETCH, &list) == 0);
@@ -244,7 +248,7 @@ int main(void)
 	 * in; the others go, c3 keeps its value meanwhile. */
 	cache_expire(c, "rg", "c3", 0);
 	fk_block = 3;
-	cache_prefetch(c, "rg", "c3");
+	cache_prefetch_first(c, "rg", "c3");
 	pthread_mutex_lock(&fk_lock);
 	while (!fk_blocked)
 		pthread_cond_wait(&fk_cond, &fk_lock);
@@ -264,6 +268,19 @@ int main(void)
 	 * (the one just stored is never its own victim) */
 	CHECK(stat_of(c, "cache_bytes") <= cap + one);
 	CHECK(stat_of(c, "cache_evictions") == 6);
+
+	/* At the cap, a read-ahead is dropped (it would evict what is used
+	 * for what may be); what a listing waits for is fetched. */
+	g2 = fk_gets[2];
+	cache_prefetch(c, "rg", "c2");
+	while (cache_pending(c, "rg", "c2"))
+		usleep(1000);
+	usleep(50 * 1000);
+	CHECK(fk_gets[2] == g2 && !cache_fresh(c, "rg", "c2"));
+	cache_prefetch_first(c, "rg", "c2");
+	while (!cache_fresh(c, "rg", "c2"))
+		usleep(1000);
+	CHECK(fk_gets[2] == g2 + 1);
 	cache_flush(c);
 	CHECK(stat_of(c, "cache_bytes") == 0);
 	cache_free(c);
