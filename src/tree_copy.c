@@ -4,10 +4,11 @@
  * and the unsure copies (a copy PUT whose answer never came).
  *
  * Why it is built this way: a copy without an answer may still land, so
- * it is unsure: later copies into that collection wait for it to show up
- * or be gone (unsure_settle), and a rerun of cp -r completes it.  The
- * records are in memory only and under t->mlock; percentages come from
- * each point's instance view, asked for when .rpfs/copies is opened.
+ * it is unsure: later copies into that collection wait until it shows in
+ * ARM (tree_unsure_settle, ETIMEDOUT after op_timeout), and a rerun of
+ * cp -r completes it.  The records are in memory only and under t->mlock;
+ * percentages come from each point's instance view, asked for when
+ * .rpfs/copies is opened.
  */
 #include "config.h"
 
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sbuf.h"
 #include "tree_int.h"
 
 /* A copy started from this mount, until its progress reads 100 Succeeded. */
@@ -357,24 +359,16 @@ void tree_copies_refresh(struct tree *t)
 /* .rpfs/copies: target id, source id, percent (as last seen). */
 int tree_render_copies(struct tree *t, char **out)
 {
-	char *s = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&s, &len);
+	struct sbuf b;
 
-	if (!f)
-		return -ENOMEM;
+	sbuf_init(&b, TREE_LOG_TEXT_MAX);
 	pthread_mutex_lock(&t->mlock);
 	for (struct copy_rec *r = t->copies; r; r = r->next) {
 		if (r->percent >= 0)
-			fprintf(f, "%s %s %d\n", r->target, r->source, r->percent);
+			sbuf_addf(&b, "%s %s %d\n", r->target, r->source, r->percent);
 		else
-			fprintf(f, "%s %s ?\n", r->target, r->source);
+			sbuf_addf(&b, "%s %s ?\n", r->target, r->source);
 	}
 	pthread_mutex_unlock(&t->mlock);
-	if (fclose(f) != 0) {
-		free(s);
-		return -ENOMEM;
-	}
-	*out = s;
-	return 0;
+	return sbuf_finish(&b, out, NULL);
 }

@@ -154,6 +154,12 @@ struct fixed_name {
 
 #define OPS_MAX 1000 /* lines kept in .rpfs/ops */
 
+/* Ceilings of the texts rendered with a struct sbuf (sbuf.h): a view file,
+ * and .rpfs/ops or .rpfs/copies (a line per request or copy: up to
+ * OPS_MAX lines of a path and a body, or one line per copy in flight). */
+#define TREE_TEXT_MAX (1u << 20)
+#define TREE_LOG_TEXT_MAX (8u << 20)
+
 extern const struct fixed_name tree_coll_files[], tree_point_files[];
 
 /* D_FETCH refreshes what expired, D_CACHED takes anything cached (else

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sbuf.h"
 #include "tree_int.h"
 
 /* Name of an errno as the tests and scripts expect to read it. */
@@ -88,25 +89,17 @@ void tree_ops_add(struct tree *t, const char *fmt, ...)
 /* .rpfs/ops: oldest first. */
 int tree_render_ops(struct tree *t, char **out)
 {
-	char *s = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&s, &len);
+	struct sbuf b;
 
-	if (!f)
-		return -ENOMEM;
+	sbuf_init(&b, TREE_LOG_TEXT_MAX);
 	pthread_mutex_lock(&t->mlock);
 	for (size_t i = 0; i < t->ops_count; i++) {
 		size_t k = (t->ops_next + OPS_MAX - t->ops_count + i) % OPS_MAX;
 
-		fputs(t->ops[k], f);
+		sbuf_adds(&b, t->ops[k]);
 	}
 	pthread_mutex_unlock(&t->mlock);
-	if (fclose(f) != 0) {
-		free(s);
-		return -ENOMEM;
-	}
-	*out = s;
-	return 0;
+	return sbuf_finish(&b, out, NULL);
 }
 
 /* A refusal rpfs decides itself, without a request: a line in

@@ -22,6 +22,7 @@
 
 #include "disk.h"
 #include "tags.h"
+#include "sbuf.h"
 #include "tree_int.h"
 
 /* Where a collection id points in the list: its location, or NULL. */
@@ -105,16 +106,14 @@ char *tree_render_progress(const struct arm_rp *p)
 	int min = 100;
 	const char *st = NULL;
 	char *s = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&s, &len);
+	struct sbuf b;
 
-	if (!f)
-		return NULL;
+	sbuf_init(&b, TREE_TEXT_MAX);
 	for (size_t i = 0; i < p->nprogress; i++) {
 		const struct arm_disk_progress *d = &p->progress[i];
 		const char *ds = d->status ? d->status : "Unknown";
 
-		fprintf(f, "%s %d %s\n", d->name ? d->name : "disk", d->percent, ds);
+		sbuf_addf(&b, "%s %d %s\n", d->name ? d->name : "disk", d->percent, ds);
 		/* The total shows the status of the least advanced disk. */
 		if (!st || d->percent < min || (d->percent == min && strcasecmp(ds, "Succeeded")))
 			st = ds;
@@ -126,11 +125,9 @@ char *tree_render_progress(const struct arm_rp *p)
 			st = "Failed";
 	if (!p->nprogress)
 		min = 0;
-	fprintf(f, "total %d %s\n", min, st ? st : (p->state ? p->state : "Unknown"));
-	if (fclose(f) != 0) {
-		free(s);
+	sbuf_addf(&b, "total %d %s\n", min, st ? st : (p->state ? p->state : "Unknown"));
+	if (sbuf_finish(&b, &s, NULL) < 0)
 		return NULL;
-	}
 	return s;
 }
 

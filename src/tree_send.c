@@ -8,6 +8,12 @@
  * mutation the collection (and for a collection, the ListAll answer) is
  * fetched again: the cache listener turns the differences into kernel
  * invalidations, so new and removed names show at once.
+ *
+ * dry_run is decided here, not by a decorator of the cache's backend:
+ * cache_mutate expires the collection and the ListAll answer after every
+ * backend call whose answer it does not fold into the cache, so a
+ * recorded-only mutation sent through it would make the next lookups GET
+ * them again, which a dry run does not do.
  */
 #include "config.h"
 
@@ -33,6 +39,37 @@ static void one_line(char *s)
 	*w = '\0';
 }
 
+static const char *const verbs[] = {[CM_PUT_RPC] = "PUT",
+				    [CM_PUT_RP] = "PUT",
+				    [CM_DELETE_RP] = "DELETE",
+				    [CM_DELETE_RPC] = "DELETE",
+				    [CM_PATCH_TAGS] = "PATCH"};
+
+/* dry_run: record mutation m (ARM id id) in .rpfs/ops as the request that
+ * would be sent (URL path and body on one line) and in the log; nothing
+ * is sent and the cache is left as it is (no entry expired, no fetch). */
+static int send_recorded(struct tree *t, const struct cache_mut *m, const char *id)
+{
+	const char *sub = cache_subscription(t->c);
+	char *body = NULL, *path;
+
+	if (m->op == CM_PUT_RPC)
+		body = arm_body_put_collection(m->location, m->source_id, m->tags, m->ntags);
+	else if (m->op == CM_PUT_RP)
+		body = arm_body_put_rp(m->source_rp_id, m->consistency);
+	else if (m->op == CM_PATCH_TAGS)
+		body = arm_body_patch_tags(m->tags, m->ntags);
+	path = m->rp ? arm_url_path_rp(sub, m->rg, m->rpc, m->rp)
+		     : arm_url_path_rpc(sub, m->rg, m->rpc);
+	if (body)
+		one_line(body);
+	tree_ops_add(t, "dry_run %s %s %s", verbs[m->op], path ? path : id, body ? body : "-");
+	log_info("dry_run: %s %s (not sent)", verbs[m->op], id);
+	free(body);
+	free(path);
+	return 0;
+}
+
 /* Send one mutation (or, with dry_run, record it).  Returns ARM's errno. */
 int tree_send_mut(struct tree *t, const struct cache_mut *m)
 {
@@ -43,11 +80,6 @@ int tree_send_mut(struct tree *t, const struct cache_mut *m)
  * the operation ended. */
 int tree_send_mut_on(struct tree *t, const struct cache_mut *m, const struct tnode *pn)
 {
-	static const char *const verbs[] = {[CM_PUT_RPC] = "PUT",
-					    [CM_PUT_RP] = "PUT",
-					    [CM_DELETE_RP] = "DELETE",
-					    [CM_DELETE_RPC] = "DELETE",
-					    [CM_PATCH_TAGS] = "PATCH"};
 	const char *sub = cache_subscription(t->c);
 	char *id =
 	    m->rp ? arm_path_rp(sub, m->rg, m->rpc, m->rp) : arm_path_rpc(sub, m->rg, m->rpc);
@@ -57,26 +89,9 @@ int tree_send_mut_on(struct tree *t, const struct cache_mut *m, const struct tno
 	if (!id)
 		return -ENOMEM;
 	if (t->cfg.dry_run) {
-		char *body = NULL, *path;
-
-		if (m->op == CM_PUT_RPC)
-			body =
-			    arm_body_put_collection(m->location, m->source_id, m->tags, m->ntags);
-		else if (m->op == CM_PUT_RP)
-			body = arm_body_put_rp(m->source_rp_id, m->consistency);
-		else if (m->op == CM_PATCH_TAGS)
-			body = arm_body_patch_tags(m->tags, m->ntags);
-		path = m->rp ? arm_url_path_rp(sub, m->rg, m->rpc, m->rp)
-			     : arm_url_path_rpc(sub, m->rg, m->rpc);
-		if (body)
-			one_line(body);
-		tree_ops_add(t, "dry_run %s %s %s", verbs[m->op], path ? path : id,
-			     body ? body : "-");
-		log_info("dry_run: %s %s (not sent)", verbs[m->op], id);
-		free(body);
-		free(path);
+		rc = send_recorded(t, m, id);
 		free(id);
-		return 0;
+		return rc;
 	}
 	rc = cache_mutate(t->c, m, &err);
 	tree_ops_add(t, "%s %s %d %s %s", verbs[m->op], id, err.status, tree_errname(rc),
