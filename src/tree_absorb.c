@@ -227,7 +227,7 @@ static int name_source(struct tree *t, struct tnode *n, const char *text, int is
 }
 
 /* Act on a view file's written content (final: at close). */
-int tree_absorb_act(struct tree *t, struct tnode *n, struct tree_file *f, int final)
+static int tree_absorb_act(struct tree *t, struct tnode *n, struct tree_file *f, int final)
 {
 	int is_src, names, l;
 	char *id;

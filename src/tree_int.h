@@ -333,8 +333,7 @@ void tree_list_locals(struct tree *t, struct tnode *parent, struct dlist *l);
 int tree_render_local(struct tree *t, struct tnode *n, int slot, char **out);
 /* Attributes in a local node. */
 int tree_local_attr(struct tree *t, struct tnode *n, int slot, struct tree_attr *a);
-/* Wait until no mutation of n is in flight, then mark one.  0, or
- * -EALREADY when n stopped being pending meanwhile. */
+/* Wait until no mutation of n is in flight, then mark one. */
 void tree_node_busy(struct tree *t, struct tnode *n);
 /* End of tree_node_busy. */
 void tree_node_idle(struct tree *t, struct tnode *n);

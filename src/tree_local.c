@@ -30,6 +30,10 @@
 #include "tags.h"
 #include "tree_int.h"
 
+/* Seconds a directory counts as being filled by the process that made it,
+ * and a process that wrote view files as copying into the mount. */
+#define FRESH_SECS 600
+
 /* 1 while a process fills directory n (cp -r into a directory it made). */
 int tree_filled(struct tree *t, struct tnode *n)
 {
@@ -40,8 +44,6 @@ int tree_filled(struct tree *t, struct tnode *n)
 	pthread_mutex_unlock(&t->mlock);
 	return r;
 }
-
-#define FRESH_SECS 600
 
 /* The local state of a node (L_NONE when it is ARM's). */
 int tree_node_local(struct tree *t, const struct tnode *n)
@@ -370,8 +372,7 @@ int tree_local_attr(struct tree *t, struct tnode *n, int slot, struct tree_attr 
 	return 0;
 }
 
-/* Wait until no mutation of n is in flight, then mark one.  0, or
- * -EALREADY when n stopped being pending meanwhile. */
+/* Wait until no mutation of n is in flight, then mark one. */
 void tree_node_busy(struct tree *t, struct tnode *n)
 {
 	pthread_mutex_lock(&t->mlock);

@@ -1,14 +1,17 @@
 /*
  * tree_open.c - opening and reading files: a view file's content is
- * rendered once at open and read from the open file, progress and error
- * are fetched fresh from the instance view, NAME.vhd opens the disk
- * (disk.c), and symlinks (origin) are read here.
+ * rendered once per open file and read from it, progress and error are
+ * fetched fresh from the instance view, NAME.vhd opens the disk (disk.c),
+ * and symlinks (origin) are read here.
  *
  * Why it is built this way: an open file holds its own copy of the text,
- * so a read never sees half of an old and half of a new rendering, and
- * a cp reading a view costs one render.  A process copying into the mount
- * reads NAME.vhd as one hole (a cross-region copy is ARM's work).  Writes
- * to an open file are absorbed by tree_absorb.c.
+ * so a read never sees half of an old and half of a new rendering.  When
+ * the cached answer is fresh the open is deferred (tree_open_deferred):
+ * the kernel keeps its page cache and nothing is rendered until a read
+ * needs it (tree_file_fill); an expired answer is fetched at open
+ * (open_fresh).  A process copying into the mount reads NAME.vhd as one
+ * hole (a cross-region copy is ARM's work).  Writes to an open file are
+ * absorbed by tree_absorb.c.
  */
 #include "config.h"
 
