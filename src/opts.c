@@ -312,6 +312,7 @@ static void *field(struct rpfs_opts *o, const struct opt_desc *d)
 	return (char *)o + d->offset;
 }
 
+/* The table's row of option name, or NULL. */
 static const struct opt_desc *row(const char *name)
 {
 	for (size_t i = 0; i < opt_table_len; i++)
@@ -329,7 +330,7 @@ static int choice_index(const struct opt_desc *d, const char *v)
 	return -1;
 }
 
-/* Row d's choices as "a, b or c" (sep ", " and last " or "), or "a, b, c" (last ", "). */
+/* Row d's choices joined by ", ", the last one by last: "a, b or c". */
 static void choices_text(const struct opt_desc *d, const char *last, char *buf, size_t len)
 {
 	size_t n = 0, used = 0;
@@ -338,11 +339,9 @@ static void choices_text(const struct opt_desc *d, const char *last, char *buf, 
 		n++;
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && used < len; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s",
-				 i == 0	      ? ""
-				 : i + 1 == n ? last
-					      : ", ",
-				 d->choices[i]);
+		const char *sep = i == 0 ? "" : i + 1 == n ? last : ", ";
+		int w = snprintf(buf + used, len - used, "%s%s", sep, d->choices[i]);
+
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -396,10 +395,15 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 /* Parse an octal permission mask, 0 to 07777. */
 static int parse_mode(const char *s, unsigned long *out)
 {
+	unsigned long v;
+
 	if (!s || !*s || strspn(s, "01234567") != strlen(s) || strlen(s) > 12)
 		return -EINVAL;
-	*out = strtoul(s, NULL, 8);
-	return *out <= 07777 ? 0 : -EINVAL;
+	v = strtoul(s, NULL, 8);
+	if (v > 07777)
+		return -EINVAL;
+	*out = v;
+	return 0;
 }
 
 /* Parse a positive rate (requests per second). */
