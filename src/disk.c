@@ -42,33 +42,52 @@
 
 /* ---- open, close --------------------------------------------------------------- */
 
+/* A new disk of id, shown at ino; NULL on ENOMEM. */
+static struct disk *disk_new(struct disks *ds, const char *id, uint64_t ino)
+{
+	struct disk *d = calloc(1, sizeof(*d));
+	pthread_condattr_t ca;
+
+	if (!d || !(d->id = strdup(id))) {
+		free(d);
+		return NULL;
+	}
+	d->ds = ds;
+	d->ino = ino;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	grant_init(&d->grant, d->id);
+	return d;
+}
+
+/* Free a disk of disk_new (its workers stopped, its grant ended). */
+static void disk_free(struct disk *d)
+{
+	dcache_drop(d->ds->dc, d);
+	grant_destroy(&d->grant);
+	pthread_cond_destroy(&d->cond);
+	pthread_mutex_destroy(&d->lock);
+	free(d->ranges);
+	free(d->q);
+	free(d->id);
+	free(d);
+}
+
 /* The disk of id, made on first use.  NULL on ENOMEM. */
 static struct disk *disk_get(struct disks *ds, const char *id, uint64_t ino)
 {
 	struct disk *d;
-	pthread_condattr_t ca;
 
 	pthread_mutex_lock(&ds->lock);
 	for (d = ds->list; d; d = d->next)
 		if (!strcmp(d->id, id))
 			break;
-	if (!d && (d = calloc(1, sizeof(*d))) != NULL) {
-		d->id = strdup(id);
-		if (!d->id) {
-			free(d);
-			d = NULL;
-		} else {
-			d->ds = ds;
-			d->ino = ino;
-			pthread_mutex_init(&d->lock, NULL);
-			pthread_condattr_init(&ca);
-			pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-			pthread_cond_init(&d->cond, &ca);
-			pthread_condattr_destroy(&ca);
-			grant_init(&d->grant, d->id);
-			d->next = ds->list;
-			ds->list = d;
-		}
+	if (!d && (d = disk_new(ds, id, ino)) != NULL) {
+		d->next = ds->list;
+		ds->list = d;
 	}
 	pthread_mutex_unlock(&ds->lock);
 	return d;
@@ -393,14 +412,7 @@ void disks_free(struct disks *ds)
 	disks_stop(ds);
 	for (d = ds->list; d; d = next) {
 		next = d->next;
-		dcache_drop(ds->dc, d);
-		grant_destroy(&d->grant);
-		pthread_cond_destroy(&d->cond);
-		pthread_mutex_destroy(&d->lock);
-		free(d->ranges);
-		free(d->q);
-		free(d->id);
-		free(d);
+		disk_free(d);
 	}
 	dcache_free(ds->dc);
 	blob_free(ds->blob);
