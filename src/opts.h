@@ -1,6 +1,9 @@
 /*
- * opts.h - rpfs options: one table (name, default, help) that drives parsing,
- * validation, `rpfs --help`, `.rpfs/config` and the man page check.
+ * opts.h - rpfs options: one table (name, type, typed default, bounds or
+ * choices, help) that drives parsing, validation, `rpfs --help`,
+ * `.rpfs/config` and the man page check.  A new option is one row in
+ * opts.c (designated initializers, as in the rows beside it) and one field
+ * in struct rpfs_opts.
  *
  * Memory: every string in struct rpfs_opts is owned by the struct and freed
  * by opts_free().  Errors: functions return 0 or a negative errno and write
