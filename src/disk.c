@@ -32,40 +32,62 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "blocking.h"
 #include "cache.h"
 #include "disk_int.h"
 #include "log.h"
+#include "sbuf.h"
+
+/* Ceiling of .rpfs/disks and the stats lines: about 200 bytes per disk opened. */
+#define DISK_VIEW_MAX (8u << 20)
 
 /* ---- open, close --------------------------------------------------------------- */
+
+/* A new disk of id, shown at ino; NULL on ENOMEM. */
+static struct disk *disk_new(struct disks *ds, const char *id, uint64_t ino)
+{
+	struct disk *d = calloc(1, sizeof(*d));
+	pthread_condattr_t ca;
+
+	if (!d || !(d->id = strdup(id))) {
+		free(d);
+		return NULL;
+	}
+	d->ds = ds;
+	d->ino = ino;
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	grant_init(&d->grant, d->id);
+	return d;
+}
+
+/* Free a disk of disk_new (its workers stopped, its grant ended). */
+static void disk_free(struct disk *d)
+{
+	dcache_drop(d->ds->dc, d);
+	grant_destroy(&d->grant);
+	pthread_cond_destroy(&d->cond);
+	pthread_mutex_destroy(&d->lock);
+	free(d->ranges);
+	free(d->q);
+	free(d->id);
+	free(d);
+}
 
 /* The disk of id, made on first use.  NULL on ENOMEM. */
 static struct disk *disk_get(struct disks *ds, const char *id, uint64_t ino)
 {
 	struct disk *d;
-	pthread_condattr_t ca;
 
 	pthread_mutex_lock(&ds->lock);
 	for (d = ds->list; d; d = d->next)
 		if (!strcmp(d->id, id))
 			break;
-	if (!d && (d = calloc(1, sizeof(*d))) != NULL) {
-		d->id = strdup(id);
-		if (!d->id) {
-			free(d);
-			d = NULL;
-		} else {
-			d->ds = ds;
-			d->ino = ino;
-			pthread_mutex_init(&d->lock, NULL);
-			pthread_condattr_init(&ca);
-			pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-			pthread_cond_init(&d->cond, &ca);
-			pthread_condattr_destroy(&ca);
-			grant_init(&d->grant, d->id);
-			d->next = ds->list;
-			ds->list = d;
-		}
+	if (!d && (d = disk_new(ds, id, ino)) != NULL) {
+		d->next = ds->list;
+		ds->list = d;
 	}
 	pthread_mutex_unlock(&ds->lock);
 	return d;
@@ -74,14 +96,20 @@ static struct disk *disk_get(struct disks *ds, const char *id, uint64_t ino)
 /* Wait on d->cond until deadline.  d->lock held.  -ETIMEDOUT when passed. */
 int disk_wait(struct disk *d, long long deadline)
 {
-	struct timespec ts = {.tv_sec = (time_t)(deadline / 1000),
-			      .tv_nsec = (long)(deadline % 1000) * 1000000L};
+	return grant_cond_wait(&d->cond, &d->lock, deadline);
+}
 
-	if (now_ms() >= deadline)
-		return -ETIMEDOUT;
-	blocking_begin();
-	pthread_cond_timedwait(&d->cond, &d->lock, &ts);
-	return 0;
+/* A failed blob request of d in .rpfs/errors, as the cache records ARM's. */
+void disk_record_error(struct disk *d, const char *op, const struct blob_err *err, int rc)
+{
+	struct arm_err ae = {.status = err->status};
+
+	if (!d->ds->cfg.cache)
+		return;
+	snprintf(ae.code, sizeof(ae.code), "%s", err->code);
+	snprintf(ae.message, sizeof(ae.message), "%s", err->message);
+	snprintf(ae.request_id, sizeof(ae.request_id), "%s", err->request_id);
+	cache_record_error(d->ds->cfg.cache, op, d->id, &ae, rc);
 }
 
 /* Once per disk: its allocated ranges and its size.  *first is set by
@@ -127,14 +155,8 @@ static int disk_prepare(struct disk *d, int *first)
 		free(v);
 		v = NULL;
 	}
-	if (rc && blob_failed && ds->cfg.cache) {
-		struct arm_err ae = {.status = err.status};
-
-		snprintf(ae.code, sizeof(ae.code), "%s", err.code);
-		snprintf(ae.message, sizeof(ae.message), "%s", err.message);
-		snprintf(ae.request_id, sizeof(ae.request_id), "%s", err.request_id);
-		cache_record_error(ds->cfg.cache, "Blob_GetPageRanges", d->id, &ae, rc);
-	}
+	if (rc && blob_failed)
+		disk_record_error(d, "Blob_GetPageRanges", &err, rc);
 	pthread_mutex_lock(&d->lock);
 	if (rc == 0) {
 		uint64_t alloc = 0;
@@ -390,14 +412,7 @@ void disks_free(struct disks *ds)
 	disks_stop(ds);
 	for (d = ds->list; d; d = next) {
 		next = d->next;
-		dcache_drop(ds->dc, d);
-		grant_destroy(&d->grant);
-		pthread_cond_destroy(&d->cond);
-		pthread_mutex_destroy(&d->lock);
-		free(d->ranges);
-		free(d->q);
-		free(d->id);
-		free(d);
+		disk_free(d);
 	}
 	dcache_free(ds->dc);
 	blob_free(ds->blob);
@@ -437,14 +452,10 @@ int disks_attr(struct disks *ds, uint64_t ino, uint64_t *size, uint64_t *allocat
 /* .rpfs/disks. */
 int disks_render(struct disks *ds, char **out)
 {
-	char *s = NULL;
-	size_t len = 0;
-	FILE *fp;
+	struct sbuf b;
 
 	*out = NULL;
-	fp = open_memstream(&s, &len);
-	if (!fp)
-		return -ENOMEM;
+	sbuf_init(&b, DISK_VIEW_MAX);
 	pthread_mutex_lock(&ds->lock);
 	for (struct disk *d = ds->list; d; d = d->next) {
 		char when[32] = "-";
@@ -456,41 +467,27 @@ int disks_render(struct disks *ds, char **out)
 			gmtime_r(&exp, &tm);
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		}
-		fprintf(fp, "%s %s %" PRIu64 " %" PRIu64 "\n", d->id, when,
-			__atomic_load_n(&d->cnt.bytes, __ATOMIC_RELAXED),
-			__atomic_load_n(&d->cnt.requests, __ATOMIC_RELAXED));
+		sbuf_addf(&b, "%s %s %" PRIu64 " %" PRIu64 "\n", d->id, when,
+			  __atomic_load_n(&d->cnt.bytes, __ATOMIC_RELAXED),
+			  __atomic_load_n(&d->cnt.requests, __ATOMIC_RELAXED));
 	}
 	pthread_mutex_unlock(&ds->lock);
-	if (fclose(fp) != 0) {
-		free(s);
-		return -ENOMEM;
-	}
-	*out = s;
-	return 0;
+	return sbuf_finish(&b, out, NULL);
 }
 
 /* Block cache lines for .rpfs/stats. */
 int disks_render_stats(struct disks *ds, char **out)
 {
 	struct dcache_stats st;
-	char *s = NULL;
-	size_t len = 0;
-	FILE *fp;
+	struct sbuf b;
 
 	*out = NULL;
 	dcache_stats_get(ds->dc, &st);
-	fp = open_memstream(&s, &len);
-	if (!fp)
-		return -ENOMEM;
-	fprintf(fp, "disk_cache_bytes %" PRIu64 "\ndisk_cache_limit %" PRIu64 "\n", st.used,
-		st.cap);
-	fprintf(fp, "disk_cache_hits %" PRIu64 "\ndisk_cache_misses %" PRIu64 "\n", st.hits,
-		st.misses);
-	fprintf(fp, "disk_cache_evictions %" PRIu64 "\n", st.evictions);
-	if (fclose(fp) != 0) {
-		free(s);
-		return -ENOMEM;
-	}
-	*out = s;
-	return 0;
+	sbuf_init(&b, DISK_VIEW_MAX);
+	sbuf_addf(&b, "disk_cache_bytes %" PRIu64 "\ndisk_cache_limit %" PRIu64 "\n", st.used,
+		  st.cap);
+	sbuf_addf(&b, "disk_cache_hits %" PRIu64 "\ndisk_cache_misses %" PRIu64 "\n", st.hits,
+		  st.misses);
+	sbuf_addf(&b, "disk_cache_evictions %" PRIu64 "\n", st.evictions);
+	return sbuf_finish(&b, out, NULL);
 }

@@ -40,6 +40,19 @@ static long long grant_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Wait once on cond (a CLOCK_MONOTONIC one, lock held) until deadline. */
+int grant_cond_wait(pthread_cond_t *cond, pthread_mutex_t *lock, long long deadline)
+{
+	struct timespec ts = {.tv_sec = (time_t)(deadline / 1000),
+			      .tv_nsec = (long)(deadline % 1000) * 1000000L};
+
+	if (grant_now_ms() >= deadline)
+		return -ETIMEDOUT;
+	blocking_begin();
+	pthread_cond_timedwait(cond, lock, &ts);
+	return 0;
+}
+
 /* Set up an empty grant for a disk restore point id (borrowed). */
 void grant_init(struct disk_grant *g, const char *id)
 {
@@ -76,15 +89,9 @@ void grant_destroy(struct disk_grant *g)
  * 0, or -ETIMEDOUT. */
 static int grant_wait_idle(struct disk_grant *g, long long deadline)
 {
-	while (g->busy) {
-		struct timespec ts = {.tv_sec = (time_t)(deadline / 1000),
-				      .tv_nsec = (long)(deadline % 1000) * 1000000L};
-
-		if (grant_now_ms() >= deadline)
+	while (g->busy)
+		if (grant_cond_wait(&g->cond, &g->lock, deadline) < 0)
 			return -ETIMEDOUT;
-		blocking_begin();
-		pthread_cond_timedwait(&g->cond, &g->lock, &ts);
-	}
 	return 0;
 }
 

@@ -57,6 +57,10 @@ int grant_sas(const struct grant_env *e, struct disk_grant *g, unsigned stale_ge
 	      unsigned *gen);
 /* Wipe and free a copy. */
 void grant_sas_free(char *sas);
+/* Wait once on cond (a CLOCK_MONOTONIC condition, lock held) until deadline
+ * (milliseconds of that clock), as a blocking section: 0, or -ETIMEDOUT
+ * once the deadline has passed. */
+int grant_cond_wait(pthread_cond_t *cond, pthread_mutex_t *lock, long long deadline);
 /* Ask ARM to extend an active grant (it answers with the same SAS) when
  * it expires within margin_s.  0 when nothing was needed. */
 int grant_renew(const struct grant_env *e, struct disk_grant *g, unsigned margin_s);

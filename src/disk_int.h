@@ -79,6 +79,10 @@ static inline long long now_ms(void)
 	return blob_now_ms();
 }
 
+/* ---- disk.c ---- */
+/* Record a failed blob request of d (op: its operationId) in .rpfs/errors. */
+void disk_record_error(struct disk *d, const char *op, const struct blob_err *err, int rc);
+
 /* ---- disk_io.c ---- */
 /* Stop a disk's workers, failing what they had queued.  No lock held. */
 void disk_quiesce(struct disk *d);

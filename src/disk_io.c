@@ -188,14 +188,8 @@ static int fetch_block(struct disk *d, struct dblock *b)
 				pos = parts[i].off + parts[i].len;
 		}
 	}
-	if (rc && d->ds->cfg.cache) {
-		struct arm_err ae = {.status = err.status};
-
-		snprintf(ae.code, sizeof(ae.code), "%s", err.code);
-		snprintf(ae.message, sizeof(ae.message), "%s", err.message);
-		snprintf(ae.request_id, sizeof(ae.request_id), "%s", err.request_id);
-		cache_record_error(d->ds->cfg.cache, "Blob_Get", d->id, &ae, rc);
-	}
+	if (rc)
+		disk_record_error(d, "Blob_Get", &err, rc);
 	return rc;
 }
 

@@ -29,7 +29,8 @@ static enum log_level log_max = LOG_LVL_INFO;
 static const char *log_ident = "rpfs";
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *const log_names[] = {"error", "warning", "info", "debug"};
+/* By enum log_level; also the choices of -o log_level (opts.c). */
+const char *const log_level_names[] = {"error", "warning", "info", "debug", NULL};
 
 /* Start logging to syslog (to_syslog) or stderr, dropping messages above level. */
 void log_open(const char *ident, int to_syslog, enum log_level level)
@@ -120,7 +121,7 @@ void log_close(void)
 int log_level_parse(const char *s, enum log_level *out)
 {
 	for (int i = 0; i <= LOG_LVL_DEBUG; i++) {
-		if (!strcasecmp(s, log_names[i]) || (s[0] == '0' + i && !s[1])) {
+		if (!strcasecmp(s, log_level_names[i]) || (s[0] == '0' + i && !s[1])) {
 			*out = (enum log_level)i;
 			return 0;
 		}
@@ -130,11 +131,6 @@ int log_level_parse(const char *s, enum log_level *out)
 		return 0;
 	}
 	return -EINVAL;
-}
-
-enum log_level log_get_level(void)
-{
-	return log_max;
 }
 
 /* Log one line at lvl. */
@@ -181,7 +177,7 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 			n = snprintf(out, sizeof(out), "%02d:%02d:%02d.%03ld ", tm.tm_hour,
 				     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
 		n += snprintf(out + n, sizeof(out) - (size_t)n, "%s[%d]: %s: %s\n", log_ident,
-			      (int)getpid(), log_names[lvl], line);
+			      (int)getpid(), log_level_names[lvl], line);
 		if (n > (int)sizeof(out) - 1)
 			n = (int)sizeof(out) - 1;
 		if (write(fd, out, (size_t)n) < 0) {

@@ -22,8 +22,10 @@ int log_open_file(const char *path);
  * name (a new one when logrotate moved it away). */
 void log_reopen(void);
 void log_close(void);
+/* A level's name (log_level_names, any case, "warn") or number: 0 or -EINVAL. */
 int log_level_parse(const char *s, enum log_level *out);
-enum log_level log_get_level(void);
+/* The level names by enum log_level, NULL-terminated. */
+extern const char *const log_level_names[];
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -58,55 +58,6 @@ static void on_usr1(int sig)
 	errno = saved;
 }
 
-/* Options that the low-level API leaves to the file system. */
-struct fuse_extra {
-	unsigned uid, gid, umask;
-	int set_uid, set_gid, set_umask;
-	int single;
-	int default_permissions;
-};
-
-enum { KEY_UID, KEY_GID, KEY_UMASK, KEY_SINGLE, KEY_DEFAULT_PERMISSIONS };
-
-static const struct fuse_opt extra_opts[] = {
-    FUSE_OPT_KEY("uid=", KEY_UID),
-    FUSE_OPT_KEY("gid=", KEY_GID),
-    FUSE_OPT_KEY("umask=", KEY_UMASK),
-    FUSE_OPT_KEY("-s", KEY_SINGLE),
-    FUSE_OPT_KEY("default_permissions", KEY_DEFAULT_PERMISSIONS),
-    FUSE_OPT_END};
-
-/* Take uid=, gid=, umask= and -s out of the arguments for libfuse. */
-static int extra_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
-{
-	struct fuse_extra *x = data;
-	const char *v = strchr(arg, '=');
-
-	(void)outargs;
-	switch (key) {
-	case KEY_UID:
-		x->uid = (unsigned)strtoul(v + 1, NULL, 10);
-		x->set_uid = 1;
-		return 0;
-	case KEY_GID:
-		x->gid = (unsigned)strtoul(v + 1, NULL, 10);
-		x->set_gid = 1;
-		return 0;
-	case KEY_UMASK:
-		x->umask = (unsigned)strtoul(v + 1, NULL, 8);
-		x->set_umask = 1;
-		return 0;
-	case KEY_SINGLE:
-		x->single = 1;
-		return 0;
-	case KEY_DEFAULT_PERMISSIONS:
-		x->default_permissions = 1;
-		return 1; /* the kernel's option too */
-	default:
-		return 1;
-	}
-}
-
 /* Print the versions of rpfs and of the libraries it runs with. */
 static void print_version(void)
 {
@@ -236,7 +187,6 @@ int main(int argc, char **argv)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct rpfs_opts o;
-	struct fuse_extra x = {0};
 	struct auth *auth = NULL;
 	struct arm_client *arm = NULL;
 	struct arm_location *locs = NULL;
@@ -301,11 +251,6 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (fuse_opt_parse(&args, &x, extra_opts, extra_proc) == -1) {
-		fprintf(stderr, "rpfs: cannot parse the FUSE options\n");
-		goto out;
-	}
-
 	to_syslog = o.log ? !strcmp(o.log, "syslog") : !(o.foreground || o.check);
 	if (o.log_level)
 		log_level_parse(o.log_level, &lvl);
@@ -430,11 +375,11 @@ int main(int argc, char **argv)
 		goto oom;
 	locs = NULL;
 	nlocs = 0;
-	fcfg.uid = x.set_uid ? x.uid : getuid();
-	fcfg.gid = x.set_gid ? x.gid : getgid();
-	fcfg.umask = x.set_umask ? x.umask : 0;
+	fcfg.uid = (uid_t)o.uid;
+	fcfg.gid = (gid_t)o.gid;
+	fcfg.umask = (unsigned)o.umask;
 	fcfg.owner = getuid();
-	fcfg.default_permissions = x.default_permissions;
+	fcfg.default_permissions = o.default_permissions;
 	rc = fs_new(tree, &fcfg, &fs);
 	if (rc < 0)
 		goto oom;
@@ -477,7 +422,7 @@ int main(int argc, char **argv)
 		 o.ro ? "read-only" : "read-write");
 	notify_systemd("READY=1");
 	{
-		struct fs_loop_cfg lc = {.max_threads = x.single ? 1 : FS_LOOP_THREADS,
+		struct fs_loop_cfg lc = {.max_threads = o.single ? 1 : FS_LOOP_THREADS,
 					 .busy_poll_us = (unsigned)o.busy_poll,
 					 .cpu_poll = o.cpu_poll != 0};
 

@@ -2,9 +2,11 @@
  * opts.c - the option table of rpfs and everything derived from it:
  * parsing (fuse_opt), validation, --help, .rpfs/config.
  *
- * The table is the single description of every option.  `rpfs --help`
- * prints it, `.rpfs/config` renders it, and a test checks the man page
- * against it, so the three cannot drift.  Parsing goes through fuse_opt
+ * The table is the single description of every option: its type, its
+ * default (applied by opts_init and shown by --help from the same field),
+ * its bounds or its list of choices (used by parsing, validation and
+ * --help alike).  `rpfs --help` prints it, `.rpfs/config` renders it, and
+ * a test checks the man page against it, so the three cannot drift.  Parsing goes through fuse_opt
  * so that every option works the same on the command line and in fstab.
  */
 #include "config.h"
@@ -25,90 +27,256 @@
 
 #include "log.h"
 #include "opts.h"
+#include "sbuf.h"
+
+/* .rpfs/config's ceiling: a few hundred bytes plus what the options name. */
+#define OPTS_CONFIG_MAX (256u << 10)
 
 #define OFF(f) offsetof(struct rpfs_opts, f)
 
+/* The clouds, and their presets in the same order. */
+static const char *const cloud_names[] = {"AzureCloud", "AzureUSGovernment", "AzureChinaCloud",
+					  NULL};
+static const struct {
+	const char *endpoint, *authority;
+} clouds[] = {
+    {"https://management.azure.com", "https://login.microsoftonline.com"},
+    {"https://management.usgovcloudapi.net", "https://login.microsoftonline.us"},
+    {"https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"},
+};
+static const char *const auth_names[] = {"auto", "token_file", "env", "workload",
+					 "msi",	 "cli",	       NULL};
+static const char *const consistency_names[] = {"CrashConsistent", NULL};
+
 const struct opt_desc opt_table[] = {
-    {"subscription", OPT_STR, "$AZURE_SUBSCRIPTION_ID, else the Azure CLI default",
-     "subscription shown (else the only one the credential sees)", OFF(subscription), 0, 0},
-    {"cloud", OPT_STR, "AzureCloud", "AzureCloud, AzureUSGovernment or AzureChinaCloud", OFF(cloud),
-     0, 0},
-    {"endpoint", OPT_STR, "from cloud", "ARM base URL (http:// only for loopback hosts)",
-     OFF(endpoint), 0, 0},
-    {"authority", OPT_STR, "from cloud, or $AZURE_AUTHORITY_HOST", "Entra authority host",
-     OFF(authority), 0, 0},
-    {"imds_endpoint", OPT_STR, "http://169.254.169.254", "managed identity endpoint",
-     OFF(imds_endpoint), 0, 0},
-    {"cafile", OPT_STR, "system store", "extra CA bundle (TLS is always verified)", OFF(cafile), 0,
-     0},
-    {"auth", OPT_STR, "auto", "auto, token_file, env, workload, msi or cli", OFF(auth), 0, 0},
-    {"token_file", OPT_STR, "$RPFS_TOKEN_FILE",
-     "file holding a bearer token, re-read when it changes", OFF(token_file), 0, 0},
-    {"api_version", OPT_STR, "2025-04-01", "Microsoft.Compute API version", OFF(api_version), 0, 0},
-    {"ttl", OPT_UINT, "60", "seconds cached listings and resources live", OFF(ttl), 0, 86400},
-    {"neg_ttl", OPT_UINT, "5", "seconds a cached \"does not exist\" lives", OFF(neg_ttl), 0, 86400},
-    {"busy_ttl", OPT_UINT, "5", "seconds for points in non-terminal states", OFF(busy_ttl), 0,
-     86400},
-    {"max_conns", OPT_UINT, "8", "concurrent requests to ARM", OFF(max_conns), 1, 256},
-    {"cache_max", OPT_UINT, "0",
-     "MiB of cached collections, least recently used evicted past it (0: no limit)", OFF(cache_max),
-     0, 1048576},
-    {"read_rate", OPT_RATE, "20", "reads per second (burst 100)", OFF(read_rate), 0, 0},
-    {"write_rate", OPT_RATE, "5", "writes per second (burst 50)", OFF(write_rate), 0, 0},
-    {"retries", OPT_UINT, "5",
-     "retries for 408, 429, 5xx and transport errors; a 429's Retry-After (300 s "
-     "at most) pauses every request until it passes, .rpfs/flush or SIGHUP",
-     OFF(retries), 0, 100},
-    {"op_timeout", OPT_UINT, "30", "seconds a system call may wait, then ETIMEDOUT",
-     OFF(op_timeout), 1, 3600},
-    {"busy_poll", OPT_UINT, "200", "microseconds to wait for the next request before sleeping",
-     OFF(busy_poll), 0, 100000},
-    {"cpu_poll", OPT_UINT, "0",
-     "1: keep every idle CPU of the machine polling while requests come (root)", OFF(cpu_poll), 0,
-     1},
-    {"consistency", OPT_STR, "service default",
-     "consistencyMode of new restore points (CrashConsistent)", OFF(consistency), 0, 0},
-    {"disk_read", OPT_UINT, "1", "1: disks/NAME.vhd can be read (0: EACCES)", OFF(disk_read), 0, 1},
-    {"disk_api_version", OPT_STR, "2025-01-02", "DiskRP API version for disk restore points",
-     OFF(disk_api_version), 0, 0},
-    {"sas_duration", OPT_UINT, "3600", "seconds of read access asked per disk grant",
-     OFF(sas_duration), 5, 604800},
-    {"disk_idle", OPT_UINT, "60", "seconds after a disk's last close before its grant ends",
-     OFF(disk_idle), 0, 86400},
-    {"disk_cache", OPT_UINT, "256", "MiB of disk blocks kept in memory, for the whole mount",
-     OFF(disk_cache), 4, 1048576},
-    {"disk_conns", OPT_UINT, "8", "ranged GETs in flight per disk", OFF(disk_conns), 1, 64},
-    {"allow_delete", OPT_FLAG, "off", "let rmdir delete restore points and collections",
-     OFF(allow_delete), 0, 0},
-    {"dry_run", OPT_FLAG, "off", "record mutations in .rpfs/ops instead of sending them",
-     OFF(dry_run), 0, 0},
-    {"log", OPT_STR, "stderr with -f, else syslog",
-     "stderr, syslog, or /FILE (appended to, reopened on SIGHUP)", OFF(log), 0, 0},
-    {"log_level", OPT_STR, "info", "error, warning, info or debug", OFF(log_level), 0, 0},
-    {"debug", OPT_FLAG, "off", "log one trace line per HTTP request", OFF(debug), 0, 0},
-    {"ro", OPT_FUSE, "off", "read-only: every mutation fails with EROFS", OFF(ro), 0, 0},
-    {"allow_other", OPT_FUSE, "off",
-     "let other users read the mount; changes stay the mounting user's", 0, 0, 0},
-    {"uid", OPT_FUSE, "mounting user", "owner of every file (as in FUSE)", 0, 0, 0},
-    {"gid", OPT_FUSE, "mounting group", "group of every file (as in FUSE)", 0, 0, 0},
-    {"umask", OPT_FUSE, "022", "permission mask (as in FUSE)", 0, 0, 0},
-    {"default_permissions", OPT_FUSE, "off",
-     "the kernel checks modes: uid, gid, umask may let others change", 0, 0, 0},
+    {.name = "subscription",
+     .kind = OPT_STR,
+     .offset = OFF(subscription),
+     .def_text = "$AZURE_SUBSCRIPTION_ID, else the Azure CLI default",
+     .help = "subscription shown (else the only one the credential sees)"},
+    {.name = "cloud",
+     .kind = OPT_STR,
+     .offset = OFF(cloud),
+     .def.s = "AzureCloud",
+     .choices = cloud_names,
+     .nocase = 1},
+    {.name = "endpoint",
+     .kind = OPT_STR,
+     .offset = OFF(endpoint),
+     .def_text = "from cloud",
+     .help = "ARM base URL (http:// only for loopback hosts)"},
+    {.name = "authority",
+     .kind = OPT_STR,
+     .offset = OFF(authority),
+     .def_text = "from cloud, or $AZURE_AUTHORITY_HOST",
+     .help = "Entra authority host"},
+    {.name = "imds_endpoint",
+     .kind = OPT_STR,
+     .offset = OFF(imds_endpoint),
+     .def.s = "http://169.254.169.254",
+     .help = "managed identity endpoint"},
+    {.name = "cafile",
+     .kind = OPT_STR,
+     .offset = OFF(cafile),
+     .def_text = "system store",
+     .help = "extra CA bundle (TLS is always verified)"},
+    {.name = "auth", .kind = OPT_STR, .offset = OFF(auth), .def.s = "auto", .choices = auth_names},
+    {.name = "token_file",
+     .kind = OPT_STR,
+     .offset = OFF(token_file),
+     .def_text = "$RPFS_TOKEN_FILE",
+     .help = "file holding a bearer token, re-read when it changes"},
+    {.name = "api_version",
+     .kind = OPT_STR,
+     .offset = OFF(api_version),
+     .def.s = "2025-04-01",
+     .help = "Microsoft.Compute API version"},
+    {.name = "ttl",
+     .kind = OPT_UINT,
+     .offset = OFF(ttl),
+     .def.u = 60,
+     .min = 0,
+     .max = 86400,
+     .help = "seconds cached listings and resources live"},
+    {.name = "neg_ttl",
+     .kind = OPT_UINT,
+     .offset = OFF(neg_ttl),
+     .def.u = 5,
+     .min = 0,
+     .max = 86400,
+     .help = "seconds a cached \"does not exist\" lives"},
+    {.name = "busy_ttl",
+     .kind = OPT_UINT,
+     .offset = OFF(busy_ttl),
+     .def.u = 5,
+     .min = 0,
+     .max = 86400,
+     .help = "seconds for points in non-terminal states"},
+    {.name = "max_conns",
+     .kind = OPT_UINT,
+     .offset = OFF(max_conns),
+     .def.u = 8,
+     .min = 1,
+     .max = 256,
+     .help = "concurrent requests to ARM"},
+    {.name = "cache_max",
+     .kind = OPT_UINT,
+     .offset = OFF(cache_max),
+     .def.u = 0,
+     .min = 0,
+     .max = 1048576,
+     .help = "MiB of cached collections, least recently used evicted past it (0: no limit)"},
+    {.name = "read_rate",
+     .kind = OPT_RATE,
+     .offset = OFF(read_rate),
+     .def.r = 20,
+     .help = "reads per second (burst 100)"},
+    {.name = "write_rate",
+     .kind = OPT_RATE,
+     .offset = OFF(write_rate),
+     .def.r = 5,
+     .help = "writes per second (burst 50)"},
+    {.name = "retries",
+     .kind = OPT_UINT,
+     .offset = OFF(retries),
+     .def.u = 5,
+     .min = 0,
+     .max = 100,
+     .help = "retries for 408, 429, 5xx and transport errors; a 429's Retry-After (300 s "
+	     "at most) pauses every request until it passes, .rpfs/flush or SIGHUP"},
+    {.name = "op_timeout",
+     .kind = OPT_UINT,
+     .offset = OFF(op_timeout),
+     .def.u = 30,
+     .min = 1,
+     .max = 3600,
+     .help = "seconds a system call may wait, then ETIMEDOUT"},
+    {.name = "busy_poll",
+     .kind = OPT_UINT,
+     .offset = OFF(busy_poll),
+     .def.u = 200,
+     .min = 0,
+     .max = 100000,
+     .help = "microseconds to wait for the next request before sleeping"},
+    {.name = "cpu_poll",
+     .kind = OPT_UINT,
+     .offset = OFF(cpu_poll),
+     .def.u = 0,
+     .min = 0,
+     .max = 1,
+     .help = "1: keep every idle CPU of the machine polling while requests come (root)"},
+    {.name = "consistency",
+     .kind = OPT_STR,
+     .offset = OFF(consistency),
+     .def_text = "service default",
+     .help = "consistencyMode of new restore points",
+     .choices = consistency_names,
+     .nocase = 1},
+    {.name = "disk_read",
+     .kind = OPT_UINT,
+     .offset = OFF(disk_read),
+     .def.u = 1,
+     .min = 0,
+     .max = 1,
+     .help = "1: disks/NAME.vhd can be read (0: EACCES)"},
+    {.name = "disk_api_version",
+     .kind = OPT_STR,
+     .offset = OFF(disk_api_version),
+     .def.s = "2025-01-02",
+     .help = "DiskRP API version for disk restore points"},
+    {.name = "sas_duration",
+     .kind = OPT_UINT,
+     .offset = OFF(sas_duration),
+     .def.u = 3600,
+     .min = 5,
+     .max = 604800,
+     .help = "seconds of read access asked per disk grant"},
+    {.name = "disk_idle",
+     .kind = OPT_UINT,
+     .offset = OFF(disk_idle),
+     .def.u = 60,
+     .min = 0,
+     .max = 86400,
+     .help = "seconds after a disk's last close before its grant ends"},
+    {.name = "disk_cache",
+     .kind = OPT_UINT,
+     .offset = OFF(disk_cache),
+     .def.u = 256,
+     .min = 4,
+     .max = 1048576,
+     .help = "MiB of disk blocks kept in memory, for the whole mount"},
+    {.name = "disk_conns",
+     .kind = OPT_UINT,
+     .offset = OFF(disk_conns),
+     .def.u = 8,
+     .min = 1,
+     .max = 64,
+     .help = "ranged GETs in flight per disk"},
+    {.name = "allow_delete",
+     .kind = OPT_FLAG,
+     .offset = OFF(allow_delete),
+     .help = "let rmdir delete restore points and collections"},
+    {.name = "dry_run",
+     .kind = OPT_FLAG,
+     .offset = OFF(dry_run),
+     .help = "record mutations in .rpfs/ops instead of sending them"},
+    {.name = "log",
+     .kind = OPT_STR,
+     .offset = OFF(log),
+     .def_text = "stderr with -f, else syslog",
+     .help = "stderr, syslog, or /FILE (appended to, reopened on SIGHUP)"},
+    {.name = "log_level",
+     .kind = OPT_STR,
+     .offset = OFF(log_level),
+     .def.s = "info",
+     .choices = log_level_names},
+    {.name = "debug",
+     .kind = OPT_FLAG,
+     .offset = OFF(debug),
+     .help = "log one trace line per HTTP request"},
+    {.name = "ro",
+     .kind = OPT_FLAG,
+     .offset = OFF(ro),
+     .fuse = 1,
+     .help = "read-only: every mutation fails with EROFS"},
+    {.name = "allow_other",
+     .kind = OPT_FUSE,
+     .not_in_config = 1,
+     .help = "let other users read the mount; changes stay the mounting user's"},
+    {.name = "uid",
+     .kind = OPT_ID,
+     .offset = OFF(uid),
+     .def.u = OPTS_ID_NONE,
+     .def_text = "mounting user",
+     .not_in_config = 1,
+     .help = "owner of every file (as in FUSE)"},
+    {.name = "gid",
+     .kind = OPT_ID,
+     .offset = OFF(gid),
+     .def.u = OPTS_ID_NONE,
+     .def_text = "mounting group",
+     .not_in_config = 1,
+     .help = "group of every file (as in FUSE)"},
+    {.name = "umask",
+     .kind = OPT_MODE,
+     .offset = OFF(umask),
+     .def.u = 022,
+     .not_in_config = 1,
+     .help = "permission mask (as in FUSE)"},
+    {.name = "default_permissions",
+     .kind = OPT_FLAG,
+     .offset = OFF(default_permissions),
+     .fuse = 1,
+     .not_in_config = 1,
+     .help = "the kernel checks modes: uid, gid, umask may let others change"},
 };
 const size_t opt_table_len = sizeof(opt_table) / sizeof(opt_table[0]);
-
-static const struct cloud_preset clouds[] = {
-    {"AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com"},
-    {"AzureUSGovernment", "https://management.usgovcloudapi.net",
-     "https://login.microsoftonline.us"},
-    {"AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"},
-};
 
 /* Words fstab and mount(8) pass that mean nothing to a FUSE filesystem. */
 static const char *const fstab_words[] = {"_netdev", "auto",	   "noauto", "user",
 					  "users",   "nouser",	   "nofail", "defaults",
 					  "rw",	     "x-systemd.", NULL};
-/* Mount options handed to libfuse unchanged (besides the table's OPT_FUSE rows). */
+/* Mount options handed to libfuse unchanged (besides the table's rows marked fuse). */
 static const char *const fuse_words[] = {
     "allow_root", "auto_unmount", "fsname=", "subtype=", "max_read=", "noatime", "atime",
     "nodev",	  "dev",	  "nosuid",  "suid",	 "noexec",    "exec",	 "sync",
@@ -139,46 +307,80 @@ static void seterr(struct parse_ctx *pc, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Find a cloud preset by name (case-insensitive). */
-const struct cloud_preset *opts_cloud(const char *name)
-{
-	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++)
-		if (name && !strcasecmp(name, clouds[i].name))
-			return &clouds[i];
-	return NULL;
-}
-
 static void set_str(char **slot, const char *v)
 {
 	free(*slot);
 	*slot = v ? strdup(v) : NULL;
 }
 
-/* Fill the defaults rpfs(1) lists (environment-derived ones included). */
+/* The field of row d in o. */
+static void *field(struct rpfs_opts *o, const struct opt_desc *d)
+{
+	return (char *)o + d->offset;
+}
+
+/* The table's row of option name, or NULL. */
+static const struct opt_desc *row(const char *name)
+{
+	for (size_t i = 0; i < opt_table_len; i++)
+		if (!strcmp(opt_table[i].name, name))
+			return &opt_table[i];
+	return NULL;
+}
+
+/* Index of v in row d's choices, or -1. */
+static int choice_index(const struct opt_desc *d, const char *v)
+{
+	for (int i = 0; v && d->choices[i]; i++)
+		if (d->nocase ? !strcasecmp(v, d->choices[i]) : !strcmp(v, d->choices[i]))
+			return i;
+	return -1;
+}
+
+/* Row d's choices joined by ", ", the last one by last: "a, b or c". */
+static void choices_text(const struct opt_desc *d, const char *last, char *buf, size_t len)
+{
+	size_t n = 0, used = 0;
+
+	while (d->choices[n])
+		n++;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used < len; i++) {
+		const char *sep = i == 0 ? "" : i + 1 == n ? last : ", ";
+		int w = snprintf(buf + used, len - used, "%s%s", sep, d->choices[i]);
+
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+}
+
+/* Fill the table's defaults. */
 void opts_init(struct rpfs_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	set_str(&o->cloud, "AzureCloud");
-	set_str(&o->imds_endpoint, "http://169.254.169.254");
-	set_str(&o->auth, "auto");
-	set_str(&o->api_version, "2025-04-01");
-	set_str(&o->disk_api_version, "2025-01-02");
-	o->disk_read = 1;
-	o->sas_duration = 3600;
-	o->disk_idle = 60;
-	o->disk_cache = 256;
-	o->disk_conns = 8;
-	o->ttl = 60;
-	o->neg_ttl = 5;
-	o->busy_ttl = 5;
-	o->max_conns = 8;
-	o->read_rate = 20;
-	o->write_rate = 5;
-	o->retries = 5;
-	o->op_timeout = 30;
-	o->busy_poll = 200;
-	o->cpu_poll = 0;
-	set_str(&o->log_level, "info");
+	for (size_t i = 0; i < opt_table_len; i++) {
+		const struct opt_desc *d = &opt_table[i];
+
+		switch (d->kind) {
+		case OPT_STR:
+			set_str(field(o, d), d->def.s);
+			break;
+		case OPT_UINT:
+		case OPT_ID:
+		case OPT_MODE:
+			*(unsigned long *)field(o, d) = d->def.u;
+			break;
+		case OPT_RATE:
+			*(double *)field(o, d) = d->def.r;
+			break;
+		case OPT_FLAG:
+			*(int *)field(o, d) = d->def.u != 0;
+			break;
+		case OPT_FUSE:
+			break;
+		}
+	}
 }
 
 /* Parse a whole unsigned number within [min, max]. */
@@ -192,6 +394,20 @@ static int parse_uint(const char *s, unsigned long min, unsigned long max, unsig
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* Parse an octal permission mask, 0 to 07777. */
+static int parse_mode(const char *s, unsigned long *out)
+{
+	unsigned long v;
+
+	if (!s || !*s || strspn(s, "01234567") != strlen(s) || strlen(s) > 12)
+		return -EINVAL;
+	v = strtoul(s, NULL, 8);
+	if (v > 07777)
 		return -EINVAL;
 	*out = v;
 	return 0;
@@ -251,28 +467,12 @@ static int apply_opt(struct parse_ctx *pc, const char *arg)
 			return 0;
 		}
 
-	for (size_t i = 0; i < opt_table_len; i++) {
-		const struct opt_desc *d = &opt_table[i];
-		void *slot = (char *)pc->o + d->offset;
+	const struct opt_desc *d = row(name);
+	if (d) {
+		void *slot = field(pc->o, d);
 
-		if (strcmp(d->name, name))
-			continue;
 		switch (d->kind) {
 		case OPT_FUSE:
-			if (!strcmp(name, "ro"))
-				pc->o->ro = 1;
-			if ((!strcmp(name, "uid") || !strcmp(name, "gid") ||
-			     !strcmp(name, "umask"))) {
-				unsigned long v;
-				if (parse_uint(val, 0,
-					       !strcmp(name, "umask") ? 07777 : 0xfffffffeUL,
-					       &v) < 0 &&
-				    !(val && !strcmp(name, "umask") && *val == '0')) {
-					seterr(pc, "option '%s' needs a number, got '%s'", name,
-					       val ? val : "");
-					return 0;
-				}
-			}
 			return 1;
 		case OPT_FLAG:
 			if (val) {
@@ -280,7 +480,7 @@ static int apply_opt(struct parse_ctx *pc, const char *arg)
 				return 0;
 			}
 			*(int *)slot = 1;
-			return 0;
+			return d->fuse;
 		case OPT_STR:
 			if (!val || !*val) {
 				seterr(pc, "option '%s' needs a value (%s=...)", name, name);
@@ -294,6 +494,18 @@ static int apply_opt(struct parse_ctx *pc, const char *arg)
 				       "option '%s' needs a whole number from %lu to %lu, got '%s'",
 				       name, d->min, d->max, val ? val : "");
 			}
+			return 0;
+		case OPT_ID:
+			/* As libfuse's high-level uid=/gid=: a number, no name. */
+			if (parse_uint(val, 0, OPTS_ID_NONE - 1, (unsigned long *)slot) < 0)
+				seterr(pc, "option '%s' needs a number from 0 to %lu, got '%s'",
+				       name, OPTS_ID_NONE - 1, val ? val : "");
+			return 0;
+		case OPT_MODE:
+			if (parse_mode(val, (unsigned long *)slot) < 0)
+				seterr(pc,
+				       "option '%s' needs an octal number from 0 to 7777, got '%s'",
+				       name, val ? val : "");
 			return 0;
 		case OPT_RATE:
 			if (parse_rate(val, (double *)slot) < 0)
@@ -350,7 +562,8 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		pc->o->debug = 1;
 		return 1;
 	case KEY_SINGLE:
-		return 1;
+		pc->o->single = 1;
+		return 0;
 	default:
 		if (arg[0] == '-') {
 			seterr(pc, "unknown option '%s' (see rpfs --help)", arg);
@@ -474,40 +687,45 @@ static void trim_slash(char *s)
 		s[--n] = '\0';
 }
 
-static int one_of(const char *v, const char *const *set)
+/* Check option name's value against its row's choices and give it the
+ * list's spelling; else the error "option 'NAME': WHAT 'VALUE' (a, b, c)"
+ * (none when what is NULL). */
+static int check_choice(struct parse_ctx *pc, const char *name, const char *what)
 {
-	for (size_t i = 0; set[i]; i++)
-		if (!strcmp(v, set[i]))
-			return 1;
+	const struct opt_desc *d = row(name);
+	char **slot = field(pc->o, d);
+	int i = choice_index(d, *slot);
+	char list[256];
+
+	if (i < 0) {
+		choices_text(d, ", ", list, sizeof(list));
+		if (what)
+			seterr(pc, "option '%s': %s '%s' (%s)", name, what, *slot, list);
+		return -EINVAL;
+	}
+	set_str(slot, d->choices[i]);
 	return 0;
 }
 
 /* Resolve derived defaults and check every option (see opts.h). */
 int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen)
 {
-	static const char *const auths[] = {"auto", "token_file", "env", "workload",
-					    "msi",  "cli",	  NULL};
 	struct parse_ctx pc = {.o = o, .err = err, .errlen = errlen};
-	const struct cloud_preset *cp = opts_cloud(o->cloud);
 	const char *env;
 	char buf[1024];
 	enum log_level lvl;
+	int cloud;
 
 	if (errlen)
 		err[0] = '\0';
-	if (!cp) {
-		seterr(&pc,
-		       "option 'cloud': unknown cloud '%s' (AzureCloud, AzureUSGovernment, "
-		       "AzureChinaCloud)",
-		       o->cloud);
+	if (check_choice(&pc, "cloud", "unknown cloud") < 0)
 		return -EINVAL;
-	}
-	set_str(&o->cloud, cp->name);
+	cloud = choice_index(row("cloud"), o->cloud);
 	if (!o->endpoint)
-		set_str(&o->endpoint, cp->endpoint);
+		set_str(&o->endpoint, clouds[cloud].endpoint);
 	if (!o->authority) {
 		env = getenv("AZURE_AUTHORITY_HOST");
-		set_str(&o->authority, env && *env ? env : cp->authority);
+		set_str(&o->authority, env && *env ? env : clouds[cloud].authority);
 	}
 	trim_slash(o->endpoint);
 	trim_slash(o->authority);
@@ -522,13 +740,8 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 	snprintf(buf, sizeof(buf), "%s/", o->endpoint);
 	set_str(&o->resource, buf);
 
-	if (!one_of(o->auth, auths)) {
-		seterr(&pc,
-		       "option 'auth': unknown source '%s' (auto, token_file, env, workload, msi, "
-		       "cli)",
-		       o->auth);
+	if (check_choice(&pc, "auth", "unknown source") < 0)
 		return -EINVAL;
-	}
 	if (!o->token_file && (env = getenv("RPFS_TOKEN_FILE")) && *env)
 		set_str(&o->token_file, env);
 	if (!strcmp(o->auth, "token_file") && !o->token_file) {
@@ -558,15 +771,11 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 		       o->disk_api_version);
 		return -EINVAL;
 	}
-	if (o->consistency) {
-		if (strcasecmp(o->consistency, "CrashConsistent")) {
-			seterr(
-			    &pc,
-			    "option 'consistency': only CrashConsistent can be requested, got '%s'",
-			    o->consistency);
-			return -EINVAL;
-		}
-		set_str(&o->consistency, "CrashConsistent");
+	if (o->consistency && check_choice(&pc, "consistency", NULL) < 0) {
+		choices_text(row("consistency"), " or ", buf, sizeof(buf));
+		seterr(&pc, "option 'consistency': only %s can be requested, got '%s'", buf,
+		       o->consistency);
+		return -EINVAL;
 	}
 	if (o->log && strcmp(o->log, "stderr") && strcmp(o->log, "syslog") && o->log[0] != '/') {
 		seterr(&pc, "option 'log': '%s' is not stderr, syslog or an absolute file name",
@@ -574,8 +783,8 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 		return -EINVAL;
 	}
 	if (log_level_parse(o->log_level, &lvl) < 0) {
-		seterr(&pc, "option 'log_level': '%s' is not error, warning, info or debug",
-		       o->log_level);
+		choices_text(row("log_level"), " or ", buf, sizeof(buf));
+		seterr(&pc, "option 'log_level': '%s' is not %s", o->log_level, buf);
 		return -EINVAL;
 	}
 	if (o->debug)
@@ -613,11 +822,40 @@ int opts_validate(struct rpfs_opts *o, int allow_nosub, char *err, size_t errlen
 		       "no subscription: give -o subscription=ID or set AZURE_SUBSCRIPTION_ID");
 		return -EINVAL;
 	}
+	if (o->uid == OPTS_ID_NONE)
+		o->uid = getuid();
+	if (o->gid == OPTS_ID_NONE)
+		o->gid = getgid();
 	if (!o->check && !o->show_help && !o->show_version && !o->mountpoint) {
 		seterr(&pc, "no mount point given (usage: rpfs [options] MOUNTPOINT)");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* --help's default of row d. */
+const char *opts_default_text(const struct opt_desc *d, char *buf, size_t len)
+{
+	if (d->def_text)
+		return d->def_text;
+	switch (d->kind) {
+	case OPT_STR:
+		return d->def.s ? d->def.s : "";
+	case OPT_UINT:
+	case OPT_ID:
+		snprintf(buf, len, "%lu", d->def.u);
+		return buf;
+	case OPT_MODE:
+		snprintf(buf, len, "%03lo", d->def.u);
+		return buf;
+	case OPT_RATE:
+		snprintf(buf, len, "%g", d->def.r);
+		return buf;
+	case OPT_FLAG:
+	case OPT_FUSE:
+		break;
+	}
+	return d->def.u ? "on" : "off";
 }
 
 /* Print --help, generated from the option table. */
@@ -639,15 +877,18 @@ void opts_print_help(FILE *f, const char *progname)
 		progname, progname);
 	for (size_t i = 0; i < opt_table_len; i++) {
 		const struct opt_desc *d = &opt_table[i];
-		char lhs[64];
+		char lhs[64], list[256] = "", def[64];
 
-		if (d->kind == OPT_FLAG || (d->kind == OPT_FUSE && strcmp(d->name, "uid") &&
-					    strcmp(d->name, "gid") && strcmp(d->name, "umask")))
+		if (d->kind == OPT_FLAG || d->kind == OPT_FUSE)
 			snprintf(lhs, sizeof(lhs), "-o %s", d->name);
 		else
 			snprintf(lhs, sizeof(lhs), "-o %s=%s", d->name,
 				 d->kind == OPT_UINT || d->kind == OPT_RATE ? "N" : "VALUE");
-		fprintf(f, "    %-26s %s [%s]\n", lhs, d->help, d->def);
+		if (d->choices)
+			choices_text(d, " or ", list, sizeof(list));
+		fprintf(f, "    %-26s %s%s%s%s [%s]\n", lhs, d->help ? d->help : "",
+			d->help && *list ? " (" : "", list, d->help && *list ? ")" : "",
+			opts_default_text(d, def, sizeof(def)));
 	}
 	fprintf(f,
 		"\nEnvironment: AZURE_SUBSCRIPTION_ID, AZURE_TENANT_ID, AZURE_CLIENT_ID,\n"
@@ -656,74 +897,42 @@ void opts_print_help(FILE *f, const char *progname)
 		"fstab words _netdev, auto, noauto, user, users, nofail, defaults are ignored.\n");
 }
 
-/* Append to a growing buffer. */
-static int buf_add(char **b, size_t *len, size_t *cap, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(*b ? *b + *len : NULL, *b ? *cap - *len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			return -EINVAL;
-		if (*b && *len + (size_t)n < *cap) {
-			*len += (size_t)n;
-			return 0;
-		}
-		size_t ncap = (*cap ? *cap * 2 : 1024) + (size_t)n;
-		char *nb = realloc(*b, ncap);
-		if (!nb)
-			return -ENOMEM;
-		*b = nb;
-		*cap = ncap;
-	}
-}
-
 /* "name=value" lines of the effective options (.rpfs/config). */
 int opts_render_config(const struct rpfs_opts *o, char **out, size_t *outlen)
 {
-	char *b = NULL;
-	size_t len = 0, cap = 0;
-	int rc = 0;
+	struct sbuf b;
 
-	for (size_t i = 0; i < opt_table_len && !rc; i++) {
+	sbuf_init(&b, OPTS_CONFIG_MAX);
+	for (size_t i = 0; i < opt_table_len; i++) {
 		const struct opt_desc *d = &opt_table[i];
 		const void *slot = (const char *)o + d->offset;
 
+		if (d->not_in_config)
+			continue;
 		switch (d->kind) {
 		case OPT_STR: {
 			const char *v = *(char *const *)slot;
-			rc = buf_add(&b, &len, &cap, "%s=%s\n", d->name, v ? v : "");
+			sbuf_addf(&b, "%s=%s\n", d->name, v ? v : "");
 			break;
 		}
 		case OPT_UINT:
-			rc = buf_add(&b, &len, &cap, "%s=%lu\n", d->name,
-				     *(const unsigned long *)slot);
+		case OPT_ID:
+			sbuf_addf(&b, "%s=%lu\n", d->name, *(const unsigned long *)slot);
+			break;
+		case OPT_MODE:
+			sbuf_addf(&b, "%s=%03lo\n", d->name, *(const unsigned long *)slot);
 			break;
 		case OPT_RATE:
-			rc = buf_add(&b, &len, &cap, "%s=%g\n", d->name, *(const double *)slot);
+			sbuf_addf(&b, "%s=%g\n", d->name, *(const double *)slot);
 			break;
 		case OPT_FLAG:
-			rc = buf_add(&b, &len, &cap, "%s=%s\n", d->name,
-				     *(const int *)slot ? "on" : "off");
+			sbuf_addf(&b, "%s=%s\n", d->name, *(const int *)slot ? "on" : "off");
 			break;
 		case OPT_FUSE:
-			if (!strcmp(d->name, "ro"))
-				rc = buf_add(&b, &len, &cap, "ro=%s\n", o->ro ? "on" : "off");
 			break;
 		}
 	}
-	if (!rc && !b)
-		rc = buf_add(&b, &len, &cap, "%s", "");
-	if (rc) {
-		free(b);
-		return rc;
-	}
-	*out = b;
-	*outlen = len;
-	return 0;
+	return sbuf_finish(&b, out, outlen);
 }
 
 /* Free every string of o. */
@@ -731,7 +940,7 @@ void opts_free(struct rpfs_opts *o)
 {
 	for (size_t i = 0; i < opt_table_len; i++)
 		if (opt_table[i].kind == OPT_STR)
-			set_str((char **)((char *)o + opt_table[i].offset), NULL);
+			set_str(field(o, &opt_table[i]), NULL);
 	set_str(&o->mountpoint, NULL);
 	set_str(&o->device, NULL);
 	set_str(&o->scope, NULL);

@@ -1,12 +1,30 @@
 /*
- * tree_int.h - what tree.c (names, views, listings) and tree_mut.c
- * (mkdir, cp, rmdir: doc/DESIGN.md, Mutations) share.  Not a public header: the layers
- * above see tree.h only.
+ * tree_int.h - what the files of the tree share (doc/DESIGN.md, The tree).
+ * Not a public header: the layers above see tree.h only.
+ *
+ * The files, lowest first; each calls only files listed before it (or
+ * itself), never one after it:
+ *   tree_node.c    node table, inode numbers, attribute and listing helpers
+ *   tree_data.c    what a node stands for, from the cache (struct dctx)
+ *   tree_local.c   local (pending) nodes, the filling process, busy flags
+ *   tree_journal.c .rpfs/ops, refusals, a point's last failed operation
+ *   tree_copy.c    copies started here: .rpfs/copies, unsure copies
+ *   tree_render.c  view files' contents and every inode's attributes
+ *   tree_walk.c    read-ahead of a recursive walk
+ *   tree_list.c    readdir
+ *   tree_open.c    open, read, readlink
+ *   tree_inval.c   the cache listener: kernel invalidations; flush, expire
+ *   tree.c         tree_new/tree_free, getattr, lookup
+ *   tree_send.c    one mutation sent (or recorded under dry_run)
+ *   tree_mkdir.c   mkdir and the PUTs of collections and points
+ *   tree_rmdir.c   rmdir: the DELETEs
+ *   tree_absorb.c  cp's writes: create, write, setattr, setxattr, unlink
+ *   tree_xattr.c   user.rpfs.* extended attributes
  *
  * Lock order: t->lock (rwlock over the node table and node fields), then
  * t->mlock (the mutation state: the node fields marked so, local nodes,
  * .rpfs/ops, copies, errors), then whatever the notify callbacks take.
- * Neither is held across a cache call.
+ * Neither is held across a cache call.  t->walk_lock is taken alone.
  */
 #ifndef RPFS_TREE_INT_H
 #define RPFS_TREE_INT_H
@@ -24,10 +42,10 @@ enum nkind { N_ROOT, N_REGION, N_RG, N_RPC, N_RP };
 
 enum { L_NONE, L_PENDING, L_DRY };
 
-struct copy_rec;  /* a copy started from this mount (tree_mut.c) */
-struct op_err;	  /* a point's last failed operation (tree_mut.c) */
-struct unsure;	  /* a copy PUT whose answer never came (tree_mut.c) */
-struct pend_tags; /* tags written to a pending collection (tree_mut.c) */
+struct copy_rec;  /* a copy started from this mount (tree_copy.c) */
+struct op_err;	  /* a point's last failed operation (tree_journal.c) */
+struct unsure;	  /* a copy PUT whose answer never came (tree_copy.c) */
+struct pend_tags; /* tags written to a pending collection (tree_local.c) */
 
 /* Slots of synthetic inodes, per directory kind. */
 enum {
@@ -106,8 +124,8 @@ struct tree {
 	size_t nnodes, cap;
 	struct tnode **hash;
 	size_t nhash;
-	/* Mutations (tree_mut.c): t->mlock protects the node fields
-	 * marked so, the lists below, and is taken after t->lock. */
+	/* State of this mount (tree_local.c, tree_journal.c, tree_copy.c): t->mlock protects the
+	 * node fields marked so, the lists below, and is taken after t->lock. */
 	pthread_mutex_t mlock;
 	pthread_cond_t mcond; /* a node's busy flag dropped */
 	struct tnode **locals;
@@ -116,12 +134,12 @@ struct tree {
 	size_t ops_next, ops_count;
 	struct copy_rec *copies;
 	struct op_err *errs;	  /* the last failed operation on a point, per point */
-	struct unsure *unsure;	  /* copies whose outcome is unknown (tree_mut.c) */
+	struct unsure *unsure;	  /* copies whose outcome is unknown (tree_copy.c) */
 	struct pend_tags *ptags;  /* tags for the PUT of a pending collection */
 	int64_t rgs_retry_at;	  /* (atomic) monotonic s: no resource groups list before */
 	uint32_t writer_pid[8];	  /* processes that wrote view files lately (cp -r */
 	uint32_t writer_until[8]; /* again into existing directories), until then */
-	/* Read-ahead of a recursive walk (tree.c, walk_*): under walk_lock,
+	/* Read-ahead of a recursive walk (tree_walk.c): under walk_lock,
 	 * taken alone. */
 	pthread_mutex_t walk_lock;
 	int64_t walk_end_ms;		 /* when the last fresh listing ended */
@@ -135,6 +153,12 @@ struct fixed_name {
 };
 
 #define OPS_MAX 1000 /* lines kept in .rpfs/ops */
+
+/* Ceilings of the texts rendered with a struct sbuf (sbuf.h): a view file,
+ * and .rpfs/ops or .rpfs/copies (a line per request or copy: up to
+ * OPS_MAX lines of a path and a body, or one line per copy in flight). */
+#define TREE_TEXT_MAX (1u << 20)
+#define TREE_LOG_TEXT_MAX (8u << 20)
 
 extern const struct fixed_name tree_coll_files[], tree_point_files[];
 
@@ -221,82 +245,223 @@ static inline const char *point_name(const char *name, char *buf, size_t size)
 	return fixed_slot(tree_coll_files, buf) >= 0 ? buf : name;
 }
 
-/* ---- tree.c ---- */
+/* ---- tree_node.c ---- */
+extern const struct fixed_name tree_rpfs_files[];
+extern const struct fixed_name tree_coll_files[];
+extern const struct fixed_name tree_point_files[];
+/* Child of parent named name (case-insensitive), NULL if none.  Lock held. */
+struct tnode *tree_find_child(struct tree *t, const struct tnode *parent, const char *name);
+/* Allocate a node and give it the next index.  Write lock held. */
+struct tnode *tree_node_alloc(struct tree *t, struct tnode *parent, const char *name, int kind);
+/* The child node, created with this spelling if new. */
+struct tnode *tree_node_get(struct tree *t, struct tnode *parent, const char *name, int kind);
+/* Node and slot of an inode; NULL when unknown. */
+struct tnode *tree_node_of(struct tree *t, uint64_t ino, int *slot);
+/* The resource-group node of a region, created with a stable spelling:
+ * the resource groups API's (Compute's ids may spell a group in upper
+ * case), else the first seen. */
+struct tnode *tree_rg_node_get(struct tree *t, struct tnode *region, const char *name);
+/* Have the resource groups list (one ResourceGroups_List, kept for ttl)
+ * before naming group directories: waited for only when none is cached
+ * yet (an expired one is used while it is refreshed in the background, so
+ * nothing known waits on the network); a failed list is asked again only
+ * after ttl, and meanwhile groups are named as first seen. */
+void tree_rgs_ready(struct tree *t);
 /* malloc'ed printf. */
 char *tree_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* "x\n" for a possibly NULL string. */
 char *tree_line(const char *s);
-/* The ListAll answer: D_CACHED takes any cached one, else fetches. */
-int tree_get_list(struct tree *t, enum dmode m, struct cache_val **out);
-/* A collection with its points, same modes. */
-int tree_get_coll(struct tree *t, const char *rg, const char *name, enum dmode m,
-		  struct cache_val **out);
-/* Resolve a collection node from the ListAll answer and its expanded GET. */
-int tree_rpc_data(struct tree *t, const struct tnode *n, enum dmode m, int need_points,
-		  struct dctx *d);
-/* The point named name in a resolved collection (Deleting points are hidden). */
-const struct arm_rp *tree_find_point(const struct dctx *d, const char *name);
-/* Find a point by name in a collection, Deleting ones included. */
-const struct arm_rp *tree_point_named(const struct arm_rpc *r, const char *name);
 /* Attributes of a directory. */
 void tree_dir_attr(struct tree_attr *a, uint64_t ino, time_t mtime, double ttl);
 /* Attributes of a file whose content is s (freed here). */
 void tree_file_attr(struct tree_attr *a, uint64_t ino, char *s, time_t mtime, double ttl,
 		    enum tree_type type);
-/* Attributes of any inode, using data resolved in mode m. */
-int tree_attr_of(struct tree *t, struct tnode *n, int slot, enum dmode m, struct tree_attr *a);
 /* Append an entry (name copied). */
 void tree_dl_add(struct dlist *l, const char *name, const struct tree_attr *a);
+
+/* ---- tree_data.c ---- */
 /* Drop the references of a dctx. */
 void tree_dctx_done(struct dctx *d);
-/* The child node, created with this spelling if new. */
-struct tnode *tree_node_get(struct tree *t, struct tnode *parent, const char *name, int kind);
-/* Node and slot of an inode; NULL when unknown. */
-struct tnode *tree_node_of(struct tree *t, uint64_t ino, int *slot);
-/* Child of parent named name (case-insensitive), NULL if none.  Lock held. */
-struct tnode *tree_find_child(struct tree *t, const struct tnode *parent, const char *name);
+/* The ListAll answer: D_CACHED takes any cached one, else fetches. */
+int tree_get_list(struct tree *t, enum dmode m, struct cache_val **out);
+/* A collection with its points, same modes. */
+int tree_get_coll(struct tree *t, const char *rg, const char *name, enum dmode m,
+		  struct cache_val **out);
+/*
+ * Resolve a collection node: it must be in the ListAll answer under its
+ * region (that answer decides existence), and its points come from the
+ * expanded GET.  need_points = 0 accepts the list's data alone.
+ */
+int tree_rpc_data(struct tree *t, const struct tnode *n, enum dmode m, int need_points,
+		  struct dctx *d);
+/* The point named name in a resolved collection (Deleting points are hidden). */
+const struct arm_rp *tree_find_point(const struct dctx *d, const char *name);
+/* Resolve a point node. */
+int tree_rp_data(struct tree *t, const struct tnode *n, enum dmode m, struct dctx *d);
+/* Find a point by name in a collection, Deleting ones included. */
+const struct arm_rp *tree_point_named(const struct arm_rpc *r, const char *name);
 
-/* ---- tree_mut.c ---- */
+/* ---- tree_local.c ---- */
+/* 1 while a process fills directory n (cp -r into a directory it made). */
+int tree_filled(struct tree *t, struct tnode *n);
 /* The local state of a node (L_NONE when it is ARM's). */
 int tree_node_local(struct tree *t, const struct tnode *n);
-/* Attributes in a local node. */
-int tree_local_attr(struct tree *t, struct tnode *n, int slot, struct tree_attr *a);
-/* Content of a file of a local node: state, source, and (dry_run) id. */
-int tree_render_local(struct tree *t, struct tnode *n, int slot, char **out);
-/* Add the local children of parent to a listing. */
-void tree_list_locals(struct tree *t, struct tnode *parent, struct dlist *l);
-/* 1 when pid made directory n a moment ago and nobody has listed it. */
+/* 1 when process pid made directory n a moment ago (the same process: a
+ * later one that reuses the pid is not it). */
 int tree_fresh_for(struct tree *t, struct tnode *n, uint32_t pid);
+/* 1 when pid, its parent or one of its children is filling a directory it
+ * made in this mount: cp -r does both ends in one process, a local rsync
+ * reads in the parent and makes directories in a child. */
+int tree_pid_filling(struct tree *t, uint32_t pid);
+/* Remember a process writing view files (the oldest entry goes). */
+void tree_note_writer(struct tree *t, uint32_t pid);
 /* 1 when the process filling n has already made view slot there. */
 int tree_made_here(struct tree *t, struct tnode *n, int slot);
+/* Remember that view slot of n was made (create, mkdir disks, symlink). */
+void tree_set_made(struct tree *t, struct tnode *n, int slot);
+/* Mark directory n as being filled by process pid. */
+void tree_set_fresh(struct tree *t, struct tnode *n, uint32_t pid);
+/* Make n local (kind l, source src may be NULL) or, with L_NONE, ARM's again. */
+int tree_set_local(struct tree *t, struct tnode *n, int l, const char *src);
 /* The local child of parent named name, or NULL. */
 struct tnode *tree_local_child(struct tree *t, struct tnode *parent, const char *name);
-/* Act on a view file's written content (final: at close). */
-int tree_absorb_act(struct tree *t, struct tnode *n, struct tree_file *f, int final);
+/* 1 when parent has local children. */
+int tree_has_local_children(struct tree *t, struct tnode *parent);
+/* Add the local children of parent to a listing. */
+void tree_list_locals(struct tree *t, struct tnode *parent, struct dlist *l);
+/* Content of a file of a local node: state, source, and (dry_run) id. */
+int tree_render_local(struct tree *t, struct tnode *n, int slot, char **out);
+/* Attributes in a local node. */
+int tree_local_attr(struct tree *t, struct tnode *n, int slot, struct tree_attr *a);
+/* Wait until no mutation of n is in flight, then mark one. */
+void tree_node_busy(struct tree *t, struct tnode *n);
+/* End of tree_node_busy. */
+void tree_node_idle(struct tree *t, struct tnode *n);
+/* Remember tags for pending collection n (takes them), replacing any. */
+void tree_pend_tags_set(struct tree *t, const struct tnode *n, struct arm_tag *tags, size_t ntags);
+/* Take the tags remembered for n (NULL when none); caller frees. */
+struct arm_tag *tree_pend_tags_take(struct tree *t, const struct tnode *n, size_t *ntags);
+/* Free every remembered pending tag set. */
+void tree_ptags_free(struct tree *t);
+
+/* ---- tree_journal.c ---- */
+/* Name of an errno as the tests and scripts expect to read it. */
+const char *tree_errname(int rc);
+/* Add one line (time first) to .rpfs/ops. */
+void tree_ops_add(struct tree *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* .rpfs/ops: oldest first. */
 int tree_render_ops(struct tree *t, char **out);
-/* .rpfs/copies: target id, source id, percent (as last seen). */
-int tree_render_copies(struct tree *t, char **out);
-/* Refresh the percentages of the copies started here, dropping finished ones. */
-void tree_copies_refresh(struct tree *t);
-/* Free every copy record. */
-void tree_copies_free(struct tree *t);
-/* Free every remembered error. */
-void tree_errs_free(struct tree *t);
-/* Free the unsure copies. */
-void tree_unsure_free(struct tree *t);
-void tree_ptags_free(struct tree *t);
-/* A copy started from this mount whose instance view tells a failure
- * (iv_error): remember it as the point's error and stop tracking the copy.
- * 1 when that error is new (its `error` file appears). */
-int tree_copy_failed(struct tree *t, const struct tnode *n, const char *rg, const char *rpc,
-		     const char *rp, const char *iv_error);
-/* 1 when process pid is filling a directory it made in this mount, or
- * writing view files (cp -r into it): it copies views, not disk contents. */
-int tree_pid_filling(struct tree *t, uint32_t pid);
-/* Remember that pid opened a view file for writing (a copy into the mount). */
-void tree_note_writer(struct tree *t, uint32_t pid);
+/* A refusal rpfs decides itself, without a request: a line in
+ * .rpfs/errors (and the log) whose message says what to do instead. */
+int tree_refuse_advise(struct tree *t, const char *op, const char *path, int rc,
+		       const char *advice);
+/* A mutation refused before sending: .rpfs/ops, and .rpfs/errors and the
+ * log with what to do instead. */
+int tree_refuse_op(struct tree *t, const char *verb, const char *what, int rc, const char *why);
 /* The `error` text of point n from this mount, or NULL. */
 char *tree_node_error(struct tree *t, const struct tnode *n);
+/* Remember (text) or forget (NULL) the last failed operation on point n. */
+void tree_set_node_error(struct tree *t, const struct tnode *n, char *text);
+/* Free every remembered error. */
+void tree_errs_free(struct tree *t);
+
+/* ---- tree_copy.c ---- */
+/* Free every copy record. */
+void tree_copies_free(struct tree *t);
+/* Remember a copy started from this mount (for .rpfs/copies and EBUSY). */
+void tree_copy_add(struct tree *t, const char *target, const char *source, const char *rg,
+		   const char *rpc, const char *rp);
+/* Remember point's copy into cn as unsure. */
+void tree_unsure_add(struct tree *t, const struct tnode *cn, const char *point);
+/* Forget cn's unsure copies: the one of point (not NULL), else those
+ * collection r (ARM's answer) now holds. */
+void tree_unsure_drop(struct tree *t, const struct tnode *cn, const char *point,
+		      const struct arm_rpc *r);
+/* Free the list (tree_free). */
+void tree_unsure_free(struct tree *t);
+/* Before a copy of point name into cn: 0 when it may be sent (no unsure
+ * copy there, or it is one of them: the rerun), else wait until the unsure
+ * copies have appeared in ARM; -ETIMEDOUT after op_timeout. */
+int tree_unsure_settle(struct tree *t, struct tnode *cn, const char *name, const char *what);
+/* 1 when a copy whose source is src_id is still running (asks ARM). */
+int tree_copy_running(struct tree *t, const char *src_id);
+/* A copy started from this mount failed: its error, and no longer tracked. */
+int tree_copy_failed(struct tree *t, const struct tnode *n, const char *rg, const char *rpc,
+		     const char *rp, const char *iv_error);
+/* Refresh the percentages of the copies started here, dropping finished ones. */
+void tree_copies_refresh(struct tree *t);
+/* .rpfs/copies: target id, source id, percent (as last seen). */
+int tree_render_copies(struct tree *t, char **out);
+
+/* ---- tree_render.c ---- */
+/* Newest timeCreated of a collection's points, else the mount time. */
+time_t tree_rpc_mtime(struct tree *t, const struct dctx *d);
+/* A point's mtime: its timeCreated. */
+time_t tree_rp_mtime(struct tree *t, const struct arm_rp *p);
+/* 1 when a point's subtree changes often (non-terminal state). */
+int tree_rp_busy(const struct arm_rp *p);
+/* progress: one line per disk, then the total (minimum over disks). */
+char *tree_render_progress(const struct arm_rp *p);
+/* Render the file at slot of a collection. */
+int tree_render_coll_file(struct tree *t, const struct dctx *d, int slot, char **out);
+/* Render the file at slot of a point (progress excluded: it needs a request). */
+int tree_render_point_file(const struct dctx *d, int slot, char **out);
+/* Render a .rpfs file. */
+int tree_render_rpfs_file(struct tree *t, int slot, char **out);
+/* Attributes of slot in a resolved collection whose mtime is mt. */
+int tree_coll_slot_attr_mt(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
+			   time_t mt, struct tree_attr *a);
+/* Attributes of slot in a resolved collection. */
+int tree_coll_slot_attr(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
+			struct tree_attr *a);
+/* Attributes of slot in a resolved point. */
+int tree_point_slot_attr(struct tree *t, const struct tnode *n, const struct dctx *d, int slot,
+			 struct tree_attr *a);
+/* Attributes of a .rpfs slot. */
+int tree_rpfs_slot_attr(struct tree *t, int slot, struct tree_attr *a);
+/* Attributes of any inode, using data resolved in mode m. */
+int tree_attr_of(struct tree *t, struct tnode *n, int slot, enum dmode m, struct tree_attr *a);
+/* Render a collection's or point's file from data resolved in mode m. */
+int tree_render_node_file(struct tree *t, struct tnode *n, int slot, enum dmode m, struct dctx *d,
+			  char **out);
+
+/* ---- tree_walk.c ---- */
+/* Queue fetches of the collections v (n of them) in walk order, the order
+ * in which ls -R, find or cp -r reach them; with first, ahead of what is
+ * queued already. */
+void tree_prefetch_in_walk_order(struct tree *t, const struct arm_rpc **v, size_t n, int first);
+/* Wait until the collections v (n, in the order they are fetched) are
+ * fetched, op_timeout at most, so that a listing answers in time: what has
+ * not arrived by then is listed from the ListAll answer while its fetch
+ * goes on.  0, or -EINTR when the caller gave up. */
+int tree_wait_fetched(struct tree *t, const struct arm_rpc **v, size_t n);
+/* A fresh listing of node (slot) starts: 1 when it shows that the whole
+ * mount is being walked, the first time it does. */
+int tree_walk_note_start(struct tree *t, const struct tnode *node, int slot);
+/* A fresh listing ended. */
+void tree_walk_note_end(struct tree *t);
+/* Queue a fetch of every collection not fresh, in walk order. */
+void tree_walk_prefetch_all(struct tree *t);
+
+/* ---- tree_inval.c ---- */
+/* Cache listener: what changed in ARM becomes kernel invalidations. */
+void tree_on_change(void *arg, const struct cache_val *o, const struct cache_val *nw);
+
+/* ---- tree_send.c ---- */
+/* Send one mutation (or, with dry_run, record it).  Returns ARM's errno. */
+int tree_send_mut(struct tree *t, const struct cache_mut *m);
+/* tree_send_mut for an existing point pn, whose `error` file then tells how
+ * the operation ended. */
+int tree_send_mut_on(struct tree *t, const struct cache_mut *m, const struct tnode *pn);
+/* Fetch a collection and, with list, the ListAll answer again (after a
+ * mutation): the cache listener turns the differences into kernel
+ * invalidations. */
+void tree_refresh_coll(struct tree *t, const char *rg, const char *rpc, int list);
+
+/* ---- tree_mkdir.c ---- */
+/* A pending collection gets its source (a collection id): PUT it. */
+int tree_resolve_collection(struct tree *t, struct tnode *n, const char *src_id);
+/* A pending point gets its source (a point id): its collection first. */
+int tree_resolve_point(struct tree *t, struct tnode *pn, const char *src_id);
 
 #endif

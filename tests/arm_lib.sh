@@ -36,16 +36,6 @@ drv_errno() {
 	esac
 }
 
-# simlog FILTER: jq over armsim's request log (one JSON per line).
-simlog() {
-	sim GET /_armsim/log | jq -c "$1"
-}
-
-# fault JSON: add a fault rule.
-fault() {
-	sim POST /_armsim/faults "$1" >/dev/null || fail "cannot add fault $1"
-}
-
 # fresh: clear faults, log and stats.
 fresh() {
 	curl -sS -f -X DELETE "$ARMSIM_URL/_armsim/faults" >/dev/null

@@ -234,7 +234,6 @@ assert any(x["range"] == "bytes=0-4095" and x["bytes"] == 4096 and x["status"] =
 	fail "blob requests are not logged with range and bytes"
 
 # faults on Blob_Get; an empty match keeps to ARM routes
-fault() { curl -sS -f -X POST -H 'Content-Type: application/json' --data "$1" "$ARMSIM_URL/_armsim/faults" >/dev/null; }
 fault '{"kind":"status","status":500,"count":1}'
 blob_req -r 0-9 "$SAS"
 expect_eq "empty match leaves blobs alone" 206 "$BLOB_STATUS"

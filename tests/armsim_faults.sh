@@ -9,10 +9,9 @@ start_armsim --demo
 V=api-version=2025-04-01
 A=$(rpc_path rg-prod rpc-vm-web-01)
 ms() { date +%s%3N; }
-fault() { sim POST /_armsim/faults "$1" | jpy 'd["id"]'; }
 
 # status + code, once
-id=$(fault '{"match":{"operationId":"RestorePointCollections_Get"},"kind":"status","status":503,"code":"ServerBusy","retry_after":3,"count":1}')
+id=$(sim POST /_armsim/faults '{"match":{"operationId":"RestorePointCollections_Get"},"kind":"status","status":503,"code":"ServerBusy","retry_after":3,"count":1}' | jpy 'd["id"]')
 [ "$id" -ge 1 ] || fail "no fault id"
 arm_req GET "$(rpc_path rg-prod rpc-vm-sql-01)/restorePoints/x?$V"
 expect_code "other operations unaffected" 404 ResourceNotFound
@@ -25,7 +24,7 @@ expect_status "count used up" 200
 sim GET /_armsim/log | grep '"status":503' | jpy 'd["operationId"]' | grep -qx RestorePointCollections_Get || fail "503 not logged"
 
 # path prefix and method
-fault "{\"match\":{\"path_prefix\":\"$(rpc_path rg-dev)\",\"method\":\"PATCH\"},\"kind\":\"status\",\"status\":409,\"code\":\"Conflict\"}" >/dev/null
+fault "{\"match\":{\"path_prefix\":\"$(rpc_path rg-dev)\",\"method\":\"PATCH\"},\"kind\":\"status\",\"status\":409,\"code\":\"Conflict\"}"
 arm_req GET "$(rpc_path rg-dev rpc-vm-dev-01)?$V"
 expect_status "GET not matched" 200
 arm_req PATCH "$(rpc_path rg-prod rpc-vm-web-01)?$V" '{"tags":{}}'
@@ -37,18 +36,18 @@ sim DELETE /_armsim/faults >/dev/null
 sim GET /_armsim/faults | jpy 'len(d)' | grep -qx 0 || fail "faults not cleared"
 
 # connection reset: no answer at all
-fault '{"match":{"operationId":"RestorePointCollections_Get"},"kind":"reset","count":1}' >/dev/null
+fault '{"match":{"operationId":"RestorePointCollections_Get"},"kind":"reset","count":1}'
 arm_req GET "$A?$V"
 expect_eq "reset: no HTTP status" 000 "$ARM_STATUS"
 expect_eq "reset: curl sees an empty reply" 52 "$ARM_CURL_RC"
 
 # truncated body: Content-Length promises more than arrives
-fault '{"match":{"operationId":"RestorePointCollections_Get"},"kind":"truncate","count":1}' >/dev/null
+fault '{"match":{"operationId":"RestorePointCollections_Get"},"kind":"truncate","count":1}'
 arm_req GET "$A?$V&\$expand=restorePoints"
 expect_eq "truncate: partial transfer" 18 "$ARM_CURL_RC"
 
 # malformed JSON with a consistent length
-fault '{"match":{"operationId":"RestorePointCollections_ListAll"},"kind":"malformed","count":1}' >/dev/null
+fault '{"match":{"operationId":"RestorePointCollections_ListAll"},"kind":"malformed","count":1}'
 arm_req GET "/subscriptions/$DEMO_SUB/providers/Microsoft.Compute/restorePointCollections?$V"
 expect_status "malformed keeps the status" 200
 printf '%s' "$ARM_BODY" | python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null && fail "body is valid JSON"
@@ -56,7 +55,7 @@ arm_req GET "/subscriptions/$DEMO_SUB/providers/Microsoft.Compute/restorePointCo
 printf '%s' "$ARM_BODY" | python3 -c 'import json,sys; json.load(sys.stdin)' || fail "next body is not JSON"
 
 # latency
-fault '{"match":{"operationId":"RestorePoints_Get"},"kind":"latency","latency_ms":400,"count":1}' >/dev/null
+fault '{"match":{"operationId":"RestorePoints_Get"},"kind":"latency","latency_ms":400,"count":1}'
 t0=$(ms)
 arm_req GET "$A/restorePoints/rp-20261120-0200?$V"
 t1=$(ms)
@@ -68,7 +67,7 @@ arm_req GET "$A/restorePoints/rp-20261120-0200?$V"
 
 # the log is in arrival order, even when a slow answer finishes last
 sim DELETE /_armsim/log >/dev/null
-fault '{"match":{"operationId":"Subscriptions_Get"},"kind":"latency","latency_ms":700,"count":1}' >/dev/null
+fault '{"match":{"operationId":"Subscriptions_Get"},"kind":"latency","latency_ms":700,"count":1}'
 curl -s -o /dev/null -H 'Authorization: Bearer rpfs-test-token' "$ARMSIM_URL/subscriptions/$DEMO_SUB?api-version=2022-12-01" &
 slow=$!
 sleep 0.3
@@ -82,7 +81,7 @@ sim GET /_armsim/log | python3 -c 'import json,sys; s=[json.loads(l)["seq"] for 
 	fail "seq not in arrival order"
 
 # 429 with Retry-After
-fault '{"kind":"throttle","retry_after":7,"count":2}' >/dev/null
+fault '{"kind":"throttle","retry_after":7,"count":2}'
 arm_req GET "/subscriptions/$DEMO_SUB?api-version=2022-12-01"
 expect_code "throttle" 429 TooManyRequests
 expect_eq "throttle Retry-After" 7 "$(arm_hdr Retry-After)"
@@ -97,7 +96,7 @@ expect_status "throttle over" 200
 pattern() {
 	local p=
 	sim DELETE /_armsim/faults >/dev/null
-	fault '{"match":{"operationId":"Subscriptions_Get"},"kind":"status","status":500,"probability":0.5,"seed":42}' >/dev/null
+	fault '{"match":{"operationId":"Subscriptions_Get"},"kind":"status","status":500,"probability":0.5,"seed":42}'
 	for i in $(seq 16); do
 		arm_req GET "/subscriptions/$DEMO_SUB?api-version=2022-12-01"
 		p="$p$ARM_STATUS "

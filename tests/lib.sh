@@ -224,11 +224,23 @@ arm() {
 	fi
 }
 
+# simlog FILTER: jq over armsim's request log (one JSON per line).
+simlog() {
+	sim GET /_armsim/log | jq -c "$1"
+}
+
+# fault JSON: add a fault rule.
+fault() {
+	sim POST /_armsim/faults "$1" >/dev/null || fail "cannot add fault $1"
+}
+
 # The demo subscription id of armsim.
 DEMO_SUB=8c1b6e44-2f0a-4d3e-9b57-1d4e3f6a9c20
 
 # mount_rpfs [RPFS-ARGS...]: mount rpfs on $WORKDIR/mnt against armsim with
 # a token file; runs in the foreground in the background of this shell.
+# Fails at once (the log's tail follows) when the daemon exits before the
+# mount appears, rather than after the whole wait.
 mount_rpfs() {
 	need_fuse
 	MNT=$WORKDIR/mnt
@@ -238,9 +250,18 @@ mount_rpfs() {
 	"$RPFS" -f -o "endpoint=$ARMSIM_URL,token_file=$WORKDIR/token,subscription=${RPFS_SUB:-$DEMO_SUB}" \
 		-o log_level=debug "$@" "$MNT" >>"$RPFS_LOG" 2>&1 &
 	RPFS_PID=$!
-	if ! wait_for 100 mountpoint -q "$MNT"; then
-		fail "rpfs did not mount"
-	fi
+	local i rc
+	for i in $(seq 100); do
+		mountpoint -q "$MNT" 2>/dev/null && break
+		if ! kill -0 "$RPFS_PID" 2>/dev/null; then
+			wait "$RPFS_PID"
+			rc=$?
+			RPFS_PID=
+			fail "rpfs exited with status $rc before it mounted"
+		fi
+		sleep 0.1
+	done
+	mountpoint -q "$MNT" 2>/dev/null || fail "rpfs did not mount"
 	RPFS_CONN=$(mountpoint -d "$MNT" | cut -d: -f2)
 }
 

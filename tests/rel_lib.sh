@@ -40,16 +40,6 @@ rel_stat() {
 	awk -v k="$1" '$1 == k { print $2 }' "$MNT/.rpfs/stats"
 }
 
-# simlog FILTER: jq over armsim's request log (one JSON per line).
-simlog() {
-	sim GET /_armsim/log | jq -c "$1"
-}
-
-# fault JSON: add a fault rule.
-fault() {
-	sim POST /_armsim/faults "$1" >/dev/null || fail "cannot add fault $1"
-}
-
 # clear_faults: remove every fault rule.
 clear_faults() {
 	curl -sS -f -X DELETE "$ARMSIM_URL/_armsim/faults" >/dev/null || fail "cannot clear faults"

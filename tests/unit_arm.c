@@ -17,14 +17,6 @@
 #include "http.h"
 #include "unit.h"
 
-#define CHECK_STR(a, b) do { \
-		const char *a_ = (a), *b_ = (b); \
-		if (!a_ || !b_ || strcmp(a_, b_)) { \
-			fprintf(stderr, "%s:%d: [%s] != [%s]\n", __FILE__, __LINE__, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
-			failures++; \
-		} \
-	} while (0)
-
 /* A failed check with a message. */
 static void check_fail(const char *what)
 {

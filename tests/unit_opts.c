@@ -11,18 +11,7 @@
 #include <fuse_opt.h>
 
 #include "opts.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			fprintf(stderr, "%s:%d: ", __FILE__, __LINE__);                    \
-			fprintf(stderr, __VA_ARGS__);                                      \
-			fputc('\n', stderr);                                               \
-			failures++;                                                        \
-		}                                                                          \
-	} while (0)
+#include "unit.h"
 
 /* Parse and validate argv (NULL-terminated); returns rc, fills err. */
 static int run(struct rpfs_opts *o, char *err, size_t errlen, const char **argv)
@@ -48,9 +37,9 @@ static void reject(const char *want, const char **argv)
 	char err[512];
 	int rc = run(&o, err, sizeof(err), argv);
 
-	CHECK(rc == -EINVAL, "expected -EINVAL for '%s', got %d", want, rc);
-	CHECK(strstr(err, want) != NULL, "error '%s' does not mention '%s'", err, want);
-	CHECK(strchr(err, '\n') == NULL, "error is not one line: '%s'", err);
+	CHECK_MSG(rc == -EINVAL, "expected -EINVAL for '%s', got %d", want, rc);
+	CHECK_MSG(strstr(err, want) != NULL, "error '%s' does not mention '%s'", err, want);
+	CHECK_MSG(strchr(err, '\n') == NULL, "error is not one line: '%s'", err);
 	opts_free(&o);
 }
 
@@ -60,18 +49,63 @@ static void test_defaults(void)
 	char err[512];
 	const char *argv[] = { "rpfs", "-o", "subscription=abc-123", "/mnt/x", NULL };
 
-	CHECK(run(&o, err, sizeof(err), argv) == 0, "defaults rejected: %s", err);
-	CHECK(o.ttl == 60 && o.neg_ttl == 5 && o.busy_ttl == 5, "ttl defaults");
-	CHECK(o.max_conns == 8 && o.retries == 5 && o.op_timeout == 30, "conn defaults");
-	CHECK(o.read_rate == 20 && o.write_rate == 5, "rate defaults");
-	CHECK(!strcmp(o.endpoint, "https://management.azure.com"), "endpoint %s", o.endpoint);
-	CHECK(!strcmp(o.authority, "https://login.microsoftonline.com"), "authority %s", o.authority);
-	CHECK(!strcmp(o.scope, "https://management.azure.com/.default"), "scope %s", o.scope);
-	CHECK(!strcmp(o.resource, "https://management.azure.com/"), "resource %s", o.resource);
-	CHECK(!strcmp(o.api_version, "2025-04-01"), "api_version");
-	CHECK(!strcmp(o.auth, "auto"), "auth");
-	CHECK(!strcmp(o.mountpoint, "/mnt/x"), "mountpoint");
-	CHECK(!o.allow_delete && !o.dry_run && !o.ro, "flags off");
+	CHECK_MSG(run(&o, err, sizeof(err), argv) == 0, "defaults rejected: %s", err);
+	CHECK_MSG(o.ttl == 60 && o.neg_ttl == 5 && o.busy_ttl == 5, "ttl defaults");
+	CHECK_MSG(o.max_conns == 8 && o.retries == 5 && o.op_timeout == 30, "conn defaults");
+	CHECK_MSG(o.read_rate == 20 && o.write_rate == 5, "rate defaults");
+	CHECK_MSG(!strcmp(o.endpoint, "https://management.azure.com"), "endpoint %s", o.endpoint);
+	CHECK_MSG(!strcmp(o.authority, "https://login.microsoftonline.com"), "authority %s", o.authority);
+	CHECK_MSG(!strcmp(o.scope, "https://management.azure.com/.default"), "scope %s", o.scope);
+	CHECK_MSG(!strcmp(o.resource, "https://management.azure.com/"), "resource %s", o.resource);
+	CHECK_MSG(!strcmp(o.api_version, "2025-04-01"), "api_version");
+	CHECK_MSG(!strcmp(o.auth, "auto"), "auth");
+	CHECK_MSG(!strcmp(o.mountpoint, "/mnt/x"), "mountpoint");
+	CHECK_MSG(!o.allow_delete && !o.dry_run && !o.ro, "flags off");
+	CHECK_STR(o.cloud, "AzureCloud");
+	CHECK_STR(o.imds_endpoint, "http://169.254.169.254");
+	CHECK_STR(o.disk_api_version, "2025-01-02");
+	CHECK_STR(o.log_level, "info");
+	CHECK_INT(o.disk_read, 1);
+	CHECK_INT(o.sas_duration, 3600);
+	CHECK_INT(o.disk_idle, 60);
+	CHECK_INT(o.disk_cache, 256);
+	CHECK_INT(o.disk_conns, 8);
+	CHECK_INT(o.busy_poll, 200);
+	CHECK_INT(o.cpu_poll, 0);
+	CHECK_INT(o.uid, getuid());
+	CHECK_INT(o.gid, getgid());
+	CHECK_INT(o.umask, 022);
+	CHECK_MSG(!o.default_permissions && !o.single, "fuse flags off");
+	opts_free(&o);
+}
+
+/* uid=, gid=, umask= and -s are the file system's: parsed into fields and
+ * taken out of the arguments; ro and default_permissions stay for the kernel. */
+static void test_fuse_words(void)
+{
+	struct rpfs_opts o;
+	char err[512];
+	const char *argv[] = { "rpfs", "-s", "-o",
+			       "subscription=s,uid=1000,gid=4294967294,umask=0027,ro",
+			       "-o", "default_permissions,allow_other", "/m", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(7, (char **)argv);
+
+	opts_init(&o);
+	CHECK_MSG(opts_parse(&o, &args, err, sizeof(err)) == 0, "fuse words rejected: %s", err);
+	CHECK_MSG(opts_validate(&o, 0, err, sizeof(err)) == 0, "fuse words invalid: %s", err);
+	CHECK_INT(o.uid, 1000);
+	CHECK_INT(o.gid, 4294967294UL);
+	CHECK_INT(o.umask, 027);
+	CHECK_MSG(o.single && o.ro && o.default_permissions, "-s, ro, default_permissions");
+	for (int i = 0; i < args.argc; i++) {
+		CHECK_MSG(!strstr(args.argv[i], "uid=") && !strstr(args.argv[i], "gid=") &&
+			      !strstr(args.argv[i], "umask=") && strcmp(args.argv[i], "-s"),
+			  "left for libfuse: %s", args.argv[i]);
+		if (strstr(args.argv[i], "default_permissions"))
+			CHECK_MSG(strstr(args.argv[i], "ro") && strstr(args.argv[i], "allow_other"),
+				  "kernel options lost: %s", args.argv[i]);
+	}
+	fuse_opt_free_args(&args);
 	opts_free(&o);
 }
 
@@ -85,27 +119,27 @@ static void test_values(void)
 			       "-o", "allow_delete,dry_run,ro,consistency=crashconsistent,_netdev,nofail",
 			       "/m", NULL };
 
-	CHECK(run(&o, err, sizeof(err), argv) == 0, "values rejected: %s", err);
-	CHECK(o.foreground, "-f");
-	CHECK(!strcmp(o.endpoint, "https://management.chinacloudapi.cn"), "china endpoint");
-	CHECK(!strcmp(o.authority, "https://login.chinacloudapi.cn"), "china authority");
-	CHECK(o.ttl == 5 && o.neg_ttl == 1 && o.busy_ttl == 2, "ttls");
-	CHECK(o.max_conns == 3 && o.retries == 0 && o.op_timeout == 7, "numbers");
-	CHECK(o.read_rate == 2.5 && o.write_rate == 1, "rates");
-	CHECK(o.allow_delete && o.dry_run && o.ro, "flags");
-	CHECK(!strcmp(o.consistency, "CrashConsistent"), "consistency normalised");
+	CHECK_MSG(run(&o, err, sizeof(err), argv) == 0, "values rejected: %s", err);
+	CHECK_MSG(o.foreground, "-f");
+	CHECK_MSG(!strcmp(o.endpoint, "https://management.chinacloudapi.cn"), "china endpoint");
+	CHECK_MSG(!strcmp(o.authority, "https://login.chinacloudapi.cn"), "china authority");
+	CHECK_MSG(o.ttl == 5 && o.neg_ttl == 1 && o.busy_ttl == 2, "ttls");
+	CHECK_MSG(o.max_conns == 3 && o.retries == 0 && o.op_timeout == 7, "numbers");
+	CHECK_MSG(o.read_rate == 2.5 && o.write_rate == 1, "rates");
+	CHECK_MSG(o.allow_delete && o.dry_run && o.ro, "flags");
+	CHECK_MSG(!strcmp(o.consistency, "CrashConsistent"), "consistency normalised");
 	opts_free(&o);
 }
 
 static void test_loopback(void)
 {
-	CHECK(opts_url_is_loopback("http://127.0.0.1:8080"), "127.0.0.1");
-	CHECK(opts_url_is_loopback("http://127.1.2.3/x"), "127/8");
-	CHECK(opts_url_is_loopback("http://localhost:1"), "localhost");
-	CHECK(opts_url_is_loopback("http://[::1]:99/"), "::1");
-	CHECK(!opts_url_is_loopback("http://10.0.0.1"), "10/8");
-	CHECK(!opts_url_is_loopback("http://127.0.0.1.evil.example"), "suffix trick");
-	CHECK(!opts_url_is_loopback("http://localhost@evil.example/"), "userinfo trick");
+	CHECK_MSG(opts_url_is_loopback("http://127.0.0.1:8080"), "127.0.0.1");
+	CHECK_MSG(opts_url_is_loopback("http://127.1.2.3/x"), "127/8");
+	CHECK_MSG(opts_url_is_loopback("http://localhost:1"), "localhost");
+	CHECK_MSG(opts_url_is_loopback("http://[::1]:99/"), "::1");
+	CHECK_MSG(!opts_url_is_loopback("http://10.0.0.1"), "10/8");
+	CHECK_MSG(!opts_url_is_loopback("http://127.0.0.1.evil.example"), "suffix trick");
+	CHECK_MSG(!opts_url_is_loopback("http://localhost@evil.example/"), "userinfo trick");
 }
 
 static void test_rejections(void)
@@ -126,6 +160,16 @@ static void test_rejections(void)
 	       (const char *[]){ "rpfs", "-o", "subscription=s,read_rate=0", "/m", NULL });
 	reject("option 'uid' needs a number",
 	       (const char *[]){ "rpfs", "-o", "subscription=s,uid=root", "/m", NULL });
+	reject("option 'uid' needs a number from 0 to 4294967294",
+	       (const char *[]){ "rpfs", "-o", "subscription=s,uid=4294967295", "/m", NULL });
+	reject("option 'gid' needs a number",
+	       (const char *[]){ "rpfs", "-o", "subscription=s,gid=-1", "/m", NULL });
+	reject("option 'umask' needs an octal number",
+	       (const char *[]){ "rpfs", "-o", "subscription=s,umask=0789", "/m", NULL });
+	reject("option 'umask' needs an octal number",
+	       (const char *[]){ "rpfs", "-o", "subscription=s,umask=010000", "/m", NULL });
+	reject("option 'umask' needs an octal number",
+	       (const char *[]){ "rpfs", "-o", "subscription=s,umask", "/m", NULL });
 	reject("http:// is accepted only for loopback hosts",
 	       (const char *[]){ "rpfs", "-o", "subscription=s,endpoint=http://10.1.2.3:80", "/m",
 				 NULL });
@@ -173,9 +217,9 @@ static void test_env(void)
 
 	setenv("AZURE_SUBSCRIPTION_ID", "env-sub", 1);
 	setenv("AZURE_AUTHORITY_HOST", "https://login.example.test/", 1);
-	CHECK(run(&o, err, sizeof(err), argv) == 0, "env rejected: %s", err);
-	CHECK(o.subscription && !strcmp(o.subscription, "env-sub"), "sub from env");
-	CHECK(!strcmp(o.authority, "https://login.example.test"), "authority from env: %s",
+	CHECK_MSG(run(&o, err, sizeof(err), argv) == 0, "env rejected: %s", err);
+	CHECK_MSG(o.subscription && !strcmp(o.subscription, "env-sub"), "sub from env");
+	CHECK_MSG(!strcmp(o.authority, "https://login.example.test"), "authority from env: %s",
 	      o.authority);
 	opts_free(&o);
 	unsetenv("AZURE_SUBSCRIPTION_ID");
@@ -192,11 +236,12 @@ static void test_help(void)
 	opts_print_help(f, "rpfs");
 	fclose(f);
 	for (size_t i = 0; i < opt_table_len; i++) {
-		char want[128];
+		char want[128], def[64];
 		snprintf(want, sizeof(want), "-o %s", opt_table[i].name);
-		CHECK(strstr(text, want), "--help lacks %s", want);
-		snprintf(want, sizeof(want), "[%s]", opt_table[i].def);
-		CHECK(strstr(text, want), "--help lacks default %s", want);
+		CHECK_MSG(strstr(text, want), "--help lacks %s", want);
+		snprintf(want, sizeof(want), "[%s]",
+			 opts_default_text(&opt_table[i], def, sizeof(def)));
+		CHECK_MSG(strstr(text, want), "--help lacks default %s", want);
 	}
 	free(text);
 }
@@ -209,10 +254,10 @@ static void test_config(void)
 	size_t len;
 	const char *argv[] = { "rpfs", "-o", "subscription=s,ttl=9", "/m", NULL };
 
-	CHECK(run(&o, err, sizeof(err), argv) == 0, "config: %s", err);
-	CHECK(opts_render_config(&o, &out, &len) == 0, "render");
-	CHECK(strstr(out, "ttl=9\n") && strstr(out, "subscription=s\n"), "config content: %s", out);
-	CHECK(len == strlen(out), "length");
+	CHECK_MSG(run(&o, err, sizeof(err), argv) == 0, "config: %s", err);
+	CHECK_MSG(opts_render_config(&o, &out, &len) == 0, "render");
+	CHECK_MSG(strstr(out, "ttl=9\n") && strstr(out, "subscription=s\n"), "config content: %s", out);
+	CHECK_MSG(len == strlen(out), "length");
 	free(out);
 	opts_free(&o);
 }
@@ -223,13 +268,12 @@ int main(void)
 	unsetenv("RPFS_TOKEN_FILE");
 	unsetenv("AZURE_AUTHORITY_HOST");
 	test_defaults();
+	test_fuse_words();
 	test_values();
 	test_loopback();
 	test_rejections();
 	test_env();
 	test_help();
 	test_config();
-	if (failures)
-		fprintf(stderr, "%d check(s) failed\n", failures);
-	return failures ? 1 : 0;
+	return unit_result("unit_opts");
 }

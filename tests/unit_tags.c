@@ -24,18 +24,14 @@ static void round_trip(const struct arm_tag *v, size_t n, const char *want_text)
 	CHECK(text != NULL);
 	if (!text)
 		return;
-	if (want_text && strcmp(text, want_text)) {
-		fprintf(stderr, "rendered [%s], want [%s]\n", text, want_text);
-		failures++;
-	}
+	if (want_text)
+		CHECK_STR(text, want_text);
 	CHECK(tags_parse(text, strlen(text), &back, &nback) == 0);
 	CHECK(nback == n);
 	for (size_t i = 0; i < n && i < nback; i++) {
-		if (strcmp(back[i].key, v[i].key) || strcmp(back[i].value, v[i].value)) {
-			fprintf(stderr, "tag %zu came back as [%s]=[%s], was [%s]=[%s]\n", i,
-				back[i].key, back[i].value, v[i].key, v[i].value);
-			failures++;
-		}
+		CHECK_MSG(!strcmp(back[i].key, v[i].key) && !strcmp(back[i].value, v[i].value),
+			  "tag %zu came back as [%s]=[%s], was [%s]=[%s]", i, back[i].key,
+			  back[i].value, v[i].key, v[i].value);
 	}
 	tags_free(back, nback);
 	free(text);

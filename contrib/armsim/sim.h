@@ -305,7 +305,19 @@ struct sim_req {
 double sim_real_now(void);
 double sim_now(void);
 
+/* Short names for building JSON answers. */
+#define jadd json_object_object_add
+#define jstr json_object_new_string
+#define jint json_object_new_int
+#define jbool json_object_new_boolean
+
 /* sim_util.c */
+/* Reading request bodies: the string at o.a (NULL when absent, null or not
+ * a string); the string at o.a.b.c (fewer keys when b or c is NULL); a
+ * number field into *out: 1, 0 when absent, -1 for another type. */
+const char *sim_jget_str(json_object *o, const char *a);
+const char *sim_jget_path(json_object *o, const char *a, const char *b, const char *c);
+int sim_jget_num(json_object *o, const char *k, double *out);
 void sim_guid(char out[37]);
 void sim_guid_from(char out[37], const char *a, const char *b);
 void sim_fmt_time(double t, char *out, size_t n);

@@ -18,8 +18,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define jadd json_object_object_add
-
 static const char *NOT_FOUND_FIX =
     "For more details please go to https://aka.ms/ARMResourceNotFoundFix";
 
@@ -207,17 +205,6 @@ static int body_object(struct sim_req *q, struct sim_resp *r)
 	return 0;
 }
 
-/* The string at o.a.b.c (fewer keys when b or c is NULL), or NULL. */
-static const char *jpath_str(json_object *o, const char *a, const char *b, const char *c)
-{
-	json_object *x = o;
-	const char *keys[3] = {a, b, c};
-	for (int i = 0; i < 3 && keys[i]; i++)
-		if (!x || !json_object_object_get_ex(x, keys[i], &x))
-			return NULL;
-	return x && json_object_is_type(x, json_type_string) ? json_object_get_string(x) : NULL;
-}
-
 /* A copy of body.tags (NULL when absent); *bad when it is not a map of strings. */
 static json_object *tags_from(json_object *body, int *bad)
 {
@@ -338,7 +325,7 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 		return rg_not_found(r, q->rg);
 	if (body_object(q, r))
 		return;
-	const char *loc_in = jpath_str(q->jbody, "location", NULL, NULL);
+	const char *loc_in = sim_jget_path(q->jbody, "location", NULL, NULL);
 	if (!loc_in || !*loc_in) {
 		sim_resp_error(r, 400, "LocationRequired",
 			       "The location property is required for this definition.");
@@ -353,7 +340,7 @@ static void coll_put(struct sim_req *q, struct sim_resp *r)
 			       loc_in);
 		return;
 	}
-	const char *src = jpath_str(q->jbody, "properties", "source", "id");
+	const char *src = sim_jget_path(q->jbody, "properties", "source", "id");
 	int badtags;
 	json_object *tags = tags_from(q->jbody, &badtags);
 	if (badtags) {
@@ -472,8 +459,8 @@ static void coll_patch(struct sim_req *q, struct sim_resp *r, struct sim_coll *c
 {
 	if (body_object(q, r))
 		return;
-	const char *src = jpath_str(q->jbody, "properties", "source", "id");
-	const char *loc = jpath_str(q->jbody, "location", NULL, NULL);
+	const char *src = sim_jget_path(q->jbody, "properties", "source", "id");
+	const char *loc = sim_jget_path(q->jbody, "location", NULL, NULL);
 	char l[64] = "";
 	if (loc)
 		sim_lower_loc(loc, l, sizeof l);
@@ -645,8 +632,8 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 			       "The collection '%s' is being deleted.", c->name);
 		return;
 	}
-	const char *src = jpath_str(q->jbody, "properties", "sourceRestorePoint", "id");
-	const char *ps = jpath_str(q->jbody, "properties", "provisioningState", NULL);
+	const char *src = sim_jget_path(q->jbody, "properties", "sourceRestorePoint", "id");
+	const char *ps = sim_jget_path(q->jbody, "properties", "provisioningState", NULL);
 	struct sim_point *p = sim_coll_find_point(c, q->point, NULL);
 	/* ARM RPC: a provisioningState in a PUT body must match the server's */
 	if (ps && p && strcmp(ps, sim_pstate_name(p->state))) {
@@ -727,7 +714,7 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 			    "restore point can be created at a time; retry when it completes.");
 			return;
 		}
-		const char *cm = jpath_str(q->jbody, "properties", "consistencyMode", NULL);
+		const char *cm = sim_jget_path(q->jbody, "properties", "consistencyMode", NULL);
 		if (cm && strcmp(cm, "CrashConsistent")) {
 			sim_resp_error(r, 400, "InvalidParameter",
 				       "consistencyMode '%s' is not accepted; only "
@@ -741,8 +728,8 @@ static void point_put(struct sim_req *q, struct sim_resp *r, struct sim_coll *c)
 		if (props && json_object_object_get_ex(props, "excludeDisks", &exd) && exd) {
 			int ok = json_object_is_type(exd, json_type_array);
 			for (size_t i = 0; ok && i < json_object_array_length(exd); i++) {
-				const char *did =
-				    jpath_str(json_object_array_get_idx(exd, i), "id", NULL, NULL);
+				const char *did = sim_jget_path(json_object_array_get_idx(exd, i),
+								"id", NULL, NULL);
 				int found = 0;
 				for (int d = 0; did && d < v->ndisks; d++)
 					if (!strcasecmp(v->disks[d].id, did)) {

@@ -14,8 +14,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define jadd json_object_object_add
-
 const char *sim_http_arg(void *conn, const char *name);
 
 /* Remember a token (the oldest issued one goes when the table is full). */

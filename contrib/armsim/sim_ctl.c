@@ -9,8 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define jadd json_object_object_add
-
 static FILE *log_file;
 
 /* Also append the request log to FILE (--log). */
@@ -138,15 +136,6 @@ void sim_ctl_record(struct sim_req *q, struct sim_resp *r)
 	json_object_put(o);
 }
 
-/* A string field of o, or NULL. */
-static const char *jstr_of(json_object *o, const char *k)
-{
-	json_object *v;
-	if (!o || !json_object_object_get_ex(o, k, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* {"ok":true} with an optional extra field (takes v). */
 static void ok(struct sim_resp *r, const char *k, json_object *v)
 {
@@ -161,15 +150,15 @@ static void ok(struct sim_resp *r, const char *k, json_object *v)
 static void mutate(struct sim_req *q, struct sim_resp *r)
 {
 	struct sim_model *m = &sim_g.m;
-	const char *op = jstr_of(q->jbody, "op");
-	const char *id = jstr_of(q->jbody, "id");
+	const char *op = sim_jget_str(q->jbody, "op");
+	const char *id = sim_jget_str(q->jbody, "id");
 	if (!op) {
 		sim_resp_error(r, 400, "BadRequest", "op is required");
 		return;
 	}
 	if (!strcmp(op, "add_point")) {
-		const char *cid = jstr_of(q->jbody, "collection"),
-			   *name = jstr_of(q->jbody, "name");
+		const char *cid = sim_jget_str(q->jbody, "collection"),
+			   *name = sim_jget_str(q->jbody, "name");
 		struct sim_coll *c = sim_model_find_coll_id(m, cid);
 		if (!c || !name || !sim_name_valid(name)) {
 			sim_resp_error(
@@ -188,7 +177,7 @@ static void mutate(struct sim_req *q, struct sim_resp *r)
 		p->consistency = sim_xstrdup(vi >= 0 && !strcmp(m->vms[vi].os_type, "Windows")
 						 ? "ApplicationConsistent"
 						 : "FileSystemConsistent");
-		const char *st = jstr_of(q->jbody, "provisioningState");
+		const char *st = sim_jget_str(q->jbody, "provisioningState");
 		if (st && !strcmp(st, "Failed"))
 			p->state = PS_FAILED;
 		char *pid = sim_point_id(m, c, p);
@@ -230,10 +219,11 @@ static void mutate(struct sim_req *q, struct sim_resp *r)
 		return;
 	}
 	if (!strcmp(op, "add_collection")) {
-		const char *rg = jstr_of(q->jbody, "resourceGroup"),
-			   *name = jstr_of(q->jbody, "name");
-		const char *loc = jstr_of(q->jbody, "location"), *vm = jstr_of(q->jbody, "vm");
-		const char *src = jstr_of(q->jbody, "source");
+		const char *rg = sim_jget_str(q->jbody, "resourceGroup"),
+			   *name = sim_jget_str(q->jbody, "name");
+		const char *loc = sim_jget_str(q->jbody, "location"),
+			   *vm = sim_jget_str(q->jbody, "vm");
+		const char *src = sim_jget_str(q->jbody, "source");
 		if (!src)
 			src = vm;
 		if (!rg || !name || !loc || !src || !sim_name_valid(name)) {
@@ -369,7 +359,7 @@ void sim_ctl_handle(struct sim_req *q, struct sim_resp *r)
 		jadd(o, "value", sim_grant_list(&sim_g.m));
 		sim_resp_json(r, 200, o);
 	} else if (!strcmp(what, "grants/revoke") && !strcmp(meth, "POST")) {
-		int n = sim_grant_revoke(&sim_g.m, jstr_of(q->jbody, "id"));
+		int n = sim_grant_revoke(&sim_g.m, sim_jget_str(q->jbody, "id"));
 		sim_state_save();
 		ok(r, "revoked", json_object_new_int(n));
 	} else if (!strcmp(what, "mutate") && !strcmp(meth, "POST")) {

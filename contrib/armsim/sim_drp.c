@@ -18,9 +18,6 @@
 #include <strings.h>
 #include <time.h>
 
-#define jadd json_object_object_add
-#define jstr json_object_new_string
-
 /* The id of a disk restore point: POINT/diskRestorePoints/DISK_GUID. */
 void sim_drp_id(char *out, size_t n, const char *point_id, const char *disk)
 {

@@ -22,28 +22,6 @@ static const char *kinds[] = {"status",	 "reset",    "truncate", "malformed",
 /* Bound on the answer a "body" rule makes (literal times repeat). */
 #define SIM_FAULT_BODY_MAX (64L << 20)
 
-/* A string field of o, or NULL. */
-static const char *jget_str(json_object *o, const char *k)
-{
-	json_object *v;
-	if (!o || !json_object_object_get_ex(o, k, &v) || !v ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* 1 and *out for a number field, 0 when absent, -1 for another type. */
-static int jget_num(json_object *o, const char *k, double *out)
-{
-	json_object *v;
-	if (!o || !json_object_object_get_ex(o, k, &v) || !v)
-		return 0;
-	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
-		return -1;
-	*out = json_object_get_double(v);
-	return 1;
-}
-
 /* The ARM error code that usually goes with a status. */
 static const char *default_code(int status)
 {
@@ -80,7 +58,7 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 		snprintf(err, errn, "too many fault rules (at most %d)", SIM_MAX_FAULTS);
 		return -28;
 	}
-	const char *kind = jget_str(spec, "kind");
+	const char *kind = sim_jget_str(spec, "kind");
 	int ok = 0;
 	for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
 		ok |= !strcmp(kind, kinds[i]);
@@ -97,27 +75,28 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 		return -22;
 	}
 	double status = 503, retry = 2, lat = 0, count = -1, prob = 1, seed = 1, secs = 0;
-	if (jget_num(spec, "seconds", &secs) < 0 || secs < 0) {
+	if (sim_jget_num(spec, "seconds", &secs) < 0 || secs < 0) {
 		snprintf(err, errn, "seconds must be a number >= 0");
 		return -22;
 	}
-	if (jget_num(spec, "status", &status) < 0 || jget_num(spec, "retry_after", &retry) < 0 ||
-	    jget_num(spec, "latency_ms", &lat) < 0 || jget_num(spec, "count", &count) < 0 ||
-	    jget_num(spec, "probability", &prob) < 0 || jget_num(spec, "seed", &seed) < 0) {
+	if (sim_jget_num(spec, "status", &status) < 0 ||
+	    sim_jget_num(spec, "retry_after", &retry) < 0 ||
+	    sim_jget_num(spec, "latency_ms", &lat) < 0 || sim_jget_num(spec, "count", &count) < 0 ||
+	    sim_jget_num(spec, "probability", &prob) < 0 || sim_jget_num(spec, "seed", &seed) < 0) {
 		snprintf(
 		    err, errn,
 		    "status, retry_after, latency_ms, count, probability and seed must be numbers");
 		return -22;
 	}
-	if (!strcmp(kind, "throttle") && !jget_str(spec, "code"))
+	if (!strcmp(kind, "throttle") && !sim_jget_str(spec, "code"))
 		status = 429;
 	double repeat = 1;
-	const char *lit = jget_str(spec, "body"), *hex = jget_str(spec, "body_hex");
+	const char *lit = sim_jget_str(spec, "body"), *hex = sim_jget_str(spec, "body_hex");
 	json_object *hdrs = NULL;
 	json_object_object_get_ex(spec, "headers", &hdrs);
 	if (!strcmp(kind, "body")) {
 		double st = 0;
-		if (jget_num(spec, "status", &st) == 0)
+		if (sim_jget_num(spec, "status", &st) == 0)
 			status = 200;
 		if (!lit == !hex) {
 			snprintf(err, errn, "kind body needs one of body (a string) or body_hex");
@@ -131,7 +110,7 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 			snprintf(err, errn, "body_hex must be an even number of hex digits");
 			return -22;
 		}
-		if (jget_num(spec, "repeat", &repeat) < 0 || repeat < 1 ||
+		if (sim_jget_num(spec, "repeat", &repeat) < 0 || repeat < 1 ||
 		    repeat * (double)(lit ? strlen(lit) : strlen(hex) / 2) > SIM_FAULT_BODY_MAX) {
 			snprintf(err, errn,
 				 "repeat must be a number >= 1 and the body at most %ld bytes",
@@ -166,12 +145,12 @@ int sim_fault_add(json_object *spec, char *err, size_t errn)
 	struct sim_fault *f = &sim_g.faults[sim_g.nfaults++];
 	memset(f, 0, sizeof *f);
 	f->id = ++sim_g.fault_seq;
-	f->op = sim_xstrdup(jget_str(match, "operationId"));
-	f->prefix = sim_xstrdup(jget_str(match, "path_prefix"));
-	f->method = sim_xstrdup(jget_str(match, "method"));
+	f->op = sim_xstrdup(sim_jget_str(match, "operationId"));
+	f->prefix = sim_xstrdup(sim_jget_str(match, "path_prefix"));
+	f->method = sim_xstrdup(sim_jget_str(match, "method"));
 	snprintf(f->kind, sizeof f->kind, "%s", kind);
 	f->status = !strcmp(kind, "throttle") ? 429 : (int)status;
-	const char *code = jget_str(spec, "code");
+	const char *code = sim_jget_str(spec, "code");
 	f->code = sim_xstrdup(code ? code : default_code(f->status));
 	f->retry_after = (int)retry;
 	f->latency_ms = (int)lat;

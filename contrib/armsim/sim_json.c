@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define jadd json_object_object_add
-#define jstr json_object_new_string
-#define jint json_object_new_int
-#define jbool json_object_new_boolean
-
 /* {"id": id}. */
 static json_object *idobj(const char *id)
 {

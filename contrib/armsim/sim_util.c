@@ -113,6 +113,35 @@ int sim_parse_time(const char *s, double *out)
 	return 0;
 }
 
+/* The string at o.a.b.c (fewer keys when b or c is NULL), or NULL. */
+const char *sim_jget_path(json_object *o, const char *a, const char *b, const char *c)
+{
+	json_object *x = o;
+	const char *keys[3] = {a, b, c};
+	for (int i = 0; i < 3 && keys[i]; i++)
+		if (!x || !json_object_object_get_ex(x, keys[i], &x))
+			return NULL;
+	return x && json_object_is_type(x, json_type_string) ? json_object_get_string(x) : NULL;
+}
+
+/* A string field of o, or NULL. */
+const char *sim_jget_str(json_object *o, const char *a)
+{
+	return sim_jget_path(o, a, NULL, NULL);
+}
+
+/* 1 and *out for a number field, 0 when absent, -1 for another type. */
+int sim_jget_num(json_object *o, const char *k, double *out)
+{
+	json_object *v;
+	if (!o || !json_object_object_get_ex(o, k, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int) && !json_object_is_type(v, json_type_double))
+		return -1;
+	*out = json_object_get_double(v);
+	return 1;
+}
+
 /* strdup that treats NULL as NULL and aborts on exhaustion. */
 char *sim_xstrdup(const char *s)
 {
