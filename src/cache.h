@@ -7,10 +7,13 @@
  * by default (cache_backend_arm), a fake in the unit tests.  Values are
  * immutable and reference-counted: a caller gets its own reference and
  * drops it with cache_put(); a refresh replaces the value in the cache but
- * never changes one a caller holds.  The model structs inside (struct
- * arm_rpc, struct arm_rp) are read-only for callers; in a collection's
- * points, each disk keeps only its name, lun, size and json (the other
- * fields are inside the json and are freed to save memory).
+ * never changes one a caller holds.  With cfg.max_bytes (cache_max), the
+ * least recently used collections are dropped past it and fetched again
+ * when next used; a caller's reference keeps its value valid meanwhile.
+ * The model structs inside (struct arm_rpc, struct arm_rp) are read-only
+ * for callers; in a collection's points, each disk keeps only its name,
+ * lun, size and json (the other fields are inside the json and are freed
+ * to save memory).
  *
  * Thread-safe.  One mutex protects the table; it is never held across a
  * backend call.  Functions return 0 or a negative errno (arm_errno's);
@@ -39,26 +42,14 @@ struct cache_backend {
 	int (*get_rg)(void *arg, const char *rg, char **name_out, struct arm_err *err);
 	void (*stats)(void *arg, struct arm_stats *out); /* may be NULL */
 	void (*flush)(void *arg); /* cache_flush: end a 429's pause; may be NULL */
-	/* Mutations (may be NULL: -EPERM).  err receives ARM's answer. */
+	/* Mutations (may be NULL: -EPERM).  err receives ARM's answer; a PUT
+	 * gives ARM's answer too (*out NULL when it had no body). */
 	int (*put_collection)(void *arg, const char *rg, const char *name, const char *location,
-			      const char *source_id, struct arm_err *err);
-	/* put_collection giving ARM's answer too; used instead when set. */
-	int (*put_collection_answer)(void *arg, const char *rg, const char *name,
-				     const char *location, const char *source_id,
-				     struct arm_rpc **out, struct arm_err *err);
-	/* put_collection_answer creating the collection with tags; used
-	 * instead of both when set. */
-	int (*put_collection_tagged)(void *arg, const char *rg, const char *name,
-				     const char *location, const char *source_id,
-				     const struct arm_tag *tags, size_t ntags, struct arm_rpc **out,
-				     struct arm_err *err);
+			      const char *source_id, const struct arm_tag *tags, size_t ntags,
+			      struct arm_rpc **out, struct arm_err *err);
 	int (*put_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
-		      const char *source_rp_id, const char *consistency, struct arm_err *err);
-	/* put_rp giving ARM's answer too (*out NULL when it had no body); used
-	 * instead of put_rp when set. */
-	int (*put_rp_answer)(void *arg, const char *rg, const char *rpc, const char *rp,
-			     const char *source_rp_id, const char *consistency, struct arm_rp **out,
-			     struct arm_err *err);
+		      const char *source_rp_id, const char *consistency, struct arm_rp **out,
+		      struct arm_err *err);
 	int (*delete_rp)(void *arg, const char *rg, const char *rpc, const char *rp,
 			 struct arm_err *err);
 	int (*delete_collection)(void *arg, const char *rg, const char *name, struct arm_err *err);

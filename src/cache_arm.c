@@ -46,46 +46,26 @@ static void be_flush(void *arg)
 	arm_resume(arg);
 }
 
-/* Collection PUT (cross-region copy: source is a collection). */
-static int be_put_rpc(void *arg, const char *rg, const char *name, const char *location,
-		      const char *source_id, struct arm_err *err)
-{
-	return arm_put_collection(arg, rg, name, location, source_id, NULL, 0, NULL, err);
-}
-
-/* Collection PUT with ARM's answer (the collection). */
-static int be_put_rpc_answer(void *arg, const char *rg, const char *name, const char *location,
-			     const char *source_id, struct arm_rpc **out, struct arm_err *err)
-{
-	return arm_put_collection(arg, rg, name, location, source_id, NULL, 0, out, err);
-}
-
 /* ResourceGroups_List, every page. */
 static int be_list_rgs(void *arg, char ***names, size_t *n, struct arm_err *err)
 {
 	return arm_list_resource_groups(arg, names, n, err);
 }
 
-/* Collection PUT with the tags to create it with, and ARM's answer. */
-static int be_put_rpc_tagged(void *arg, const char *rg, const char *name, const char *location,
-			     const char *source_id, const struct arm_tag *tags, size_t ntags,
-			     struct arm_rpc **out, struct arm_err *err)
+/* Collection PUT (a copy: its source is a collection) with the tags to
+ * create it with, and ARM's answer (the collection). */
+static int be_put_rpc(void *arg, const char *rg, const char *name, const char *location,
+		      const char *source_id, const struct arm_tag *tags, size_t ntags,
+		      struct arm_rpc **out, struct arm_err *err)
 {
 	return arm_put_collection(arg, rg, name, location, source_id, tags, ntags, out, err);
 }
 
-/* Restore point PUT: returns when ARM accepts; the tree re-reads the point. */
-static int be_put_rp(void *arg, const char *rg, const char *rpc, const char *rp,
-		     const char *source_rp_id, const char *consistency, struct arm_err *err)
-{
-	return arm_put_rp(arg, rg, rpc, rp, source_rp_id, consistency, NULL, NULL, err);
-}
-
 /* Restore point PUT with ARM's answer (the point), so the cache needs no
  * GET of its collection after it. */
-static int be_put_rp_answer(void *arg, const char *rg, const char *rpc, const char *rp,
-			    const char *source_rp_id, const char *consistency, struct arm_rp **out,
-			    struct arm_err *err)
+static int be_put_rp(void *arg, const char *rg, const char *rpc, const char *rp,
+		     const char *source_rp_id, const char *consistency, struct arm_rp **out,
+		     struct arm_err *err)
 {
 	return arm_put_rp(arg, rg, rpc, rp, source_rp_id, consistency, out, NULL, err);
 }
@@ -121,11 +101,8 @@ void cache_backend_arm(struct arm_client *c, struct cache_backend *out)
 	out->stats = be_stats;
 	out->flush = be_flush;
 	out->put_collection = be_put_rpc;
-	out->put_collection_answer = be_put_rpc_answer;
-	out->put_collection_tagged = be_put_rpc_tagged;
 	out->list_rgs = be_list_rgs;
 	out->put_rp = be_put_rp;
-	out->put_rp_answer = be_put_rp_answer;
 	out->delete_rp = be_del_rp;
 	out->delete_collection = be_del_rpc;
 	out->patch_tags = be_patch;

@@ -242,37 +242,27 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 	memset(err, 0, sizeof(*err));
 	switch (m->op) {
 	case CM_PUT_RPC:
-		if (c->be.put_collection_answer || c->be.put_collection_tagged) {
+		if (c->be.put_collection) {
 			struct arm_rpc *ans = NULL;
 
-			if (c->be.put_collection_tagged)
-				rc = c->be.put_collection_tagged(c->be.arg, m->rg, m->rpc,
-								 m->location, m->source_id, m->tags,
-								 m->ntags, &ans, err);
-			else
-				rc = c->be.put_collection_answer(
-				    c->be.arg, m->rg, m->rpc, m->location, m->source_id, &ans, err);
+			rc = c->be.put_collection(c->be.arg, m->rg, m->rpc, m->location,
+						  m->source_id, m->tags, m->ntags, &ans, err);
 			if (rc == 0 && ans && err->status == 201 && fold_collection(c, ans) == 0)
 				folded = 1;
 			if (ans)
 				arm_rpc_free(ans);
-		} else if (c->be.put_collection)
-			rc = c->be.put_collection(c->be.arg, m->rg, m->rpc, m->location,
-						  m->source_id, err);
+		}
 		break;
 	case CM_PUT_RP:
-		if (c->be.put_rp_answer) {
+		if (c->be.put_rp) {
 			struct arm_rp *ans = NULL;
 
-			rc = c->be.put_rp_answer(c->be.arg, m->rg, m->rpc, m->rp, m->source_rp_id,
-						 m->consistency, &ans, err);
+			rc = c->be.put_rp(c->be.arg, m->rg, m->rpc, m->rp, m->source_rp_id,
+					  m->consistency, &ans, err);
 			if (rc == 0 && ans && fold_point(c, m->rg, m->rpc, ans) == 0)
 				folded = 1;
 			if (ans)
 				arm_rp_free(ans);
-		} else if (c->be.put_rp) {
-			rc = c->be.put_rp(c->be.arg, m->rg, m->rpc, m->rp, m->source_rp_id,
-					  m->consistency, err);
 		}
 		break;
 	case CM_DELETE_RP:

@@ -261,18 +261,20 @@ static void mu_rec(const char *op, const char *rg, const char *rpc, const char *
 }
 
 static int be_put_rpc(void *arg, const char *rg, const char *name, const char *location,
-		      const char *source_id, struct arm_err *err)
+		      const char *source_id, const struct arm_tag *tags, size_t ntags,
+		      struct arm_rpc **out, struct arm_err *err)
 {
-	(void)arg;
+	(void)arg, (void)tags, (void)ntags, (void)out;
 	err->status = 201;
 	mu_rec("put_rpc", rg, name, NULL, location, source_id);
 	return 0;
 }
 
 static int be_put_rp(void *arg, const char *rg, const char *rpc, const char *rp,
-		     const char *source_rp_id, const char *consistency, struct arm_err *err)
+		     const char *source_rp_id, const char *consistency, struct arm_rp **out,
+		     struct arm_err *err)
 {
-	(void)arg;
+	(void)arg, (void)out;
 	err->status = 201;
 	mu_rec("put_rp", rg, rpc, rp, consistency, source_rp_id);
 	return 0;
