@@ -39,6 +39,7 @@
 #include "http.h"
 #include "log.h"
 #include "opts.h"
+#include "url.h"
 
 #define ARM_MAX_PAGES 10000
 #define ARM_TOKEN_MAX 16384
@@ -899,7 +900,7 @@ static int arm_sub_url(struct arm_client *c, const char *suffix, const char *api
 	*url = NULL;
 	if (!c->sub)
 		return -EINVAL;
-	sub = arm_pct_encode(c->sub);
+	sub = url_pct_encode(c->sub);
 	if (!sub)
 		return -ENOMEM;
 	pl = strlen(sub) + strlen(suffix) + 16;
@@ -1482,7 +1483,7 @@ static char *arm_drp_path(const char *id, const char *suffix, int *rc)
 		if (nseg >= 12 || (kw[nseg] && strcasecmp(seg, kw[nseg])) || !strcmp(seg, "..") ||
 		    !strcmp(seg, "."))
 			goto fail;
-		e = arm_pct_encode(seg);
+		e = url_pct_encode(seg);
 		if (!e) {
 			*rc = -ENOMEM;
 			goto fail;

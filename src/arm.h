@@ -292,9 +292,6 @@ int arm_retryable(int status, const char *code, int transport);
  * result is never below it.
  * Otherwise exponential backoff with jitter taken from rnd.  Pure. */
 long arm_backoff_ms(unsigned attempt, long retry_after_s, unsigned rnd);
-/* Percent-encode one URL path segment (all but RFC 3986 unreserved);
- * caller frees; NULL on ENOMEM. */
-char *arm_pct_encode(const char *s);
 /* Encoded URL paths (no host, no query) of a collection, point, group. */
 char *arm_url_path_rpc(const char *sub, const char *rg, const char *rpc);
 char *arm_url_path_rp(const char *sub, const char *rg, const char *rpc, const char *rp);

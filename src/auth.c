@@ -42,6 +42,7 @@
 #include "http.h"
 #include "log.h"
 #include "opts.h"
+#include "url.h"
 
 #define AUTH_MAX_SRC 6
 #define AUTH_DEFAULT_IMDS "http://169.254.169.254"
@@ -191,7 +192,7 @@ int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *
 {
 	struct http_req req = {0};
 	struct http_resp resp;
-	char *url, *tn = http_form_escape(tenant);
+	char *url, *tn = url_pct_encode(tenant);
 	size_t n;
 	int rc, attempt;
 

@@ -14,6 +14,7 @@
 
 #include "auth_int.h"
 #include "http.h"
+#include "url.h"
 
 struct env_priv {
 	char *tenant, *client, *secret;
@@ -24,8 +25,8 @@ static int env_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct env_priv *p = s->priv;
-	char *cid = http_form_escape(p->client), *sec = http_form_escape(p->secret),
-	     *sc = http_form_escape(cfg->scope), *form = NULL;
+	char *cid = url_pct_encode(p->client), *sec = url_pct_encode(p->secret),
+	     *sc = url_pct_encode(cfg->scope), *form = NULL;
 	size_t n;
 	int rc = -ENOMEM;
 

@@ -29,6 +29,7 @@
 #include "blocking.h"
 #include "http.h"
 #include "log.h"
+#include "url.h"
 
 #define MSI_PROBE_CONNECT_MS 600
 #define MSI_PROBE_TOTAL_MS 3000
@@ -72,7 +73,7 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 	struct http_req req = {0};
 	struct http_resp resp;
 	const char *cid = getenv("AZURE_CLIENT_ID");
-	char *res = http_form_escape(cfg->resource), *ecid = NULL, *url = NULL;
+	char *res = url_pct_encode(cfg->resource), *ecid = NULL, *url = NULL;
 	size_t n;
 	int rc = -ENOMEM;
 	unsigned attempt;
@@ -80,7 +81,7 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 
 	if (!res)
 		goto out;
-	if (cid && *cid && !(ecid = http_form_escape(cid)))
+	if (cid && *cid && !(ecid = url_pct_encode(cid)))
 		goto out;
 	n = strlen(cfg->imds_endpoint) + strlen(res) + (ecid ? strlen(ecid) : 0) + 128;
 	url = malloc(n);

@@ -14,6 +14,7 @@
 
 #include "auth_int.h"
 #include "http.h"
+#include "url.h"
 
 #define WL_MAX_ASSERTION (64 * 1024)
 
@@ -38,9 +39,9 @@ static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 		goto out;
 	}
 	rc = -ENOMEM;
-	ea = http_form_escape(assertion);
-	cid = http_form_escape(p->client);
-	sc = http_form_escape(cfg->scope);
+	ea = url_pct_encode(assertion);
+	cid = url_pct_encode(p->client);
+	sc = url_pct_encode(cfg->scope);
 	if (!ea || !cid || !sc)
 		goto out;
 	n = strlen(ea) + strlen(cid) + strlen(sc) + 200;

@@ -19,7 +19,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -393,19 +392,6 @@ void http_guid(char out[37])
 		 b[13], b[14], b[15]);
 }
 
-/* Percent-encode s: every byte but RFC 3986's unreserved ones (a form
- * value, or one URL path segment).  Caller frees; NULL on failure. */
-char *http_form_escape(const char *s)
-{
-	char *e = curl_easy_escape(NULL, s, 0), *r;
-
-	if (!e)
-		return NULL;
-	r = strdup(e);
-	curl_free(e);
-	return r;
-}
-
 /* Split an absolute URL into lowercased scheme, host and port. */
 static int http_origin(const char *url, char *scheme, size_t sl, char *host, size_t hl, long *port)
 {
@@ -453,32 +439,6 @@ int http_same_origin(const char *a, const char *b)
 	    http_origin(b, s2, sizeof(s2), h2, sizeof(h2), &p2))
 		return 0;
 	return !strcmp(s1, s2) && !strcmp(h1, h2) && p1 == p2;
-}
-
-/* 1 when an absolute URL's host is a loopback address or localhost (as
- * curl parses it: user info, brackets and ports cannot fool the check). */
-int http_url_is_loopback(const char *url)
-{
-	char scheme[16], host[256];
-	struct in_addr a4;
-	struct in6_addr a6;
-	size_t n;
-	long port;
-
-	if (!url || http_origin(url, scheme, sizeof(scheme), host, sizeof(host), &port))
-		return 0;
-	n = strlen(host);
-	if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
-		memmove(host, host + 1, n - 2);
-		host[n - 2] = '\0';
-	}
-	if (!strcmp(host, "localhost"))
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return 0;
 }
 
 /* Map a curl failure to a transport class and errno. */

@@ -84,12 +84,8 @@ void http_free(struct http *h);
 int http_do(struct http *h, const struct http_req *req, struct http_resp *resp);
 void http_resp_clear(struct http_resp *r);
 
-/* 1 when an absolute URL's host is a loopback address or localhost. */
-int http_url_is_loopback(const char *url);
 /* 1 when both absolute URLs have the same scheme, host and port. */
 int http_same_origin(const char *a, const char *b);
-/* Form-encode s (application/x-www-form-urlencoded); caller frees. */
-char *http_form_escape(const char *s);
 /* A random GUID, lowercase, into out[37]. */
 void http_guid(char out[37]);
 /* Global init (curl_global_init), idempotent; called by http_new. */

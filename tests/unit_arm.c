@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <curl/curl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "armjson.h"
 #include "http.h"
 #include "unit.h"
+#include "url.h"
 
 #define CHECK_STR(a, b) do { \
 		const char *a_ = (a), *b_ = (b); \
@@ -602,15 +604,34 @@ static void test_ids_names(void)
 	CHECK(arm_rg_name_check("rg#") == -EINVAL);
 	CHECK(arm_rg_name_check("") == -EINVAL);
 
-	p = arm_pct_encode("a b?c#d%e/f");
+	p = url_pct_encode("a b?c#d%e/f");
 	CHECK_STR(p, "a%20b%3Fc%23d%25e%2Ff");
 	free(p);
-	p = arm_pct_encode("é名");
+	p = url_pct_encode("é名");
 	CHECK_STR(p, "%C3%A9%E5%90%8D");
 	free(p);
-	p = arm_pct_encode("Az09-._~");
+	p = url_pct_encode("Az09-._~");
 	CHECK_STR(p, "Az09-._~");
 	free(p);
+	p = url_pct_encode("");
+	CHECK_STR(p, "");
+	free(p);
+	p = url_pct_encode("  /%+\x7f\xff");
+	CHECK_STR(p, "%20%20%2F%25%2B%7F%FF");
+	free(p);
+	/* Byte for byte what libcurl's escaping gave before (every byte value). */
+	for (int b = 1; b < 256; b++) {
+		char in[4] = {'x', (char)b, 'y', '\0'};
+		char *mine = url_pct_encode(in), *theirs = curl_easy_escape(NULL, in, 0);
+		CHECK(mine && theirs && !strcmp(mine, theirs));
+		free(mine);
+		curl_free(theirs);
+	}
+	CHECK(url_is_loopback("http://127.0.0.1:8080/x") && url_is_loopback("https://127.9.9.9/"));
+	CHECK(url_is_loopback("http://LocalHost:1") && url_is_loopback("http://[::1]:99/"));
+	CHECK(!url_is_loopback("http://10.0.0.1/") && !url_is_loopback("http://127.0.0.1.evil.example/"));
+	CHECK(!url_is_loopback("http://localhost@evil.example/") && !url_is_loopback("http://[::2]/"));
+	CHECK(!url_is_loopback("127.0.0.1") && !url_is_loopback(NULL) && !url_is_loopback("http:///x"));
 	p = arm_url_path_rp("s", "my rg", "c#1", "p?x");
 	CHECK_STR(p, "/subscriptions/s/resourceGroups/my%20rg/providers/Microsoft.Compute/restorePointCollections/c%231/restorePoints/p%3Fx");
 	free(p);
@@ -739,7 +760,7 @@ static void test_http_helpers(void)
 	http_guid(g1);
 	http_guid(g2);
 	CHECK(strlen(g1) == 36 && g1[8] == '-' && g1[14] == '4' && strcmp(g1, g2));
-	f = http_form_escape("a b&c=d+é/");
+	f = url_pct_encode("a b&c=d+é/");
 	CHECK_STR(f, "a%20b%26c%3Dd%2B%C3%A9%2F");
 	free(f);
 }
