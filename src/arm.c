@@ -83,115 +83,6 @@ struct arm_client {
 	struct arm_stats st;
 };
 
-/* ---- memory ------------------------------------------------------------- */
-
-/* Free the members of a restore point. */
-void arm_rp_clear(struct arm_rp *rp)
-{
-	size_t i;
-
-	if (!rp)
-		return;
-	free(rp->id);
-	free(rp->name);
-	free(rp->state);
-	free(rp->consistency);
-	free(rp->time_created);
-	free(rp->source_rp_id);
-	free(rp->source_location);
-	for (i = 0; i < rp->ndisks; i++) {
-		struct arm_disk *d = &rp->disks[i];
-		free(d->name);
-		free(d->caching);
-		free(d->storage_type);
-		free(d->disk_id);
-		free(d->disk_rp_id);
-		free(d->encryption_type);
-		free(d->json);
-	}
-	free(rp->disks);
-	for (i = 0; i < rp->nprogress; i++) {
-		free(rp->progress[i].name);
-		free(rp->progress[i].status);
-	}
-	free(rp->progress);
-	free(rp->iv_error);
-	free(rp->cjson);
-	memset(rp, 0, sizeof(*rp));
-}
-
-/* Free a restore point. */
-void arm_rp_free(struct arm_rp *rp)
-{
-	arm_rp_clear(rp);
-	free(rp);
-}
-
-/* Free the members of a collection. */
-void arm_rpc_clear(struct arm_rpc *rpc)
-{
-	size_t i;
-
-	if (!rpc)
-		return;
-	free(rpc->id);
-	free(rpc->name);
-	free(rpc->rg);
-	free(rpc->location);
-	free(rpc->state);
-	free(rpc->source_id);
-	free(rpc->source_location);
-	for (i = 0; i < rpc->ntags; i++) {
-		free(rpc->tags[i].key);
-		free(rpc->tags[i].value);
-	}
-	free(rpc->tags);
-	free(rpc->json);
-	for (i = 0; i < rpc->npoints; i++)
-		arm_rp_clear(&rpc->points[i]);
-	free(rpc->points);
-	memset(rpc, 0, sizeof(*rpc));
-}
-
-/* Free a collection. */
-void arm_rpc_free(struct arm_rpc *rpc)
-{
-	arm_rpc_clear(rpc);
-	free(rpc);
-}
-
-/* Free an array of collections. */
-void arm_rpc_array_free(struct arm_rpc **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++)
-		arm_rpc_free(v[i]);
-	free(v);
-}
-
-/* Free an array of locations. */
-void arm_locations_free(struct arm_location *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++) {
-		free(v[i].name);
-		free(v[i].display_name);
-	}
-	free(v);
-}
-
-/* Free an array of strings. */
-void arm_strings_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Free an operation handle. */
 void arm_lro_free(struct arm_lro *lro)
 {
@@ -227,23 +118,6 @@ int arm_lro_restrict(struct arm_lro *lro, enum arm_lro_style style)
 		lro->location_url = NULL;
 	}
 	return 0;
-}
-
-/* Render request bodies. */
-char *arm_body_put_collection(const char *location, const char *source_id,
-			      const struct arm_tag *tags, size_t ntags)
-{
-	return armj_body_put_collection(location, source_id, tags, ntags);
-}
-
-char *arm_body_put_rp(const char *source_rp_id, const char *consistency)
-{
-	return armj_body_put_rp(source_rp_id, consistency);
-}
-
-char *arm_body_patch_tags(const struct arm_tag *tags, size_t ntags)
-{
-	return armj_body_patch_tags(tags, ntags);
 }
 
 /* ---- time ----------------------------------------------------------------- */
@@ -347,12 +221,6 @@ void arm_client_free(struct arm_client *c)
 	free(c->api);
 	free(c->sub);
 	free(c);
-}
-
-/* The subscription id, or NULL. */
-const char *arm_subscription(const struct arm_client *c)
-{
-	return c->sub;
 }
 
 /* Copy the counters. */
@@ -1280,7 +1148,7 @@ int arm_put_collection(struct arm_client *c, const char *rg, const char *name, c
 	if (!c->sub || arm_rg_name_check(rg) || arm_name_check(name) || !location || !*location)
 		return -EINVAL;
 	path = arm_url_path_rpc(c->sub, rg, name);
-	body = armj_body_put_collection(location, source_id, tags, ntags);
+	body = arm_body_put_collection(location, source_id, tags, ntags);
 	rc = -ENOMEM;
 	if (!path || !body)
 		goto out;
@@ -1309,7 +1177,7 @@ int arm_patch_collection_tags(struct arm_client *c, const char *rg, const char *
 	if (!c->sub || arm_rg_name_check(rg) || arm_name_check(name))
 		return -EINVAL;
 	path = arm_url_path_rpc(c->sub, rg, name);
-	body = armj_body_patch_tags(tags, ntags);
+	body = arm_body_patch_tags(tags, ntags);
 	rc = -ENOMEM;
 	if (!path || !body)
 		goto out;
@@ -1364,7 +1232,7 @@ int arm_put_rp(struct arm_client *c, const char *rg, const char *rpc, const char
 		return -EINVAL;
 	path = arm_url_path_rp(c->sub, rg, rpc, rp);
 	id = arm_path_rp(c->sub, rg, rpc, rp);
-	body = armj_body_put_rp(source_rp_id, consistency);
+	body = arm_body_put_rp(source_rp_id, consistency);
 	rc = -ENOMEM;
 	if (!path || !id || !body)
 		goto out;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "arm.h"
+#include "arm_err.h"
 
 /* Codes ARM and Compute use for an operation that conflicts with another
  * one still running on the same VM or resource. */

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "arm.h"
+#include "arm_id.h"
 #include "url.h"
 
 /* Parse a collection, restore point or VM id. */

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "arm_id.h"
 #include "armjson.h"
 #include "log.h"
 
@@ -1274,8 +1275,8 @@ static json_object *armj_tags(const struct arm_tag *tags, size_t ntags)
 }
 
 /* Body of RestorePointCollections_CreateOrUpdate. */
-char *armj_body_put_collection(const char *location, const char *source_id,
-			       const struct arm_tag *tags, size_t ntags)
+char *arm_body_put_collection(const char *location, const char *source_id,
+			      const struct arm_tag *tags, size_t ntags)
 {
 	json_object *o = json_object_new_object(), *p, *s;
 
@@ -1296,7 +1297,7 @@ char *armj_body_put_collection(const char *location, const char *source_id,
 }
 
 /* Body of RestorePoints_Create. */
-char *armj_body_put_rp(const char *source_rp_id, const char *consistency)
+char *arm_body_put_rp(const char *source_rp_id, const char *consistency)
 {
 	json_object *o = json_object_new_object(), *p, *s;
 
@@ -1341,7 +1342,7 @@ int armj_parse_access_sas(const char *body, size_t len, char **sas)
 }
 
 /* Body of RestorePointCollections_Update for tags. */
-char *armj_body_patch_tags(const struct arm_tag *tags, size_t ntags)
+char *arm_body_patch_tags(const struct arm_tag *tags, size_t ntags)
 {
 	json_object *o = json_object_new_object();
 
