@@ -426,7 +426,8 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		    .op = arm_op_name(op),
 		};
 		long long now, delay;
-		int transport, is429;
+		enum http_transport transport;
+		int is429;
 
 		code[0] = msg[0] = '\0';
 		reason[0] = '\0';
@@ -463,7 +464,7 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		http_resp_clear(resp);
 		rc = http_do(c->http, &req, resp);
 		arm_ungate(c);
-		transport = rc ? resp->transport : 0;
+		transport = rc ? resp->transport : HTTP_T_NONE;
 		is429 = !rc && resp->status == 429;
 
 		pthread_mutex_lock(&c->lock);
@@ -512,7 +513,7 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 				goto out;
 			}
 			rc = -EIO;
-			resp->transport = transport = HTTP_EBROKEN;
+			resp->transport = transport = HTTP_T_BROKEN;
 			snprintf(resp->errmsg, sizeof(resp->errmsg),
 				 "malformed JSON in a %ld answer", resp->status);
 		}
@@ -556,7 +557,8 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 			/* The errno of what ARM (or the network) last said, as after
 			 * the last retry: a refused connection is EHOSTUNREACH, a 429
 			 * EAGAIN, a 5xx EIO; ETIMEDOUT only for an answer that never came. */
-			rc = arm_errno_msg((int)resp->status, code, msg, rc ? resp->transport : 0);
+			rc = arm_errno_of(ARM_ERRNO_ARM, (int)resp->status, code, msg,
+					  rc ? resp->transport : HTTP_T_NONE);
 			if (rc == 0)
 				rc = -EIO;
 			goto fail_logged;
@@ -570,7 +572,8 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		attempt++;
 	}
 	/* A final failure. */
-	rc = arm_errno_msg((int)resp->status, code, msg, rc ? resp->transport : 0);
+	rc = arm_errno_of(ARM_ERRNO_ARM, (int)resp->status, code, msg,
+			  rc ? resp->transport : HTTP_T_NONE);
 	if (rc == 0)
 		rc = -EIO;
 	arm_fill_err(err, resp, code, msg);
@@ -1394,7 +1397,8 @@ int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api, un
 		    err);
 	if (rc) {
 		if (err && (err->status == 409 || err->status == 403))
-			rc = arm_errno_grant(err->status, err->code, err->message);
+			rc = arm_errno_of(ARM_ERRNO_GRANT, err->status, err->code, err->message,
+					  HTTP_T_NONE);
 		goto out;
 	}
 	if (r.status == 202 || (!r.len && r.location)) {
@@ -1414,7 +1418,8 @@ int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api, un
 		rc = arm_lro_poll(c, lro, 0, err, &fin);
 		if (rc) {
 			if (err && (err->status == 409 || err->status == 403))
-				rc = arm_errno_grant(err->status, err->code, err->message);
+				rc = arm_errno_of(ARM_ERRNO_GRANT, err->status, err->code,
+						  err->message, HTTP_T_NONE);
 			goto out;
 		}
 	} else {

@@ -6,6 +6,8 @@
 #ifndef RPFS_ARM_ERR_H
 #define RPFS_ARM_ERR_H
 
+#include "http.h"
+
 enum arm_op {
 	ARM_OP_LOCATIONS,
 	ARM_OP_SUBSCRIPTIONS,
@@ -27,19 +29,29 @@ enum arm_op {
 };
 const char *arm_op_name(enum arm_op op);
 
-/* The one mapping from an ARM answer to an errno (doc/DESIGN.md, Errors). status 0 means
- * a transport failure; transport is a CURLcode-like class:
- * 0 none, 1 cannot connect / TLS, 2 timeout, 3 malformed body. */
-int arm_errno(int status, const char *code, int transport);
-/* arm_errno() that also reads the message: VMRestorePointClientError that
- * speaks of the restore point limit is EDQUOT (the code alone is shared
- * with concurrent-operation failures, which are EBUSY). */
-int arm_errno_msg(int status, const char *code, const char *message, int transport);
-/* The errno of a refused beginGetAccess (status, code, message). */
-int arm_errno_grant(int status, const char *code, const char *message);
+/* Whose answer it is: the rules for a status differ. */
+enum arm_errno_kind {
+	ARM_ERRNO_ARM,	 /* an ARM request (doc/DESIGN.md, Errors) */
+	ARM_ERRNO_GRANT, /* a refused beginGetAccess: a 409 is EBUSY, or EACCES
+			    for a disk that cannot be exported; else as ARM */
+	ARM_ERRNO_TOKEN, /* a token endpoint: 200 is 0, a transient answer
+			    (408, 429, 5xx) EIO, any other a refusal (EACCES) */
+	ARM_ERRNO_IMDS,	 /* IMDS: as a token endpoint, and 404 and 410 (the
+			    identity not ready yet, IMDS updating) are transient */
+};
+
+/* The one mapping from the outcome of an HTTP request to an errno: a
+ * transport failure (transport not HTTP_T_NONE) gives http_transport_errno,
+ * else status, code and message (each may be NULL/0) decide by kind.  An
+ * ARM answer: 2xx 0, 429 EAGAIN, 401/403 EACCES, 404 ENOENT, a quota code
+ * (or VMRestorePointClientError speaking of the restore point limit) EDQUOT,
+ * 409 EBUSY for a concurrent operation, EINVAL for copies out of order, else
+ * EEXIST; 408 ETIMEDOUT; 400/405/411/413/414/415/422 EINVAL; the rest EIO. */
+int arm_errno_of(enum arm_errno_kind kind, int status, const char *code, const char *message,
+		 enum http_transport transport);
 /* 1 when an answer is worth retrying: transport failures, 408, 429, 5xx,
  * and 409 for a concurrent operation. */
-int arm_retryable(int status, const char *code, int transport);
+int arm_retryable(int status, const char *code, enum http_transport transport);
 /* Longest Retry-After obeyed, in seconds: ARM's own are seconds to minutes,
  * so a larger one is a broken answer that must not stop the mount. */
 #define ARM_RETRY_AFTER_MAX 300

@@ -27,12 +27,10 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,7 +40,6 @@
 #include "http.h"
 #include "log.h"
 #include "opts.h"
-#include "url.h"
 
 #define AUTH_MAX_SRC 6
 #define AUTH_DEFAULT_IMDS "http://169.254.169.254"
@@ -80,155 +77,6 @@ static long long auth_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Zero and free a secret string. */
-void auth_secret_free(char *s)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
-/* Read a small file, trimmed; caller zeroes and frees. */
-int auth_read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	char *buf;
-	size_t n = 0, start = 0;
-	ssize_t r;
-	int fd, rc = 0;
-
-	*out = NULL;
-	if (len)
-		*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(max + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (n < max && (r = read(fd, buf + n, max - n)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		n += (size_t)r;
-	}
-	if (!rc && n == max) {
-		char extra;
-		if (read(fd, &extra, 1) > 0)
-			rc = -EFBIG;
-	}
-	close(fd);
-	if (rc) {
-		explicit_bzero(buf, max + 1);
-		free(buf);
-		return rc;
-	}
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-		     buf[n - 1] == '\t'))
-		n--;
-	while (start < n && (buf[start] == ' ' || buf[start] == '\t' || buf[start] == '\n' ||
-			     buf[start] == '\r'))
-		start++;
-	if (start)
-		memmove(buf, buf + start, n - start);
-	n -= start;
-	buf[n] = '\0';
-	*out = buf;
-	if (len)
-		*len = n;
-	return 0;
-}
-
-/* Turn a token endpoint answer into a token. */
-int auth_take_answer(int rc, long status, const char *body, size_t len, const char *what, char *tok,
-		     size_t toklen, time_t *exp, char *tenant, size_t tlen, char *err,
-		     size_t errlen)
-{
-	char code[64], msg[256];
-	char *t = NULL, *tn = NULL;
-
-	if (rc)
-		return rc;
-	if (status != 200) {
-		if (body && len &&
-		    !armj_parse_cloud_error(body, len, code, sizeof(code), msg, sizeof(msg)))
-			snprintf(err, errlen, "%s answered %ld %s: %.160s", what, status, code,
-				 msg);
-		else
-			snprintf(err, errlen, "%s answered %ld", what, status);
-		if (status >= 500 || status == 429 || status == 408)
-			return -EIO;
-		return -EACCES;
-	}
-	rc = armj_parse_token(body, len, &t, exp, &tn);
-	if (rc) {
-		snprintf(err, errlen, "%s gave an answer without a token", what);
-		return rc == -ENOMEM ? rc : -EIO;
-	}
-	if (strlen(t) + 1 > toklen) {
-		auth_secret_free(t);
-		free(tn);
-		snprintf(err, errlen, "%s gave a token that is too long", what);
-		return -ENOSPC;
-	}
-	memcpy(tok, t, strlen(t) + 1);
-	auth_secret_free(t);
-	if (tn && tenant && tlen)
-		snprintf(tenant, tlen, "%s", tn);
-	free(tn);
-	return 0;
-}
-
-/* POST a form to the Entra v2 token endpoint of tenant. */
-int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *form, char *tok,
-		    size_t toklen, time_t *exp, char *err, size_t errlen)
-{
-	struct http_req req = {0};
-	struct http_resp resp;
-	char *url, *tn = url_pct_encode(tenant);
-	size_t n;
-	int rc, attempt;
-
-	if (!tn)
-		return -ENOMEM;
-	n = strlen(cfg->authority) + strlen(tn) + 40;
-	url = malloc(n);
-	if (!url) {
-		free(tn);
-		return -ENOMEM;
-	}
-	snprintf(url, n, "%s/%s/oauth2/v2.0/token", cfg->authority, tn);
-	free(tn);
-	req.method = "POST";
-	req.url = url;
-	req.body = form;
-	req.body_len = strlen(form);
-	req.content_type = "application/x-www-form-urlencoded";
-	req.timeout_ms = cfg->timeout_ms;
-	req.op = "Token";
-	for (attempt = 0;; attempt++) {
-		rc = http_do(cfg->http, &req, &resp);
-		if (rc)
-			snprintf(err, errlen, "token endpoint %s: %s", cfg->authority, resp.errmsg);
-		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "token endpoint", tok,
-				      toklen, exp, NULL, 0, err, errlen);
-		if (resp.body)
-			explicit_bzero(resp.body, resp.len);
-		http_resp_clear(&resp);
-		if (rc != -EIO || attempt >= 2)
-			break;
-		blocking_begin();
-		usleep(300000u << attempt);
-	}
-	free(url);
-	return rc;
 }
 
 /* Copy a string option, trimming trailing slashes. */

@@ -177,7 +177,8 @@ static int cli_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 		rc = -EACCES;
 		goto out;
 	}
-	rc = auth_take_answer(0, 200, buf, n, "az", tok, toklen, exp, tenant, tlen, err, errlen);
+	rc = auth_take_answer(0, 200, buf, n, "az", ARM_ERRNO_TOKEN, tok, toklen, exp, tenant, tlen,
+			      err, errlen);
 out:
 	if (pid > 0) {
 		kill(pid, SIGKILL);

@@ -13,40 +13,19 @@
 #include <string.h>
 
 #include "auth_int.h"
-#include "http.h"
-#include "url.h"
 
 struct env_priv {
 	char *tenant, *client, *secret;
 };
 
-/* Build the form and ask the token endpoint. */
+/* Ask the token endpoint, with the secret. */
 static int env_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct env_priv *p = s->priv;
-	char *cid = url_pct_encode(p->client), *sec = url_pct_encode(p->secret),
-	     *sc = url_pct_encode(cfg->scope), *form = NULL;
-	size_t n;
-	int rc = -ENOMEM;
 
-	if (!cid || !sec || !sc)
-		goto out;
-	n = strlen(cid) + strlen(sec) + strlen(sc) + 96;
-	form = malloc(n);
-	if (!form)
-		goto out;
-	snprintf(form, n, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s",
-		 cid, sec, sc);
-	rc = auth_entra_post(cfg, p->tenant, form, tok, toklen, exp, err, errlen);
-	if (!rc && tenant && tlen)
-		snprintf(tenant, tlen, "%s", p->tenant);
-out:
-	free(cid);
-	auth_secret_free(sec);
-	free(sc);
-	auth_secret_free(form);
-	return rc;
+	return auth_entra_token(cfg, p->tenant, p->client, p->secret, NULL, tok, toklen, exp,
+				tenant, tlen, err, errlen);
 }
 
 /* Free the source, zeroing the secret. */

@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "armjson.h"
+#include "arm_err.h"
 #include "auth_int.h"
 #include "blocking.h"
 #include "http.h"
@@ -52,7 +52,7 @@ static int msi_retryable(int rc, long status, int probe)
 {
 	if (rc)
 		return !probe && rc != -ENOMEM;
-	return status == 404 || status == 410 || status == 408 || status == 429 || status >= 500;
+	return arm_errno_of(ARM_ERRNO_IMDS, (int)status, NULL, NULL, HTTP_T_NONE) == -EIO;
 }
 
 /* Delay before retry number attempt (0-based) after an answer of status:
@@ -106,21 +106,9 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 		status = rc ? 0 : resp.status;
 		if (rc)
 			snprintf(err, errlen, "IMDS at %s: %s", cfg->imds_endpoint, resp.errmsg);
-		if (!rc && status != 200 && msi_retryable(0, status, s->probe)) {
-			/* Transient answers are not a refusal: report them as EIO. */
-			char code[64], msg[256];
-			if (resp.body && resp.len &&
-			    !armj_parse_cloud_error(resp.body, resp.len, code, sizeof(code), msg,
-						    sizeof(msg)))
-				snprintf(err, errlen, "IMDS answered %ld %s: %.160s", status, code,
-					 msg);
-			else
-				snprintf(err, errlen, "IMDS answered %ld", status);
-			rc = -EIO;
-		} else {
-			rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "IMDS", tok,
-					      toklen, exp, tenant, tlen, err, errlen);
-		}
+		/* Transient answers (ARM_ERRNO_IMDS) are not a refusal: EIO. */
+		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "IMDS", ARM_ERRNO_IMDS,
+				      tok, toklen, exp, tenant, tlen, err, errlen);
 		if (resp.body)
 			explicit_bzero(resp.body, resp.len);
 		http_resp_clear(&resp);

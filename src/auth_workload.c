@@ -13,8 +13,6 @@
 #include <string.h>
 
 #include "auth_int.h"
-#include "http.h"
-#include "url.h"
 
 #define WL_MAX_ASSERTION (64 * 1024)
 
@@ -27,7 +25,7 @@ static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 		    time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct wl_priv *p = s->priv;
-	char *assertion = NULL, *ea = NULL, *cid = NULL, *sc = NULL, *form = NULL;
+	char *assertion = NULL;
 	size_t n;
 	int rc;
 
@@ -35,34 +33,12 @@ static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 	if (rc || !n) {
 		snprintf(err, errlen, "federated token file %s: %s", p->file,
 			 rc ? strerror(-rc) : "is empty");
-		rc = -EACCES;
-		goto out;
+		auth_secret_free(assertion);
+		return -EACCES;
 	}
-	rc = -ENOMEM;
-	ea = url_pct_encode(assertion);
-	cid = url_pct_encode(p->client);
-	sc = url_pct_encode(cfg->scope);
-	if (!ea || !cid || !sc)
-		goto out;
-	n = strlen(ea) + strlen(cid) + strlen(sc) + 200;
-	form = malloc(n);
-	if (!form)
-		goto out;
-	snprintf(form, n,
-		 "grant_type=client_credentials&client_id=%s&scope=%s"
-		 "&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%"
-		 "3Ajwt-bearer"
-		 "&client_assertion=%s",
-		 cid, sc, ea);
-	rc = auth_entra_post(cfg, p->tenant, form, tok, toklen, exp, err, errlen);
-	if (!rc && tenant && tlen)
-		snprintf(tenant, tlen, "%s", p->tenant);
-out:
+	rc = auth_entra_token(cfg, p->tenant, p->client, NULL, assertion, tok, toklen, exp, tenant,
+			      tlen, err, errlen);
 	auth_secret_free(assertion);
-	auth_secret_free(ea);
-	free(cid);
-	free(sc);
-	auth_secret_free(form);
 	return rc;
 }
 

@@ -193,7 +193,7 @@ static int blob_do(struct blob *b, const char *op, const char *method, const cha
 			rc = check ? check(resp, check_arg) : 0;
 			if (rc == 0)
 				return 0;
-			resp->transport = HTTP_EBROKEN;
+			resp->transport = HTTP_T_BROKEN;
 			resp->status = 0;
 		}
 		if (err) {

@@ -441,36 +441,37 @@ int http_same_origin(const char *a, const char *b)
 	return !strcmp(s1, s2) && !strcmp(h1, h2) && p1 == p2;
 }
 
-/* Map a curl failure to a transport class and errno. */
+/* Sort a curl failure into a transport class; its errno. */
 static int http_classify(CURLcode cc, int too_large, size_t cap, struct http_resp *r)
 {
 	if (too_large) {
-		r->transport = HTTP_EBROKEN;
+		r->transport = HTTP_T_BROKEN;
 		snprintf(r->errmsg, sizeof(r->errmsg), "response larger than %zu bytes", cap);
-		return -EIO;
+	} else {
+		switch (cc) {
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CIPHER:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_ISSUER_ERROR:
+		case CURLE_SSL_CRL_BADFILE:
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_URL_MALFORMAT:
+			r->transport = HTTP_T_CONNECT;
+			break;
+		case CURLE_OPERATION_TIMEDOUT:
+			r->transport = HTTP_T_TIMEOUT;
+			break;
+		default:
+			r->transport = HTTP_T_BROKEN;
+			break;
+		}
 	}
-	switch (cc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-		r->transport = HTTP_ECONNECT;
-		return -EHOSTUNREACH;
-	case CURLE_OPERATION_TIMEDOUT:
-		r->transport = HTTP_ETIMEOUT;
-		return -ETIMEDOUT;
-	default:
-		r->transport = HTTP_EBROKEN;
-		return -EIO;
-	}
+	return http_transport_errno(r->transport);
 }
 
 /* The path of a URL without scheme, host or query, for log lines. */
@@ -539,7 +540,7 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	e = http_get_handle(h);
 	if (!e) {
 		snprintf(resp->errmsg, sizeof(resp->errmsg), "out of memory");
-		resp->transport = HTTP_EBROKEN;
+		resp->transport = HTTP_T_BROKEN;
 		return -ENOMEM;
 	}
 

@@ -226,17 +226,54 @@ static void test_answers(void)
 	const char *ok = "{\"access_token\":\"abc\",\"expires_in\":\"60\"}";
 	const char *bad = "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret.\"}";
 
-	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", tok, sizeof(tok), &exp, tenant, sizeof(tenant), err,
+	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, tenant, sizeof(tenant), err,
 			       sizeof(err)) == 0);
 	CHECK(!strcmp(tok, "abc") && exp >= time(NULL) + 59);
-	CHECK(auth_take_answer(0, 401, bad, strlen(bad), "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
+	CHECK(auth_take_answer(0, 401, bad, strlen(bad), "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
 	      -EACCES);
 	CHECK(strstr(err, "invalid_client") && strstr(err, "401"));
-	CHECK(auth_take_answer(0, 503, NULL, 0, "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
-	CHECK(auth_take_answer(0, 200, "nope", 4, "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
-	CHECK(auth_take_answer(-EHOSTUNREACH, 0, NULL, 0, "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
+	CHECK(auth_take_answer(0, 503, NULL, 0, "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
+	CHECK(auth_take_answer(0, 200, "nope", 4, "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
+	CHECK(auth_take_answer(-EHOSTUNREACH, 0, NULL, 0, "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
 	      -EHOSTUNREACH);
-	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", tok, 3, &exp, NULL, 0, err, sizeof(err)) == -ENOSPC);
+	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", ARM_ERRNO_TOKEN, tok, 3, &exp, NULL, 0, err, sizeof(err)) == -ENOSPC);
+	/* A token endpoint: transient answers EIO, the rest a refusal; IMDS also
+	 * counts 404 and 410 as transient. */
+	{
+		static const int st[] = {408, 429, 500, 503, 599, 400, 404, 410, 201, 302};
+		static const int token[] = {-EIO, -EIO, -EIO, -EIO, -EIO, -EACCES, -EACCES, -EACCES, -EACCES, -EACCES};
+		static const int imds[] = {-EIO, -EIO, -EIO, -EIO, -EIO, -EACCES, -EIO, -EIO, -EACCES, -EACCES};
+		for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+			CHECK(auth_take_answer(0, st[i], NULL, 0, "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err,
+					       sizeof(err)) == token[i]);
+			CHECK(auth_take_answer(0, st[i], NULL, 0, "t", ARM_ERRNO_IMDS, tok, sizeof(tok), &exp, NULL, 0, err,
+					       sizeof(err)) == imds[i]);
+		}
+		CHECK(arm_errno_of(ARM_ERRNO_IMDS, 200, NULL, NULL, HTTP_T_NONE) == 0);
+		CHECK(arm_errno_of(ARM_ERRNO_TOKEN, 0, NULL, NULL, HTTP_T_TIMEOUT) == -ETIMEDOUT);
+	}
+	CHECK(auth_take_answer(0, 404, bad, strlen(bad), "IMDS", ARM_ERRNO_IMDS, tok, sizeof(tok), &exp, NULL, 0, err,
+			       sizeof(err)) == -EIO);
+	CHECK(!strcmp(err, "IMDS answered 404 invalid_client: AADSTS7000215: Invalid client secret."));
+	CHECK(auth_take_answer(0, 410, NULL, 0, "IMDS", ARM_ERRNO_IMDS, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
+	      -EIO);
+	CHECK(!strcmp(err, "IMDS answered 410"));
+}
+
+/* The client credentials form, byte for byte (Entra reads it by name, the
+ * tests of armsim by bytes). */
+static void test_entra_form(void)
+{
+	char *f = auth_entra_form("c id", "https://m.example/.default", "s&=+%", NULL);
+
+	CHECK(f && !strcmp(f, "grant_type=client_credentials&client_id=c%20id&client_secret=s%26%3D%2B%25"
+			     "&scope=https%3A%2F%2Fm.example%2F.default"));
+	auth_secret_free(f);
+	f = auth_entra_form("cid", "sc", NULL, "a.b-c_d~");
+	CHECK(f && !strcmp(f, "grant_type=client_credentials&client_id=cid&scope=sc&client_assertion_type="
+			     "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+			     "&client_assertion=a.b-c_d~"));
+	auth_secret_free(f);
 }
 
 /* The IMDS retry policy: doubling from 800 ms (3 s for 410), at most 16 s
@@ -266,6 +303,7 @@ int main(void)
 		return 1;
 	}
 	test_answers();
+	test_entra_form();
 	test_msi_policy();
 	test_token_file();
 	test_auto();
