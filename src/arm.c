@@ -38,7 +38,6 @@
 #include "blocking.h"
 #include "http.h"
 #include "log.h"
-#include "opts.h"
 #include "url.h"
 
 #define ARM_MAX_PAGES 10000
@@ -131,12 +130,6 @@ static long long arm_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sleep ms milliseconds (restarting after signals). */
-static void arm_sleep_ms(long long ms)
-{
-	blocking_sleep_ms(ms);
-}
-
 /* Sleep ms milliseconds in short slices: -EINTR as soon as the caller of
  * the request being served gave up (blocking.h), else 0. */
 static int arm_wait_ms(long long ms)
@@ -146,7 +139,7 @@ static int arm_wait_ms(long long ms)
 
 		if (blocking_cancelled())
 			return -EINTR;
-		arm_sleep_ms(step);
+		blocking_sleep_ms(step);
 		ms -= step;
 	}
 	return blocking_cancelled() ? -EINTR : 0;
@@ -155,7 +148,7 @@ static int arm_wait_ms(long long ms)
 /* ---- client --------------------------------------------------------------- */
 
 /* Create a client. */
-int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_client **out)
+int arm_client_new(const struct arm_cfg *cfg, struct auth *auth, struct arm_client **out)
 {
 	struct arm_client *c;
 	pthread_condattr_t ca;
@@ -163,26 +156,26 @@ int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_clie
 	int rc = -ENOMEM;
 
 	*out = NULL;
-	if (!o || !o->endpoint || !*o->endpoint)
+	if (!cfg || !cfg->endpoint || !*cfg->endpoint)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->endpoint = strdup(o->endpoint);
-	c->api = strdup(o->api_version && *o->api_version ? o->api_version : "2025-04-01");
-	if (o->subscription && *o->subscription)
-		c->sub = strdup(o->subscription);
-	if (!c->endpoint || !c->api || (o->subscription && *o->subscription && !c->sub))
+	c->endpoint = strdup(cfg->endpoint);
+	c->api = strdup(cfg->api_version && *cfg->api_version ? cfg->api_version : "2025-04-01");
+	if (cfg->subscription && *cfg->subscription)
+		c->sub = strdup(cfg->subscription);
+	if (!c->endpoint || !c->api || (cfg->subscription && *cfg->subscription && !c->sub))
 		goto fail;
 	n = strlen(c->endpoint);
 	while (n && c->endpoint[n - 1] == '/')
 		c->endpoint[--n] = '\0';
 	c->auth = auth;
-	c->retries = (unsigned)o->retries;
-	c->op_timeout_ms = (long long)(o->op_timeout ? o->op_timeout : 30) * 1000;
-	c->max_conns = (unsigned)(o->max_conns ? o->max_conns : 8);
-	c->rate[ARM_READ] = o->read_rate;
-	c->rate[ARM_WRITE] = o->write_rate;
+	c->retries = cfg->retries;
+	c->op_timeout_ms = (long long)(cfg->op_timeout ? cfg->op_timeout : 30) * 1000;
+	c->max_conns = cfg->max_conns ? cfg->max_conns : 8;
+	c->rate[ARM_READ] = cfg->read_rate;
+	c->rate[ARM_WRITE] = cfg->write_rate;
 	c->burst[ARM_READ] = 100;
 	c->burst[ARM_WRITE] = 50;
 	c->tokens[ARM_READ] = 100;
@@ -191,7 +184,7 @@ int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_clie
 	c->rnd = (unsigned)arm_now_ms() ^ (unsigned)(uintptr_t)c;
 	c->st.remaining_reads = c->st.remaining_writes = c->st.remaining_deletes = -1;
 	c->rl_left[ARM_K_READS] = c->rl_left[ARM_K_WRITES] = c->rl_left[ARM_K_DELETES] = -1;
-	rc = http_new(o->cafile, c->max_conns, &c->http);
+	rc = http_new(cfg->cafile, c->max_conns, &c->http);
 	if (rc)
 		goto fail;
 	pthread_mutex_init(&c->lock, NULL);
@@ -568,7 +561,7 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		pthread_mutex_lock(&c->lock);
 		c->st.retries++;
 		pthread_mutex_unlock(&c->lock);
-		arm_sleep_ms(delay);
+		blocking_sleep_ms(delay);
 		attempt++;
 	}
 	/* A final failure. */
@@ -1535,7 +1528,7 @@ static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned time
 					 "operation still running");
 			return -ETIMEDOUT;
 		}
-		arm_sleep_ms(wait);
+		blocking_sleep_ms(wait);
 		polls++;
 		pd = arm_now_ms() + c->op_timeout_ms;
 		if (pd > deadline)

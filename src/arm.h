@@ -22,7 +22,6 @@
 #include "arm_id.h"
 #include "arm_types.h"
 
-struct rpfs_opts;
 struct auth;
 
 /* ---- the client ----------------------------------------------------------- */
@@ -47,9 +46,23 @@ struct arm_stats {
 struct arm_lro;
 void arm_lro_free(struct arm_lro *lro);
 
-/* Create a client from validated options and a credential (borrowed; must
- * outlive the client).  Returns 0, -ENOMEM, -EINVAL. */
-int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_client **out);
+/* What a client is made from (validated options; main.c fills it).
+ * Strings are copied. */
+struct arm_cfg {
+	const char *endpoint;	  /* required; trailing slashes are dropped */
+	const char *subscription; /* NULL before one is picked (subscriptions list) */
+	const char *api_version;  /* Compute api-version, NULL or "": 2025-04-01 */
+	const char *cafile;	  /* extra CA bundle, may be NULL */
+	unsigned retries;	  /* retries of a failed request */
+	unsigned op_timeout;	  /* seconds one call may take, 0: 30 */
+	unsigned max_conns;	  /* concurrent requests, 0: 8 */
+	double read_rate;	  /* rpfs's own read bucket, requests per second */
+	double write_rate;	  /* and its write bucket */
+};
+
+/* Create a client and its connection pool; the credential is borrowed
+ * (it must outlive the client).  Returns 0, -ENOMEM, -EINVAL. */
+int arm_client_new(const struct arm_cfg *cfg, struct auth *auth, struct arm_client **out);
 void arm_client_free(struct arm_client *c);
 void arm_stats_get(struct arm_client *c, struct arm_stats *out);
 /* End the pause a 429 set (a flush, SIGHUP): the next request goes out. */

@@ -1,7 +1,8 @@
 /*
- * arm_err.c - the decisions about an ARM answer, kept pure for testing:
- * which errno it becomes (doc/DESIGN.md, Errors), whether it is worth retrying, and how
- * long to wait before the retry.
+ * arm_err.c - the decisions about an answer, kept pure for testing: which
+ * errno it becomes (doc/DESIGN.md, Errors) whoever answered (ARM, a disk
+ * grant, a token endpoint, IMDS), whether it is worth retrying, and how
+ * long to wait before the retry; and the names of ARM's operations.
  */
 #include "config.h"
 

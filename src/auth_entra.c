@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "arm_err.h"
 #include "auth_int.h"
@@ -53,7 +52,7 @@ out:
 }
 
 /* POST a form to the Entra v2 token endpoint of tenant. */
-static int entra_post(const struct auth_cfg *cfg, const char *tenant, const char *form, char *tok,
+static int entra_post(const struct auth_ctx *ctx, const char *tenant, const char *form, char *tok,
 		      size_t toklen, time_t *exp, char *err, size_t errlen)
 {
 	struct http_req req = {0};
@@ -64,25 +63,25 @@ static int entra_post(const struct auth_cfg *cfg, const char *tenant, const char
 
 	if (!tn)
 		return -ENOMEM;
-	n = strlen(cfg->authority) + strlen(tn) + 40;
+	n = strlen(ctx->authority) + strlen(tn) + 40;
 	url = malloc(n);
 	if (!url) {
 		free(tn);
 		return -ENOMEM;
 	}
-	snprintf(url, n, "%s/%s/oauth2/v2.0/token", cfg->authority, tn);
+	snprintf(url, n, "%s/%s/oauth2/v2.0/token", ctx->authority, tn);
 	free(tn);
 	req.method = "POST";
 	req.url = url;
 	req.body = form;
 	req.body_len = strlen(form);
 	req.content_type = "application/x-www-form-urlencoded";
-	req.timeout_ms = cfg->timeout_ms;
+	req.timeout_ms = ctx->timeout_ms;
 	req.op = "Token";
 	for (attempt = 0;; attempt++) {
-		rc = http_do(cfg->http, &req, &resp);
+		rc = http_do(ctx->http, &req, &resp);
 		if (rc)
-			snprintf(err, errlen, "token endpoint %s: %s", cfg->authority, resp.errmsg);
+			snprintf(err, errlen, "token endpoint %s: %s", ctx->authority, resp.errmsg);
 		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "token endpoint",
 				      ARM_ERRNO_TOKEN, tok, toklen, exp, NULL, 0, err, errlen);
 		if (resp.body)
@@ -90,24 +89,23 @@ static int entra_post(const struct auth_cfg *cfg, const char *tenant, const char
 		http_resp_clear(&resp);
 		if (rc != -EIO || attempt >= 2)
 			break;
-		blocking_begin();
-		usleep(300000u << attempt);
+		blocking_sleep_ms(300LL << attempt);
 	}
 	free(url);
 	return rc;
 }
 
 /* A token for client_id in tenant_id by the client credentials grant. */
-int auth_entra_token(const struct auth_cfg *cfg, const char *tenant_id, const char *client_id,
+int auth_entra_token(const struct auth_ctx *ctx, const char *tenant_id, const char *client_id,
 		     const char *secret, const char *assertion, char *tok, size_t toklen,
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
-	char *form = auth_entra_form(client_id, cfg->scope, secret, assertion);
+	char *form = auth_entra_form(client_id, ctx->scope, secret, assertion);
 	int rc;
 
 	if (!form)
 		return -ENOMEM;
-	rc = entra_post(cfg, tenant_id, form, tok, toklen, exp, err, errlen);
+	rc = entra_post(ctx, tenant_id, form, tok, toklen, exp, err, errlen);
 	if (!rc && tenant && tlen)
 		snprintf(tenant, tlen, "%s", tenant_id);
 	auth_secret_free(form);

@@ -19,12 +19,12 @@ struct env_priv {
 };
 
 /* Ask the token endpoint, with the secret. */
-static int env_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+static int env_fetch(struct auth_src *s, const struct auth_ctx *ctx, char *tok, size_t toklen,
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct env_priv *p = s->priv;
 
-	return auth_entra_token(cfg, p->tenant, p->client, p->secret, NULL, tok, toklen, exp,
+	return auth_entra_token(ctx, p->tenant, p->client, p->secret, NULL, tok, toklen, exp,
 				tenant, tlen, err, errlen);
 }
 
@@ -43,14 +43,14 @@ static void env_free(struct auth_src *s)
 }
 
 /* The env source, when all three variables are set. */
-int auth_env_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl)
+int auth_env_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl)
 {
 	const char *t = getenv("AZURE_TENANT_ID"), *c = getenv("AZURE_CLIENT_ID"),
 		   *k = getenv("AZURE_CLIENT_SECRET");
 	struct auth_src *s;
 	struct env_priv *p;
 
-	(void)cfg;
+	(void)ctx;
 	*out = NULL;
 	if (!t || !*t || !c || !*c || !k || !*k) {
 		snprintf(why, wl, "%s not set",

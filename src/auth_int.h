@@ -22,8 +22,9 @@ struct http;
 /* Longest token kept (ARM tokens are 2-4 KB). */
 #define AUTH_TOKEN_MAX 16384
 
-/* What a source needs to know, copied from the options at auth_new. */
-struct auth_cfg {
+/* What a source needs to know, resolved from struct auth_cfg at auth_new,
+ * and the HTTP pool the sources share. */
+struct auth_ctx {
 	char *authority;     /* no trailing slash */
 	char *imds_endpoint; /* no trailing slash */
 	char *scope;	     /* "<endpoint>/.default" */
@@ -43,11 +44,11 @@ struct auth_src {
 	/* Fetch a token into tok (NUL-terminated).  *exp: epoch seconds of
 	 * expiry (0 unknown).  tenant (may be filled, size tlen).  Returns 0,
 	 * -EACCES, -EHOSTUNREACH, -ETIMEDOUT, -EIO, -ENOSPC. */
-	int (*fetch)(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+	int (*fetch)(struct auth_src *s, const struct auth_ctx *ctx, char *tok, size_t toklen,
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen);
 	/* 1 when the cached token must be dropped though unexpired (token
 	 * file rewritten); may be NULL. */
-	int (*changed)(struct auth_src *s, const struct auth_cfg *cfg);
+	int (*changed)(struct auth_src *s, const struct auth_ctx *ctx);
 	void (*free)(struct auth_src *s);
 	/* 1 when a connection failure means "not available here, try the
 	 * next source" (auto mode probing IMDS). */
@@ -57,12 +58,12 @@ struct auth_src {
 
 /* Constructors: return 0 and *out, or -ENOENT with the reason the source
  * does not apply in why (for auto), or another negative errno. */
-int auth_token_file_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
-int auth_env_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
-int auth_workload_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
-int auth_msi_new(const struct auth_cfg *cfg, int probe, struct auth_src **out, char *why,
+int auth_token_file_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl);
+int auth_env_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl);
+int auth_workload_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl);
+int auth_msi_new(const struct auth_ctx *ctx, int probe, struct auth_src **out, char *why,
 		 size_t wl);
-int auth_cli_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl);
+int auth_cli_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl);
 
 /* IMDS retry delay before retry number attempt after an answer of status
  * (auth_msi.c; pure, for tests). */
@@ -74,7 +75,7 @@ long msi_retry_delay_ms(unsigned attempt, long status);
  * {authority}/{tenant_id}/oauth2/v2.0/token, authenticated by secret or
  * else by assertion (a federated token); retried twice on a transient
  * answer.  tenant (may be NULL) receives tenant_id on success. */
-int auth_entra_token(const struct auth_cfg *cfg, const char *tenant_id, const char *client_id,
+int auth_entra_token(const struct auth_ctx *ctx, const char *tenant_id, const char *client_id,
 		     const char *secret, const char *assertion, char *tok, size_t toklen,
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen);
 /* Its form body (x-www-form-urlencoded): a secret itself, freed with

@@ -67,13 +67,13 @@ long msi_retry_delay_ms(unsigned attempt, long status)
 }
 
 /* Ask IMDS for a token. */
-static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+static int msi_fetch(struct auth_src *s, const struct auth_ctx *ctx, char *tok, size_t toklen,
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct http_req req = {0};
 	struct http_resp resp;
 	const char *cid = getenv("AZURE_CLIENT_ID");
-	char *res = url_pct_encode(cfg->resource), *ecid = NULL, *url = NULL;
+	char *res = url_pct_encode(ctx->resource), *ecid = NULL, *url = NULL;
 	size_t n;
 	int rc = -ENOMEM;
 	unsigned attempt;
@@ -83,29 +83,29 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 		goto out;
 	if (cid && *cid && !(ecid = url_pct_encode(cid)))
 		goto out;
-	n = strlen(cfg->imds_endpoint) + strlen(res) + (ecid ? strlen(ecid) : 0) + 128;
+	n = strlen(ctx->imds_endpoint) + strlen(res) + (ecid ? strlen(ecid) : 0) + 128;
 	url = malloc(n);
 	if (!url)
 		goto out;
 	snprintf(url, n, "%s/metadata/identity/oauth2/token?api-version=2018-02-01&resource=%s%s%s",
-		 cfg->imds_endpoint, res, ecid ? "&client_id=" : "", ecid ? ecid : "");
+		 ctx->imds_endpoint, res, ecid ? "&client_id=" : "", ecid ? ecid : "");
 	req.method = "GET";
 	req.url = url;
 	req.extra_header = "Metadata: true";
 	req.no_proxy = 1;
 	/* A probe must not hang on something that accepts and never answers. */
 	req.timeout_ms =
-	    s->probe && cfg->timeout_ms > MSI_PROBE_TOTAL_MS ? MSI_PROBE_TOTAL_MS : cfg->timeout_ms;
+	    s->probe && ctx->timeout_ms > MSI_PROBE_TOTAL_MS ? MSI_PROBE_TOTAL_MS : ctx->timeout_ms;
 	req.connect_timeout_ms = s->probe ? MSI_PROBE_CONNECT_MS : 0;
 	req.op = "IMDS";
 	for (attempt = 0;; attempt++) {
 		long status, delay;
 		int hrc;
 
-		hrc = rc = http_do(cfg->http, &req, &resp);
+		hrc = rc = http_do(ctx->http, &req, &resp);
 		status = rc ? 0 : resp.status;
 		if (rc)
-			snprintf(err, errlen, "IMDS at %s: %s", cfg->imds_endpoint, resp.errmsg);
+			snprintf(err, errlen, "IMDS at %s: %s", ctx->imds_endpoint, resp.errmsg);
 		/* Transient answers (ARM_ERRNO_IMDS) are not a refusal: EIO. */
 		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "IMDS", ARM_ERRNO_IMDS,
 				      tok, toklen, exp, tenant, tlen, err, errlen);
@@ -113,21 +113,16 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 			explicit_bzero(resp.body, resp.len);
 		http_resp_clear(&resp);
 		if (!rc || !msi_retryable(hrc, status, s->probe) ||
-		    __atomic_load_n(&cfg->stopping, __ATOMIC_RELAXED))
+		    __atomic_load_n(&ctx->stopping, __ATOMIC_RELAXED))
 			break;
 		/* IMDS answered: it is there, so it gets the full retry budget. */
 		if (!hrc && s->probe)
-			req.timeout_ms = cfg->timeout_ms;
+			req.timeout_ms = ctx->timeout_ms;
 		delay = msi_retry_delay_ms(attempt, status);
 		if (msi_now_ms() - t0 + delay > MSI_RETRY_BUDGET_MS + (status == 410 ? delay : 0))
 			break;
 		log_info("auth: %s; retry %u in %ld ms", err, attempt + 1, delay);
-		blocking_begin();
-		{
-			struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
-			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-				;
-		}
+		blocking_sleep_ms(delay);
 	}
 out:
 	free(res);
@@ -143,11 +138,11 @@ static void msi_free(struct auth_src *s)
 }
 
 /* The msi source (always applicable; a probe in auto mode). */
-int auth_msi_new(const struct auth_cfg *cfg, int probe, struct auth_src **out, char *why, size_t wl)
+int auth_msi_new(const struct auth_ctx *ctx, int probe, struct auth_src **out, char *why, size_t wl)
 {
 	struct auth_src *s = calloc(1, sizeof(*s));
 
-	(void)cfg;
+	(void)ctx;
 	(void)why;
 	(void)wl;
 	*out = NULL;

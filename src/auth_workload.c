@@ -21,7 +21,7 @@ struct wl_priv {
 };
 
 /* Read the federated token and exchange it. */
-static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+static int wl_fetch(struct auth_src *s, const struct auth_ctx *ctx, char *tok, size_t toklen,
 		    time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct wl_priv *p = s->priv;
@@ -36,7 +36,7 @@ static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 		auth_secret_free(assertion);
 		return -EACCES;
 	}
-	rc = auth_entra_token(cfg, p->tenant, p->client, NULL, assertion, tok, toklen, exp, tenant,
+	rc = auth_entra_token(ctx, p->tenant, p->client, NULL, assertion, tok, toklen, exp, tenant,
 			      tlen, err, errlen);
 	auth_secret_free(assertion);
 	return rc;
@@ -57,14 +57,14 @@ static void wl_free(struct auth_src *s)
 }
 
 /* The workload source, when the federated token file and ids are set. */
-int auth_workload_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl)
+int auth_workload_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl)
 {
 	const char *t = getenv("AZURE_TENANT_ID"), *c = getenv("AZURE_CLIENT_ID"),
 		   *f = getenv("AZURE_FEDERATED_TOKEN_FILE");
 	struct auth_src *s;
 	struct wl_priv *p;
 
-	(void)cfg;
+	(void)ctx;
 	*out = NULL;
 	if (!f || !*f || !t || !*t || !c || !*c) {
 		snprintf(why, wl, "%s not set",

@@ -54,7 +54,7 @@ static void http_init_once(void)
 }
 
 /* Global init (curl_global_init), idempotent. */
-void http_global_init(void)
+static void http_global_init(void)
 {
 	pthread_once(&http_once, http_init_once);
 }

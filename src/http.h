@@ -99,8 +99,6 @@ void http_resp_clear(struct http_resp *r);
 int http_same_origin(const char *a, const char *b);
 /* A random GUID, lowercase, into out[37]. */
 void http_guid(char out[37]);
-/* Global init (curl_global_init), idempotent; called by http_new. */
-void http_global_init(void);
 
 /* libcurl's version string (static), for --version. */
 const char *http_version(void);
