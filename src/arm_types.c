@@ -9,6 +9,19 @@
 
 #include "arm_types.h"
 
+/* Free the members of a disk. */
+void arm_disk_clear(struct arm_disk *d)
+{
+	free(d->name);
+	free(d->caching);
+	free(d->storage_type);
+	free(d->disk_id);
+	free(d->disk_rp_id);
+	free(d->encryption_type);
+	free(d->json);
+	memset(d, 0, sizeof(*d));
+}
+
 /* Free the members of a restore point. */
 void arm_rp_clear(struct arm_rp *rp)
 {
@@ -23,16 +36,8 @@ void arm_rp_clear(struct arm_rp *rp)
 	free(rp->time_created);
 	free(rp->source_rp_id);
 	free(rp->source_location);
-	for (i = 0; i < rp->ndisks; i++) {
-		struct arm_disk *d = &rp->disks[i];
-		free(d->name);
-		free(d->caching);
-		free(d->storage_type);
-		free(d->disk_id);
-		free(d->disk_rp_id);
-		free(d->encryption_type);
-		free(d->json);
-	}
+	for (i = 0; i < rp->ndisks; i++)
+		arm_disk_clear(&rp->disks[i]);
 	free(rp->disks);
 	for (i = 0; i < rp->nprogress; i++) {
 		free(rp->progress[i].name);
