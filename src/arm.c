@@ -38,7 +38,7 @@
 #include "blocking.h"
 #include "http.h"
 #include "log.h"
-#include "opts.h"
+#include "url.h"
 
 #define ARM_MAX_PAGES 10000
 #define ARM_TOKEN_MAX 16384
@@ -82,115 +82,6 @@ struct arm_client {
 	struct arm_stats st;
 };
 
-/* ---- memory ------------------------------------------------------------- */
-
-/* Free the members of a restore point. */
-void arm_rp_clear(struct arm_rp *rp)
-{
-	size_t i;
-
-	if (!rp)
-		return;
-	free(rp->id);
-	free(rp->name);
-	free(rp->state);
-	free(rp->consistency);
-	free(rp->time_created);
-	free(rp->source_rp_id);
-	free(rp->source_location);
-	for (i = 0; i < rp->ndisks; i++) {
-		struct arm_disk *d = &rp->disks[i];
-		free(d->name);
-		free(d->caching);
-		free(d->storage_type);
-		free(d->disk_id);
-		free(d->disk_rp_id);
-		free(d->encryption_type);
-		free(d->json);
-	}
-	free(rp->disks);
-	for (i = 0; i < rp->nprogress; i++) {
-		free(rp->progress[i].name);
-		free(rp->progress[i].status);
-	}
-	free(rp->progress);
-	free(rp->iv_error);
-	free(rp->cjson);
-	memset(rp, 0, sizeof(*rp));
-}
-
-/* Free a restore point. */
-void arm_rp_free(struct arm_rp *rp)
-{
-	arm_rp_clear(rp);
-	free(rp);
-}
-
-/* Free the members of a collection. */
-void arm_rpc_clear(struct arm_rpc *rpc)
-{
-	size_t i;
-
-	if (!rpc)
-		return;
-	free(rpc->id);
-	free(rpc->name);
-	free(rpc->rg);
-	free(rpc->location);
-	free(rpc->state);
-	free(rpc->source_id);
-	free(rpc->source_location);
-	for (i = 0; i < rpc->ntags; i++) {
-		free(rpc->tags[i].key);
-		free(rpc->tags[i].value);
-	}
-	free(rpc->tags);
-	free(rpc->json);
-	for (i = 0; i < rpc->npoints; i++)
-		arm_rp_clear(&rpc->points[i]);
-	free(rpc->points);
-	memset(rpc, 0, sizeof(*rpc));
-}
-
-/* Free a collection. */
-void arm_rpc_free(struct arm_rpc *rpc)
-{
-	arm_rpc_clear(rpc);
-	free(rpc);
-}
-
-/* Free an array of collections. */
-void arm_rpc_array_free(struct arm_rpc **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++)
-		arm_rpc_free(v[i]);
-	free(v);
-}
-
-/* Free an array of locations. */
-void arm_locations_free(struct arm_location *v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++) {
-		free(v[i].name);
-		free(v[i].display_name);
-	}
-	free(v);
-}
-
-/* Free an array of strings. */
-void arm_strings_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v && i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* Free an operation handle. */
 void arm_lro_free(struct arm_lro *lro)
 {
@@ -228,23 +119,6 @@ int arm_lro_restrict(struct arm_lro *lro, enum arm_lro_style style)
 	return 0;
 }
 
-/* Render request bodies. */
-char *arm_body_put_collection(const char *location, const char *source_id,
-			      const struct arm_tag *tags, size_t ntags)
-{
-	return armj_body_put_collection(location, source_id, tags, ntags);
-}
-
-char *arm_body_put_rp(const char *source_rp_id, const char *consistency)
-{
-	return armj_body_put_rp(source_rp_id, consistency);
-}
-
-char *arm_body_patch_tags(const struct arm_tag *tags, size_t ntags)
-{
-	return armj_body_patch_tags(tags, ntags);
-}
-
 /* ---- time ----------------------------------------------------------------- */
 
 /* Milliseconds of the monotonic clock. */
@@ -256,12 +130,6 @@ static long long arm_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Sleep ms milliseconds (restarting after signals). */
-static void arm_sleep_ms(long long ms)
-{
-	blocking_sleep_ms(ms);
-}
-
 /* Sleep ms milliseconds in short slices: -EINTR as soon as the caller of
  * the request being served gave up (blocking.h), else 0. */
 static int arm_wait_ms(long long ms)
@@ -271,7 +139,7 @@ static int arm_wait_ms(long long ms)
 
 		if (blocking_cancelled())
 			return -EINTR;
-		arm_sleep_ms(step);
+		blocking_sleep_ms(step);
 		ms -= step;
 	}
 	return blocking_cancelled() ? -EINTR : 0;
@@ -280,7 +148,7 @@ static int arm_wait_ms(long long ms)
 /* ---- client --------------------------------------------------------------- */
 
 /* Create a client. */
-int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_client **out)
+int arm_client_new(const struct arm_cfg *cfg, struct auth *auth, struct arm_client **out)
 {
 	struct arm_client *c;
 	pthread_condattr_t ca;
@@ -288,26 +156,26 @@ int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_clie
 	int rc = -ENOMEM;
 
 	*out = NULL;
-	if (!o || !o->endpoint || !*o->endpoint)
+	if (!cfg || !cfg->endpoint || !*cfg->endpoint)
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->endpoint = strdup(o->endpoint);
-	c->api = strdup(o->api_version && *o->api_version ? o->api_version : "2025-04-01");
-	if (o->subscription && *o->subscription)
-		c->sub = strdup(o->subscription);
-	if (!c->endpoint || !c->api || (o->subscription && *o->subscription && !c->sub))
+	c->endpoint = strdup(cfg->endpoint);
+	c->api = strdup(cfg->api_version && *cfg->api_version ? cfg->api_version : "2025-04-01");
+	if (cfg->subscription && *cfg->subscription)
+		c->sub = strdup(cfg->subscription);
+	if (!c->endpoint || !c->api || (cfg->subscription && *cfg->subscription && !c->sub))
 		goto fail;
 	n = strlen(c->endpoint);
 	while (n && c->endpoint[n - 1] == '/')
 		c->endpoint[--n] = '\0';
 	c->auth = auth;
-	c->retries = (unsigned)o->retries;
-	c->op_timeout_ms = (long long)(o->op_timeout ? o->op_timeout : 30) * 1000;
-	c->max_conns = (unsigned)(o->max_conns ? o->max_conns : 8);
-	c->rate[ARM_READ] = o->read_rate;
-	c->rate[ARM_WRITE] = o->write_rate;
+	c->retries = cfg->retries;
+	c->op_timeout_ms = (long long)(cfg->op_timeout ? cfg->op_timeout : 30) * 1000;
+	c->max_conns = cfg->max_conns ? cfg->max_conns : 8;
+	c->rate[ARM_READ] = cfg->read_rate;
+	c->rate[ARM_WRITE] = cfg->write_rate;
 	c->burst[ARM_READ] = 100;
 	c->burst[ARM_WRITE] = 50;
 	c->tokens[ARM_READ] = 100;
@@ -316,7 +184,7 @@ int arm_client_new(const struct rpfs_opts *o, struct auth *auth, struct arm_clie
 	c->rnd = (unsigned)arm_now_ms() ^ (unsigned)(uintptr_t)c;
 	c->st.remaining_reads = c->st.remaining_writes = c->st.remaining_deletes = -1;
 	c->rl_left[ARM_K_READS] = c->rl_left[ARM_K_WRITES] = c->rl_left[ARM_K_DELETES] = -1;
-	rc = http_new(o->cafile, c->max_conns, &c->http);
+	rc = http_new(cfg->cafile, c->max_conns, &c->http);
 	if (rc)
 		goto fail;
 	pthread_mutex_init(&c->lock, NULL);
@@ -346,12 +214,6 @@ void arm_client_free(struct arm_client *c)
 	free(c->api);
 	free(c->sub);
 	free(c);
-}
-
-/* The subscription id, or NULL. */
-const char *arm_subscription(const struct arm_client *c)
-{
-	return c->sub;
 }
 
 /* Copy the counters. */
@@ -557,7 +419,8 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		    .op = arm_op_name(op),
 		};
 		long long now, delay;
-		int transport, is429;
+		enum http_transport transport;
+		int is429;
 
 		code[0] = msg[0] = '\0';
 		reason[0] = '\0';
@@ -594,7 +457,7 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		http_resp_clear(resp);
 		rc = http_do(c->http, &req, resp);
 		arm_ungate(c);
-		transport = rc ? resp->transport : 0;
+		transport = rc ? resp->transport : HTTP_T_NONE;
 		is429 = !rc && resp->status == 429;
 
 		pthread_mutex_lock(&c->lock);
@@ -643,7 +506,7 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 				goto out;
 			}
 			rc = -EIO;
-			resp->transport = transport = HTTP_EBROKEN;
+			resp->transport = transport = HTTP_T_BROKEN;
 			snprintf(resp->errmsg, sizeof(resp->errmsg),
 				 "malformed JSON in a %ld answer", resp->status);
 		}
@@ -687,7 +550,8 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 			/* The errno of what ARM (or the network) last said, as after
 			 * the last retry: a refused connection is EHOSTUNREACH, a 429
 			 * EAGAIN, a 5xx EIO; ETIMEDOUT only for an answer that never came. */
-			rc = arm_errno_msg((int)resp->status, code, msg, rc ? resp->transport : 0);
+			rc = arm_errno_of(ARM_ERRNO_ARM, (int)resp->status, code, msg,
+					  rc ? resp->transport : HTTP_T_NONE);
 			if (rc == 0)
 				rc = -EIO;
 			goto fail_logged;
@@ -697,11 +561,12 @@ static int arm_do_parse(struct arm_client *c, enum arm_op op, const char *method
 		pthread_mutex_lock(&c->lock);
 		c->st.retries++;
 		pthread_mutex_unlock(&c->lock);
-		arm_sleep_ms(delay);
+		blocking_sleep_ms(delay);
 		attempt++;
 	}
 	/* A final failure. */
-	rc = arm_errno_msg((int)resp->status, code, msg, rc ? resp->transport : 0);
+	rc = arm_errno_of(ARM_ERRNO_ARM, (int)resp->status, code, msg,
+			  rc ? resp->transport : HTTP_T_NONE);
 	if (rc == 0)
 		rc = -EIO;
 	arm_fill_err(err, resp, code, msg);
@@ -899,7 +764,7 @@ static int arm_sub_url(struct arm_client *c, const char *suffix, const char *api
 	*url = NULL;
 	if (!c->sub)
 		return -EINVAL;
-	sub = arm_pct_encode(c->sub);
+	sub = url_pct_encode(c->sub);
 	if (!sub)
 		return -ENOMEM;
 	pl = strlen(sub) + strlen(suffix) + 16;
@@ -1279,7 +1144,7 @@ int arm_put_collection(struct arm_client *c, const char *rg, const char *name, c
 	if (!c->sub || arm_rg_name_check(rg) || arm_name_check(name) || !location || !*location)
 		return -EINVAL;
 	path = arm_url_path_rpc(c->sub, rg, name);
-	body = armj_body_put_collection(location, source_id, tags, ntags);
+	body = arm_body_put_collection(location, source_id, tags, ntags);
 	rc = -ENOMEM;
 	if (!path || !body)
 		goto out;
@@ -1308,7 +1173,7 @@ int arm_patch_collection_tags(struct arm_client *c, const char *rg, const char *
 	if (!c->sub || arm_rg_name_check(rg) || arm_name_check(name))
 		return -EINVAL;
 	path = arm_url_path_rpc(c->sub, rg, name);
-	body = armj_body_patch_tags(tags, ntags);
+	body = arm_body_patch_tags(tags, ntags);
 	rc = -ENOMEM;
 	if (!path || !body)
 		goto out;
@@ -1363,7 +1228,7 @@ int arm_put_rp(struct arm_client *c, const char *rg, const char *rpc, const char
 		return -EINVAL;
 	path = arm_url_path_rp(c->sub, rg, rpc, rp);
 	id = arm_path_rp(c->sub, rg, rpc, rp);
-	body = armj_body_put_rp(source_rp_id, consistency);
+	body = arm_body_put_rp(source_rp_id, consistency);
 	rc = -ENOMEM;
 	if (!path || !id || !body)
 		goto out;
@@ -1482,7 +1347,7 @@ static char *arm_drp_path(const char *id, const char *suffix, int *rc)
 		if (nseg >= 12 || (kw[nseg] && strcasecmp(seg, kw[nseg])) || !strcmp(seg, "..") ||
 		    !strcmp(seg, "."))
 			goto fail;
-		e = arm_pct_encode(seg);
+		e = url_pct_encode(seg);
 		if (!e) {
 			*rc = -ENOMEM;
 			goto fail;
@@ -1525,7 +1390,8 @@ int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api, un
 		    err);
 	if (rc) {
 		if (err && (err->status == 409 || err->status == 403))
-			rc = arm_errno_grant(err->status, err->code, err->message);
+			rc = arm_errno_of(ARM_ERRNO_GRANT, err->status, err->code, err->message,
+					  HTTP_T_NONE);
 		goto out;
 	}
 	if (r.status == 202 || (!r.len && r.location)) {
@@ -1545,7 +1411,8 @@ int arm_disk_grant(struct arm_client *c, const char *drp_id, const char *api, un
 		rc = arm_lro_poll(c, lro, 0, err, &fin);
 		if (rc) {
 			if (err && (err->status == 409 || err->status == 403))
-				rc = arm_errno_grant(err->status, err->code, err->message);
+				rc = arm_errno_of(ARM_ERRNO_GRANT, err->status, err->code,
+						  err->message, HTTP_T_NONE);
 			goto out;
 		}
 	} else {
@@ -1661,7 +1528,7 @@ static int arm_lro_poll(struct arm_client *c, struct arm_lro *lro, unsigned time
 					 "operation still running");
 			return -ETIMEDOUT;
 		}
-		arm_sleep_ms(wait);
+		blocking_sleep_ms(wait);
 		polls++;
 		pd = arm_now_ms() + c->op_timeout_ms;
 		if (pd > deadline)

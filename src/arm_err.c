@@ -1,7 +1,8 @@
 /*
- * arm_err.c - the decisions about an ARM answer, kept pure for testing:
- * which errno it becomes (doc/DESIGN.md, Errors), whether it is worth retrying, and how
- * long to wait before the retry.
+ * arm_err.c - the decisions about an answer, kept pure for testing: which
+ * errno it becomes (doc/DESIGN.md, Errors) whoever answered (ARM, a disk
+ * grant, a token endpoint, IMDS), whether it is worth retrying, and how
+ * long to wait before the retry; and the names of ARM's operations.
  */
 #include "config.h"
 
@@ -10,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "arm.h"
+#include "arm_err.h"
 
 /* Codes ARM and Compute use for an operation that conflicts with another
  * one still running on the same VM or resource. */
@@ -55,15 +56,38 @@ static int arm_msg_is_busy(const char *msg)
 		       strcasestr(msg, "is in state"));
 }
 
-/* The one mapping from an ARM answer to an errno, message-aware. */
-int arm_errno_msg(int status, const char *code, const char *message, int transport)
+/* The errno of a token endpoint's (or IMDS') answer: transient or a refusal. */
+static int arm_errno_token(int status, int imds)
 {
-	if (transport == 1)
-		return -EHOSTUNREACH;
-	if (transport == 2)
-		return -ETIMEDOUT;
-	if (transport == 3)
+	if (status == 200)
+		return 0;
+	if (status >= 500 || status == 429 || status == 408 ||
+	    (imds && (status == 404 || status == 410)))
 		return -EIO;
+	return -EACCES;
+}
+
+/* A refused beginGetAccess: a disk that cannot be exported
+ * (networkAccessPolicy DenyAll) is EACCES; any other 409 (a copy still
+ * being replicated, an operation in progress) is EBUSY. */
+static int arm_errno_grant_409(const char *message)
+{
+	if (message && (strcasestr(message, "DenyAll") || strcasestr(message, "export") ||
+			strcasestr(message, "network access")))
+		return -EACCES;
+	return -EBUSY;
+}
+
+/* The one mapping from the outcome of an HTTP request to an errno. */
+int arm_errno_of(enum arm_errno_kind kind, int status, const char *code, const char *message,
+		 enum http_transport transport)
+{
+	if (transport != HTTP_T_NONE)
+		return http_transport_errno(transport);
+	if (kind == ARM_ERRNO_TOKEN || kind == ARM_ERRNO_IMDS)
+		return arm_errno_token(status, kind == ARM_ERRNO_IMDS);
+	if (kind == ARM_ERRNO_GRANT && status == 409)
+		return arm_errno_grant_409(message);
 	if (status >= 200 && status < 300)
 		return 0;
 	if (status == 0)
@@ -96,30 +120,10 @@ int arm_errno_msg(int status, const char *code, const char *message, int transpo
 	return -EIO;
 }
 
-/* The one mapping from an ARM answer to an errno (rpfs(1), ERRORS). */
-int arm_errno(int status, const char *code, int transport)
-{
-	return arm_errno_msg(status, code, NULL, transport);
-}
-
-/* The errno of a refused beginGetAccess: a disk that cannot be exported
- * (networkAccessPolicy DenyAll) or a 403 is EACCES; any other 409 (a copy
- * still being replicated, an operation in progress) is EBUSY. */
-int arm_errno_grant(int status, const char *code, const char *message)
-{
-	if (status == 409) {
-		if (message && (strcasestr(message, "DenyAll") || strcasestr(message, "export") ||
-				strcasestr(message, "network access")))
-			return -EACCES;
-		return -EBUSY;
-	}
-	return arm_errno_msg(status, code, message, 0);
-}
-
 /* 1 when an answer (or its absence) is worth retrying. */
-int arm_retryable(int status, const char *code, int transport)
+int arm_retryable(int status, const char *code, enum http_transport transport)
 {
-	if (transport)
+	if (transport != HTTP_T_NONE)
 		return 1;
 	if (status == 408 || status == 429 || status >= 500)
 		return 1;

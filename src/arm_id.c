@@ -14,8 +14,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "arm.h"
-#include "http.h"
+#include "arm_id.h"
+#include "url.h"
 
 /* Parse a collection, restore point or VM id. */
 int arm_id_parse(const char *id, struct arm_id **out)
@@ -167,12 +167,6 @@ int arm_rg_name_check(const char *name)
 	return 0;
 }
 
-/* Percent-encode one path segment (everything but RFC 3986 unreserved). */
-char *arm_pct_encode(const char *s)
-{
-	return http_form_escape(s);
-}
-
 /* Build the path of a subscription, group, collection or point (the
  * deepest non-NULL part decides), encoding each segment when asked. */
 static char *arm_build(int encode, const char *sub, const char *rg, const char *rpc, const char *rp)
@@ -186,7 +180,7 @@ static char *arm_build(int encode, const char *sub, const char *rg, const char *
 	for (i = 0; i < 4; i++) {
 		if (!parts[i])
 			continue;
-		enc[i] = encode ? arm_pct_encode(parts[i]) : strdup(parts[i]);
+		enc[i] = encode ? url_pct_encode(parts[i]) : strdup(parts[i]);
 		if (!enc[i])
 			goto out;
 	}

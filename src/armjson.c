@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "arm_id.h"
 #include "armjson.h"
 #include "log.h"
 
@@ -287,19 +288,6 @@ char *armj_disk_name_from_drp_id(const char *id)
 	return r;
 }
 
-/* Free the members of a disk. */
-static void armj_disk_clear(struct arm_disk *d)
-{
-	free(d->name);
-	free(d->caching);
-	free(d->storage_type);
-	free(d->disk_id);
-	free(d->disk_rp_id);
-	free(d->encryption_type);
-	free(d->json);
-	memset(d, 0, sizeof(*d));
-}
-
 /* Add a string or null member to a view object. */
 static void armj_add_str(json_object *o, const char *key, const char *v)
 {
@@ -360,7 +348,7 @@ static int armj_parse_disk(json_object *o, int lun, struct arm_disk *d)
 	d->json_len = strlen(d->json);
 	return 0;
 fail:
-	armj_disk_clear(d);
+	arm_disk_clear(d);
 	return rc;
 }
 
@@ -600,7 +588,7 @@ int arm_rp_json(const struct arm_rp *rp, char **out)
 }
 
 /* Disk i of a point parsed again from its compact JSON into *d (caller
- * clears it with armj_disk_clear). */
+ * clears it with arm_disk_clear). */
 static int armj_rp_disk(const struct arm_rp *rp, size_t i, struct arm_disk *d)
 {
 	json_object *o = NULL, *sp, *os, *dd = NULL, *e = NULL;
@@ -649,7 +637,7 @@ static int armj_disk_field(const struct arm_rp *rp, size_t i, size_t field, char
 		got = (char **)((char *)&d + field);
 		*out = *got;
 		*got = NULL;
-		armj_disk_clear(&d);
+		arm_disk_clear(&d);
 		if (!*out)
 			rc = -ENOENT;
 	}
@@ -1274,8 +1262,8 @@ static json_object *armj_tags(const struct arm_tag *tags, size_t ntags)
 }
 
 /* Body of RestorePointCollections_CreateOrUpdate. */
-char *armj_body_put_collection(const char *location, const char *source_id,
-			       const struct arm_tag *tags, size_t ntags)
+char *arm_body_put_collection(const char *location, const char *source_id,
+			      const struct arm_tag *tags, size_t ntags)
 {
 	json_object *o = json_object_new_object(), *p, *s;
 
@@ -1296,7 +1284,7 @@ char *armj_body_put_collection(const char *location, const char *source_id,
 }
 
 /* Body of RestorePoints_Create. */
-char *armj_body_put_rp(const char *source_rp_id, const char *consistency)
+char *arm_body_put_rp(const char *source_rp_id, const char *consistency)
 {
 	json_object *o = json_object_new_object(), *p, *s;
 
@@ -1341,7 +1329,7 @@ int armj_parse_access_sas(const char *body, size_t len, char **sas)
 }
 
 /* Body of RestorePointCollections_Update for tags. */
-char *armj_body_patch_tags(const struct arm_tag *tags, size_t ntags)
+char *arm_body_patch_tags(const struct arm_tag *tags, size_t ntags)
 {
 	json_object *o = json_object_new_object();
 

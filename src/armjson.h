@@ -2,7 +2,7 @@
  * armjson.h - ARM JSON in and out: the only module that includes json-c.
  *
  * Every parser takes a body and its length and fills plain C structs from
- * arm.h.  Unknown fields are ignored; a body that is not JSON, nests deeper
+ * arm_types.h.  Unknown fields are ignored; a body that is not JSON, nests deeper
  * than ARMJ_MAX_DEPTH, or lacks a required field (or has it with the wrong
  * type) gives -EIO and leaves nothing allocated.  -ENOMEM on allocation
  * failure.  Output strings are owned by the caller.
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "arm.h"
+#include "arm_types.h"
 
 #define ARMJ_MAX_DEPTH 64
 /* Bound on list elements accepted from one page. */
@@ -59,12 +59,8 @@ int armj_parse_token(const char *body, size_t len, char **token, time_t *expires
 /* The "tid" claim of a JWT access token, or NULL (no verification). */
 char *armj_jwt_tenant(const char *jwt);
 
-/* Request bodies, compact JSON; NULL on allocation failure. */
-char *armj_body_put_collection(const char *location, const char *source_id,
-			       const struct arm_tag *tags, size_t ntags);
-char *armj_body_put_rp(const char *source_rp_id, const char *consistency);
-char *armj_body_patch_tags(const struct arm_tag *tags, size_t ntags);
-/* {"access":"Read","durationInSeconds":N} of DiskRestorePoint_GrantAccess. */
+/* {"access":"Read","durationInSeconds":N} of DiskRestorePoint_GrantAccess
+ * (the model's own request bodies are declared in arm_types.h). */
 char *armj_body_grant_access(unsigned duration_s);
 /* accessSAS of an AccessUri answer (required, non-empty).  The caller
  * frees it (a secret: wipe it first). */

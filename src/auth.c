@@ -27,12 +27,10 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,14 +39,13 @@
 #include "blocking.h"
 #include "http.h"
 #include "log.h"
-#include "opts.h"
 
 #define AUTH_MAX_SRC 6
 #define AUTH_DEFAULT_IMDS "http://169.254.169.254"
 #define AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com"
 
 struct auth {
-	struct auth_cfg cfg;
+	struct auth_ctx ctx;
 	struct auth_src *src[AUTH_MAX_SRC];
 	int nsrc, cur, used; /* used: cur has delivered a token */
 	pthread_mutex_t lock;
@@ -79,155 +76,6 @@ static long long auth_now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Zero and free a secret string. */
-void auth_secret_free(char *s)
-{
-	if (!s)
-		return;
-	explicit_bzero(s, strlen(s));
-	free(s);
-}
-
-/* Read a small file, trimmed; caller zeroes and frees. */
-int auth_read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	char *buf;
-	size_t n = 0, start = 0;
-	ssize_t r;
-	int fd, rc = 0;
-
-	*out = NULL;
-	if (len)
-		*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(max + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (n < max && (r = read(fd, buf + n, max - n)) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		n += (size_t)r;
-	}
-	if (!rc && n == max) {
-		char extra;
-		if (read(fd, &extra, 1) > 0)
-			rc = -EFBIG;
-	}
-	close(fd);
-	if (rc) {
-		explicit_bzero(buf, max + 1);
-		free(buf);
-		return rc;
-	}
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
-		     buf[n - 1] == '\t'))
-		n--;
-	while (start < n && (buf[start] == ' ' || buf[start] == '\t' || buf[start] == '\n' ||
-			     buf[start] == '\r'))
-		start++;
-	if (start)
-		memmove(buf, buf + start, n - start);
-	n -= start;
-	buf[n] = '\0';
-	*out = buf;
-	if (len)
-		*len = n;
-	return 0;
-}
-
-/* Turn a token endpoint answer into a token. */
-int auth_take_answer(int rc, long status, const char *body, size_t len, const char *what, char *tok,
-		     size_t toklen, time_t *exp, char *tenant, size_t tlen, char *err,
-		     size_t errlen)
-{
-	char code[64], msg[256];
-	char *t = NULL, *tn = NULL;
-
-	if (rc)
-		return rc;
-	if (status != 200) {
-		if (body && len &&
-		    !armj_parse_cloud_error(body, len, code, sizeof(code), msg, sizeof(msg)))
-			snprintf(err, errlen, "%s answered %ld %s: %.160s", what, status, code,
-				 msg);
-		else
-			snprintf(err, errlen, "%s answered %ld", what, status);
-		if (status >= 500 || status == 429 || status == 408)
-			return -EIO;
-		return -EACCES;
-	}
-	rc = armj_parse_token(body, len, &t, exp, &tn);
-	if (rc) {
-		snprintf(err, errlen, "%s gave an answer without a token", what);
-		return rc == -ENOMEM ? rc : -EIO;
-	}
-	if (strlen(t) + 1 > toklen) {
-		auth_secret_free(t);
-		free(tn);
-		snprintf(err, errlen, "%s gave a token that is too long", what);
-		return -ENOSPC;
-	}
-	memcpy(tok, t, strlen(t) + 1);
-	auth_secret_free(t);
-	if (tn && tenant && tlen)
-		snprintf(tenant, tlen, "%s", tn);
-	free(tn);
-	return 0;
-}
-
-/* POST a form to the Entra v2 token endpoint of tenant. */
-int auth_entra_post(const struct auth_cfg *cfg, const char *tenant, const char *form, char *tok,
-		    size_t toklen, time_t *exp, char *err, size_t errlen)
-{
-	struct http_req req = {0};
-	struct http_resp resp;
-	char *url, *tn = http_form_escape(tenant);
-	size_t n;
-	int rc, attempt;
-
-	if (!tn)
-		return -ENOMEM;
-	n = strlen(cfg->authority) + strlen(tn) + 40;
-	url = malloc(n);
-	if (!url) {
-		free(tn);
-		return -ENOMEM;
-	}
-	snprintf(url, n, "%s/%s/oauth2/v2.0/token", cfg->authority, tn);
-	free(tn);
-	req.method = "POST";
-	req.url = url;
-	req.body = form;
-	req.body_len = strlen(form);
-	req.content_type = "application/x-www-form-urlencoded";
-	req.timeout_ms = cfg->timeout_ms;
-	req.op = "Token";
-	for (attempt = 0;; attempt++) {
-		rc = http_do(cfg->http, &req, &resp);
-		if (rc)
-			snprintf(err, errlen, "token endpoint %s: %s", cfg->authority, resp.errmsg);
-		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "token endpoint", tok,
-				      toklen, exp, NULL, 0, err, errlen);
-		if (resp.body)
-			explicit_bzero(resp.body, resp.len);
-		http_resp_clear(&resp);
-		if (rc != -EIO || attempt >= 2)
-			break;
-		blocking_begin();
-		usleep(300000u << attempt);
-	}
-	free(url);
-	return rc;
 }
 
 /* Copy a string option, trimming trailing slashes. */
@@ -272,17 +120,27 @@ static int auth_add(struct auth *a, int rc, struct auth_src *s, const char *name
 	return rc == -ENOENT ? -EINVAL : rc;
 }
 
-/* Create the credential from options. */
-int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t errlen)
+/* 1 when an option string is given. */
+static int auth_set(const char *s)
 {
+	return s && *s;
+}
+
+/* Create the credential. */
+int auth_new(const struct auth_cfg *cfg, struct auth **out, char *err, size_t errlen)
+{
+	static const struct auth_cfg none;
 	struct auth *a;
 	struct auth_src *s = NULL;
-	const char *mode = o && o->auth && *o->auth ? o->auth : "auto";
-	const char *ep = o && o->endpoint ? o->endpoint : "https://management.azure.com";
+	const char *mode, *ep;
 	char why[256];
 	char buf[512];
 	int rc = -ENOMEM, is_auto, httprc;
 
+	if (!cfg)
+		cfg = &none;
+	mode = auth_set(cfg->source) ? cfg->source : "auto";
+	ep = cfg->endpoint ? cfg->endpoint : "https://management.azure.com";
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
@@ -292,34 +150,34 @@ int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t err
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	snprintf(a->mode, sizeof(a->mode), "%s", mode);
-	a->cfg.authority = auth_trimdup(
-	    o && o->authority && *o->authority ? o->authority : AUTH_DEFAULT_AUTHORITY);
-	a->cfg.imds_endpoint = auth_trimdup(
-	    o && o->imds_endpoint && *o->imds_endpoint ? o->imds_endpoint : AUTH_DEFAULT_IMDS);
-	a->cfg.imds_explicit = o && o->imds_endpoint && *o->imds_endpoint &&
-			       strcmp(a->cfg.imds_endpoint, AUTH_DEFAULT_IMDS) != 0;
+	a->ctx.authority =
+	    auth_trimdup(auth_set(cfg->authority) ? cfg->authority : AUTH_DEFAULT_AUTHORITY);
+	a->ctx.imds_endpoint =
+	    auth_trimdup(auth_set(cfg->imds_endpoint) ? cfg->imds_endpoint : AUTH_DEFAULT_IMDS);
+	a->ctx.imds_explicit = auth_set(cfg->imds_endpoint) && a->ctx.imds_endpoint &&
+			       strcmp(a->ctx.imds_endpoint, AUTH_DEFAULT_IMDS) != 0;
 	{
 		char *e = auth_trimdup(ep);
 		if (!e)
 			goto fail;
 		snprintf(buf, sizeof(buf), "%s/.default", e);
-		a->cfg.scope = strdup(o && o->scope && *o->scope ? o->scope : buf);
+		a->ctx.scope = strdup(auth_set(cfg->scope) ? cfg->scope : buf);
 		snprintf(buf, sizeof(buf), "%s/", e);
-		a->cfg.resource = strdup(o && o->resource && *o->resource ? o->resource : buf);
+		a->ctx.resource = strdup(auth_set(cfg->resource) ? cfg->resource : buf);
 		free(e);
 	}
-	a->cfg.cloud = strdup(o && o->cloud && *o->cloud ? o->cloud : "AzureCloud");
-	if (o && o->token_file && *o->token_file)
-		a->cfg.token_file = strdup(o->token_file);
-	if (o && o->subscription && *o->subscription)
-		a->cfg.subscription = strdup(o->subscription);
+	a->ctx.cloud = strdup(auth_set(cfg->cloud) ? cfg->cloud : "AzureCloud");
+	if (auth_set(cfg->token_file))
+		a->ctx.token_file = strdup(cfg->token_file);
+	if (auth_set(cfg->subscription))
+		a->ctx.subscription = strdup(cfg->subscription);
 	if (getenv("AZURE_TENANT_ID") && *getenv("AZURE_TENANT_ID"))
-		a->cfg.tenant = strdup(getenv("AZURE_TENANT_ID"));
-	a->cfg.timeout_ms = (long)((o && o->op_timeout ? o->op_timeout : 30) * 1000);
-	if (!a->cfg.authority || !a->cfg.imds_endpoint || !a->cfg.scope || !a->cfg.resource ||
-	    !a->cfg.cloud || (o && o->token_file && *o->token_file && !a->cfg.token_file))
+		a->ctx.tenant = strdup(getenv("AZURE_TENANT_ID"));
+	a->ctx.timeout_ms = (long)((cfg->op_timeout ? cfg->op_timeout : 30) * 1000);
+	if (!a->ctx.authority || !a->ctx.imds_endpoint || !a->ctx.scope || !a->ctx.resource ||
+	    !a->ctx.cloud || (auth_set(cfg->token_file) && !a->ctx.token_file))
 		goto fail;
-	httprc = http_new(o ? o->cafile : NULL, 2, &a->cfg.http);
+	httprc = http_new(cfg->cafile, 2, &a->ctx.http);
 	if (httprc) {
 		rc = httprc;
 		goto fail;
@@ -329,24 +187,24 @@ int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t err
 	rc = 0;
 	why[0] = '\0';
 	if (is_auto || !strcmp(mode, "token_file")) {
-		rc = auth_token_file_new(&a->cfg, &s, why, sizeof(why));
+		rc = auth_token_file_new(&a->ctx, &s, why, sizeof(why));
 		rc = auth_add(a, rc, s, "token_file", why, err, errlen, !is_auto);
 	}
 	if (!rc && (is_auto || !strcmp(mode, "env")) && !(is_auto && a->nsrc)) {
-		rc = auth_env_new(&a->cfg, &s, why, sizeof(why));
+		rc = auth_env_new(&a->ctx, &s, why, sizeof(why));
 		rc = auth_add(a, rc, s, "env", why, err, errlen, !is_auto);
 	}
 	if (!rc && (is_auto || !strcmp(mode, "workload")) && !(is_auto && a->nsrc)) {
-		rc = auth_workload_new(&a->cfg, &s, why, sizeof(why));
+		rc = auth_workload_new(&a->ctx, &s, why, sizeof(why));
 		rc = auth_add(a, rc, s, "workload", why, err, errlen, !is_auto);
 	}
 	if (!rc && (is_auto || !strcmp(mode, "msi")) && !(is_auto && a->nsrc)) {
-		rc = auth_msi_new(&a->cfg, is_auto && !a->cfg.imds_explicit, &s, why, sizeof(why));
+		rc = auth_msi_new(&a->ctx, is_auto && !a->ctx.imds_explicit, &s, why, sizeof(why));
 		rc = auth_add(a, rc, s, "msi", why, err, errlen, !is_auto);
 	}
 	if (!rc && (is_auto || !strcmp(mode, "cli")) &&
 	    !(is_auto && a->nsrc && !a->src[a->nsrc - 1]->probe)) {
-		rc = auth_cli_new(&a->cfg, &s, why, sizeof(why));
+		rc = auth_cli_new(&a->ctx, &s, why, sizeof(why));
 		rc = auth_add(a, rc, s, "cli", why, err, errlen, !is_auto);
 	}
 	if (rc)
@@ -391,7 +249,7 @@ void auth_free(struct auth *a)
 	if (!a)
 		return;
 	pthread_mutex_lock(&a->lock);
-	__atomic_store_n(&a->cfg.stopping, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(&a->ctx.stopping, 1, __ATOMIC_RELAXED);
 	if (a->bg_started && a->bg_pid != getpid())
 		a->bg_started = a->bg_running = 0; /* forked: not ours */
 	while (a->bg_running)
@@ -402,15 +260,15 @@ void auth_free(struct auth *a)
 	for (i = 0; i < a->nsrc; i++)
 		a->src[i]->free(a->src[i]);
 	auth_secret_free(a->token);
-	http_free(a->cfg.http);
-	free(a->cfg.authority);
-	free(a->cfg.imds_endpoint);
-	free(a->cfg.scope);
-	free(a->cfg.resource);
-	free(a->cfg.token_file);
-	free(a->cfg.cloud);
-	free(a->cfg.subscription);
-	free(a->cfg.tenant);
+	http_free(a->ctx.http);
+	free(a->ctx.authority);
+	free(a->ctx.imds_endpoint);
+	free(a->ctx.scope);
+	free(a->ctx.resource);
+	free(a->ctx.token_file);
+	free(a->ctx.cloud);
+	free(a->ctx.subscription);
+	free(a->ctx.tenant);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
 	free(a);
@@ -450,7 +308,7 @@ static int auth_fetch(struct auth *a, int cur, char *tok, time_t *exp, char *ten
 		struct auth_src *s = a->src[i];
 		err[0] = '\0';
 		*exp = 0;
-		rc = s->fetch(s, &a->cfg, tok, AUTH_TOKEN_MAX, exp, tenant, tlen, err, errlen);
+		rc = s->fetch(s, &a->ctx, tok, AUTH_TOKEN_MAX, exp, tenant, tlen, err, errlen);
 		if (rc == 0 && auth_token_unsafe(tok)) {
 			explicit_bzero(tok, AUTH_TOKEN_MAX);
 			snprintf(err, errlen,
@@ -566,7 +424,7 @@ static void *auth_bg_main(void *arg)
  * the lock. */
 static void auth_bg_kick(struct auth *a, long long now)
 {
-	if (a->refreshing || a->bg_running || now < a->bg_next_ms || a->cfg.stopping)
+	if (a->refreshing || a->bg_running || now < a->bg_next_ms || a->ctx.stopping)
 		return;
 	if (a->bg_started) {
 		/* the previous one has finished (bg_running is 0): reap it */
@@ -607,7 +465,7 @@ int auth_token(struct auth *a, int force, char *buf, size_t buflen, char *err, s
 	gen0 = a->gen;
 	now = auth_now_ms();
 	changed =
-	    a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->cfg);
+	    a->token && a->src[a->cur]->changed && a->src[a->cur]->changed(a->src[a->cur], &a->ctx);
 	/* A valid token in its refresh window: refresh in the background and
 	 * keep using it meanwhile. */
 	if (a->token && !changed && !force && now + AUTH_VALID_MARGIN_MS < a->exp_ms) {
@@ -674,7 +532,7 @@ int auth_describe(struct auth *a, char **out)
 
 	pthread_mutex_lock(&a->lock);
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "source: %s\nmode: %s\ncloud: %s\n",
-			      a->nsrc ? a->src[a->cur]->name : "none", a->mode, a->cfg.cloud);
+			      a->nsrc ? a->src[a->cur]->name : "none", a->mode, a->ctx.cloud);
 	if (n < sizeof(buf))
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "tenant: %s\n",
 				      a->tenant[0] ? a->tenant : "unknown");

@@ -13,14 +13,30 @@
 #include <stddef.h>
 #include <time.h>
 
-struct rpfs_opts;
 struct auth;
 
-/* Create the credential from validated options.  With auth=auto, the
+/* What the credential is made from (validated options; main.c fills it).
+ * Strings are copied; NULL or "" takes the default. */
+struct auth_cfg {
+	const char *source;	   /* -o auth: auto (default), token_file, env, workload,
+				      msi, cli */
+	const char *endpoint;	   /* ARM endpoint: the default scope and resource */
+	const char *authority;	   /* Entra authority, default login.microsoftonline.com */
+	const char *imds_endpoint; /* default http://169.254.169.254 */
+	const char *scope;	   /* default "<endpoint>/.default" */
+	const char *resource;	   /* for IMDS and az, default "<endpoint>/" */
+	const char *cloud;	   /* shown in .rpfs/auth, default AzureCloud */
+	const char *token_file;
+	const char *subscription;
+	const char *cafile;  /* extra CA bundle */
+	unsigned op_timeout; /* seconds a token request may take, 0: 30 */
+};
+
+/* Create the credential.  With auth=auto, the
  * first source whose inputs are present is used; why the others were
  * skipped is remembered for auth_describe().  Does no network I/O.
  * Returns 0 or a negative errno with a one-line reason in err. */
-int auth_new(const struct rpfs_opts *o, struct auth **out, char *err, size_t errlen);
+int auth_new(const struct auth_cfg *cfg, struct auth **out, char *err, size_t errlen);
 void auth_free(struct auth *a);
 
 /* Copy a valid bearer token (without "Bearer ") into buf.  Refreshes when

@@ -66,28 +66,28 @@ static int cli_on_path(void)
 }
 
 /* Run az and parse its answer. */
-static int cli_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+static int cli_fetch(struct auth_src *s, const struct auth_ctx *ctx, char *tok, size_t toklen,
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
-	char *argv[10] = {"az", "account", "get-access-token", "--resource", cfg->resource};
+	char *argv[10] = {"az", "account", "get-access-token", "--resource", ctx->resource};
 	int argc = 5;
 	posix_spawn_file_actions_t fa;
 	int out[2] = {-1, -1}, errp[2] = {-1, -1};
 	char *buf = NULL, ebuf[512];
 	size_t n = 0, en = 0;
-	long long deadline = cli_now_ms() + (cfg->timeout_ms > 0 ? cfg->timeout_ms : 30000);
+	long long deadline = cli_now_ms() + (ctx->timeout_ms > 0 ? ctx->timeout_ms : 30000);
 	pid_t pid = -1;
 	int rc = -EIO, status = 0, open_fds = 2, killed = 0;
 
 	(void)s;
 	/* The token of the subscription's tenant (it may not be the CLI's
 	 * default tenant), else of the tenant named in the environment. */
-	if (cfg->subscription && *cfg->subscription && cfg->subscription[0] != '-') {
+	if (ctx->subscription && *ctx->subscription && ctx->subscription[0] != '-') {
 		argv[argc++] = "--subscription";
-		argv[argc++] = cfg->subscription;
-	} else if (cfg->tenant && *cfg->tenant && cfg->tenant[0] != '-') {
+		argv[argc++] = ctx->subscription;
+	} else if (ctx->tenant && *ctx->tenant && ctx->tenant[0] != '-') {
 		argv[argc++] = "--tenant";
-		argv[argc++] = cfg->tenant;
+		argv[argc++] = ctx->tenant;
 	}
 	argv[argc++] = "-o";
 	argv[argc++] = "json";
@@ -177,7 +177,8 @@ static int cli_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 		rc = -EACCES;
 		goto out;
 	}
-	rc = auth_take_answer(0, 200, buf, n, "az", tok, toklen, exp, tenant, tlen, err, errlen);
+	rc = auth_take_answer(0, 200, buf, n, "az", ARM_ERRNO_TOKEN, tok, toklen, exp, tenant, tlen,
+			      err, errlen);
 out:
 	if (pid > 0) {
 		kill(pid, SIGKILL);
@@ -199,11 +200,11 @@ static void cli_free(struct auth_src *s)
 }
 
 /* The cli source, when `az` is on PATH. */
-int auth_cli_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl)
+int auth_cli_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl)
 {
 	struct auth_src *s;
 
-	(void)cfg;
+	(void)ctx;
 	*out = NULL;
 	if (!cli_on_path()) {
 		snprintf(why, wl, "az not found on PATH");

@@ -13,39 +13,19 @@
 #include <string.h>
 
 #include "auth_int.h"
-#include "http.h"
 
 struct env_priv {
 	char *tenant, *client, *secret;
 };
 
-/* Build the form and ask the token endpoint. */
-static int env_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+/* Ask the token endpoint, with the secret. */
+static int env_fetch(struct auth_src *s, const struct auth_ctx *ctx, char *tok, size_t toklen,
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct env_priv *p = s->priv;
-	char *cid = http_form_escape(p->client), *sec = http_form_escape(p->secret),
-	     *sc = http_form_escape(cfg->scope), *form = NULL;
-	size_t n;
-	int rc = -ENOMEM;
 
-	if (!cid || !sec || !sc)
-		goto out;
-	n = strlen(cid) + strlen(sec) + strlen(sc) + 96;
-	form = malloc(n);
-	if (!form)
-		goto out;
-	snprintf(form, n, "grant_type=client_credentials&client_id=%s&client_secret=%s&scope=%s",
-		 cid, sec, sc);
-	rc = auth_entra_post(cfg, p->tenant, form, tok, toklen, exp, err, errlen);
-	if (!rc && tenant && tlen)
-		snprintf(tenant, tlen, "%s", p->tenant);
-out:
-	free(cid);
-	auth_secret_free(sec);
-	free(sc);
-	auth_secret_free(form);
-	return rc;
+	return auth_entra_token(ctx, p->tenant, p->client, p->secret, NULL, tok, toklen, exp,
+				tenant, tlen, err, errlen);
 }
 
 /* Free the source, zeroing the secret. */
@@ -63,14 +43,14 @@ static void env_free(struct auth_src *s)
 }
 
 /* The env source, when all three variables are set. */
-int auth_env_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl)
+int auth_env_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl)
 {
 	const char *t = getenv("AZURE_TENANT_ID"), *c = getenv("AZURE_CLIENT_ID"),
 		   *k = getenv("AZURE_CLIENT_SECRET");
 	struct auth_src *s;
 	struct env_priv *p;
 
-	(void)cfg;
+	(void)ctx;
 	*out = NULL;
 	if (!t || !*t || !c || !*c || !k || !*k) {
 		snprintf(why, wl, "%s not set",

@@ -24,11 +24,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "armjson.h"
+#include "arm_err.h"
 #include "auth_int.h"
 #include "blocking.h"
 #include "http.h"
 #include "log.h"
+#include "url.h"
 
 #define MSI_PROBE_CONNECT_MS 600
 #define MSI_PROBE_TOTAL_MS 3000
@@ -51,7 +52,7 @@ static int msi_retryable(int rc, long status, int probe)
 {
 	if (rc)
 		return !probe && rc != -ENOMEM;
-	return status == 404 || status == 410 || status == 408 || status == 429 || status >= 500;
+	return arm_errno_of(ARM_ERRNO_IMDS, (int)status, NULL, NULL, HTTP_T_NONE) == -EIO;
 }
 
 /* Delay before retry number attempt (0-based) after an answer of status:
@@ -66,13 +67,13 @@ long msi_retry_delay_ms(unsigned attempt, long status)
 }
 
 /* Ask IMDS for a token. */
-static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+static int msi_fetch(struct auth_src *s, const struct auth_ctx *ctx, char *tok, size_t toklen,
 		     time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct http_req req = {0};
 	struct http_resp resp;
 	const char *cid = getenv("AZURE_CLIENT_ID");
-	char *res = http_form_escape(cfg->resource), *ecid = NULL, *url = NULL;
+	char *res = url_pct_encode(ctx->resource), *ecid = NULL, *url = NULL;
 	size_t n;
 	int rc = -ENOMEM;
 	unsigned attempt;
@@ -80,65 +81,48 @@ static int msi_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, 
 
 	if (!res)
 		goto out;
-	if (cid && *cid && !(ecid = http_form_escape(cid)))
+	if (cid && *cid && !(ecid = url_pct_encode(cid)))
 		goto out;
-	n = strlen(cfg->imds_endpoint) + strlen(res) + (ecid ? strlen(ecid) : 0) + 128;
+	n = strlen(ctx->imds_endpoint) + strlen(res) + (ecid ? strlen(ecid) : 0) + 128;
 	url = malloc(n);
 	if (!url)
 		goto out;
 	snprintf(url, n, "%s/metadata/identity/oauth2/token?api-version=2018-02-01&resource=%s%s%s",
-		 cfg->imds_endpoint, res, ecid ? "&client_id=" : "", ecid ? ecid : "");
+		 ctx->imds_endpoint, res, ecid ? "&client_id=" : "", ecid ? ecid : "");
 	req.method = "GET";
 	req.url = url;
 	req.extra_header = "Metadata: true";
 	req.no_proxy = 1;
 	/* A probe must not hang on something that accepts and never answers. */
 	req.timeout_ms =
-	    s->probe && cfg->timeout_ms > MSI_PROBE_TOTAL_MS ? MSI_PROBE_TOTAL_MS : cfg->timeout_ms;
+	    s->probe && ctx->timeout_ms > MSI_PROBE_TOTAL_MS ? MSI_PROBE_TOTAL_MS : ctx->timeout_ms;
 	req.connect_timeout_ms = s->probe ? MSI_PROBE_CONNECT_MS : 0;
 	req.op = "IMDS";
 	for (attempt = 0;; attempt++) {
 		long status, delay;
 		int hrc;
 
-		hrc = rc = http_do(cfg->http, &req, &resp);
+		hrc = rc = http_do(ctx->http, &req, &resp);
 		status = rc ? 0 : resp.status;
 		if (rc)
-			snprintf(err, errlen, "IMDS at %s: %s", cfg->imds_endpoint, resp.errmsg);
-		if (!rc && status != 200 && msi_retryable(0, status, s->probe)) {
-			/* Transient answers are not a refusal: report them as EIO. */
-			char code[64], msg[256];
-			if (resp.body && resp.len &&
-			    !armj_parse_cloud_error(resp.body, resp.len, code, sizeof(code), msg,
-						    sizeof(msg)))
-				snprintf(err, errlen, "IMDS answered %ld %s: %.160s", status, code,
-					 msg);
-			else
-				snprintf(err, errlen, "IMDS answered %ld", status);
-			rc = -EIO;
-		} else {
-			rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "IMDS", tok,
-					      toklen, exp, tenant, tlen, err, errlen);
-		}
+			snprintf(err, errlen, "IMDS at %s: %s", ctx->imds_endpoint, resp.errmsg);
+		/* Transient answers (ARM_ERRNO_IMDS) are not a refusal: EIO. */
+		rc = auth_take_answer(rc, resp.status, resp.body, resp.len, "IMDS", ARM_ERRNO_IMDS,
+				      tok, toklen, exp, tenant, tlen, err, errlen);
 		if (resp.body)
 			explicit_bzero(resp.body, resp.len);
 		http_resp_clear(&resp);
 		if (!rc || !msi_retryable(hrc, status, s->probe) ||
-		    __atomic_load_n(&cfg->stopping, __ATOMIC_RELAXED))
+		    __atomic_load_n(&ctx->stopping, __ATOMIC_RELAXED))
 			break;
 		/* IMDS answered: it is there, so it gets the full retry budget. */
 		if (!hrc && s->probe)
-			req.timeout_ms = cfg->timeout_ms;
+			req.timeout_ms = ctx->timeout_ms;
 		delay = msi_retry_delay_ms(attempt, status);
 		if (msi_now_ms() - t0 + delay > MSI_RETRY_BUDGET_MS + (status == 410 ? delay : 0))
 			break;
 		log_info("auth: %s; retry %u in %ld ms", err, attempt + 1, delay);
-		blocking_begin();
-		{
-			struct timespec ts = {delay / 1000, (delay % 1000) * 1000000L};
-			while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-				;
-		}
+		blocking_sleep_ms(delay);
 	}
 out:
 	free(res);
@@ -154,11 +138,11 @@ static void msi_free(struct auth_src *s)
 }
 
 /* The msi source (always applicable; a probe in auto mode). */
-int auth_msi_new(const struct auth_cfg *cfg, int probe, struct auth_src **out, char *why, size_t wl)
+int auth_msi_new(const struct auth_ctx *ctx, int probe, struct auth_src **out, char *why, size_t wl)
 {
 	struct auth_src *s = calloc(1, sizeof(*s));
 
-	(void)cfg;
+	(void)ctx;
 	(void)why;
 	(void)wl;
 	*out = NULL;

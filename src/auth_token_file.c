@@ -25,7 +25,7 @@ struct tf_priv {
 };
 
 /* Read the token from the file. */
-static int tf_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+static int tf_fetch(struct auth_src *s, const struct auth_ctx *ctx, char *tok, size_t toklen,
 		    time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct tf_priv *p = s->priv;
@@ -34,7 +34,7 @@ static int tf_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 	size_t n;
 	int rc;
 
-	(void)cfg;
+	(void)ctx;
 	(void)tenant;
 	(void)tlen;
 	if (stat(p->path, &st)) {
@@ -71,12 +71,12 @@ static int tf_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 }
 
 /* 1 when the file is not the one last read. */
-static int tf_changed(struct auth_src *s, const struct auth_cfg *cfg)
+static int tf_changed(struct auth_src *s, const struct auth_ctx *ctx)
 {
 	struct tf_priv *p = s->priv;
 	struct stat st;
 
-	(void)cfg;
+	(void)ctx;
 	if (!p->have || stat(p->path, &st))
 		return 1;
 	return st.st_dev != p->dev || st.st_ino != p->ino || st.st_size != p->size ||
@@ -96,19 +96,19 @@ static void tf_free(struct auth_src *s)
 }
 
 /* The token_file source, when a token file was given. */
-int auth_token_file_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl)
+int auth_token_file_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl)
 {
 	struct auth_src *s;
 	struct tf_priv *p;
 
 	*out = NULL;
-	if (!cfg->token_file) {
+	if (!ctx->token_file) {
 		snprintf(why, wl, "no token_file option or RPFS_TOKEN_FILE");
 		return -ENOENT;
 	}
 	s = calloc(1, sizeof(*s));
 	p = calloc(1, sizeof(*p));
-	if (!s || !p || !(p->path = strdup(cfg->token_file))) {
+	if (!s || !p || !(p->path = strdup(ctx->token_file))) {
 		free(s);
 		if (p)
 			free(p->path);

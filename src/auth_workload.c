@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "auth_int.h"
-#include "http.h"
 
 #define WL_MAX_ASSERTION (64 * 1024)
 
@@ -22,11 +21,11 @@ struct wl_priv {
 };
 
 /* Read the federated token and exchange it. */
-static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, size_t toklen,
+static int wl_fetch(struct auth_src *s, const struct auth_ctx *ctx, char *tok, size_t toklen,
 		    time_t *exp, char *tenant, size_t tlen, char *err, size_t errlen)
 {
 	struct wl_priv *p = s->priv;
-	char *assertion = NULL, *ea = NULL, *cid = NULL, *sc = NULL, *form = NULL;
+	char *assertion = NULL;
 	size_t n;
 	int rc;
 
@@ -34,34 +33,12 @@ static int wl_fetch(struct auth_src *s, const struct auth_cfg *cfg, char *tok, s
 	if (rc || !n) {
 		snprintf(err, errlen, "federated token file %s: %s", p->file,
 			 rc ? strerror(-rc) : "is empty");
-		rc = -EACCES;
-		goto out;
+		auth_secret_free(assertion);
+		return -EACCES;
 	}
-	rc = -ENOMEM;
-	ea = http_form_escape(assertion);
-	cid = http_form_escape(p->client);
-	sc = http_form_escape(cfg->scope);
-	if (!ea || !cid || !sc)
-		goto out;
-	n = strlen(ea) + strlen(cid) + strlen(sc) + 200;
-	form = malloc(n);
-	if (!form)
-		goto out;
-	snprintf(form, n,
-		 "grant_type=client_credentials&client_id=%s&scope=%s"
-		 "&client_assertion_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%"
-		 "3Ajwt-bearer"
-		 "&client_assertion=%s",
-		 cid, sc, ea);
-	rc = auth_entra_post(cfg, p->tenant, form, tok, toklen, exp, err, errlen);
-	if (!rc && tenant && tlen)
-		snprintf(tenant, tlen, "%s", p->tenant);
-out:
+	rc = auth_entra_token(ctx, p->tenant, p->client, NULL, assertion, tok, toklen, exp, tenant,
+			      tlen, err, errlen);
 	auth_secret_free(assertion);
-	auth_secret_free(ea);
-	free(cid);
-	free(sc);
-	auth_secret_free(form);
 	return rc;
 }
 
@@ -80,14 +57,14 @@ static void wl_free(struct auth_src *s)
 }
 
 /* The workload source, when the federated token file and ids are set. */
-int auth_workload_new(const struct auth_cfg *cfg, struct auth_src **out, char *why, size_t wl)
+int auth_workload_new(const struct auth_ctx *ctx, struct auth_src **out, char *why, size_t wl)
 {
 	const char *t = getenv("AZURE_TENANT_ID"), *c = getenv("AZURE_CLIENT_ID"),
 		   *f = getenv("AZURE_FEDERATED_TOKEN_FILE");
 	struct auth_src *s;
 	struct wl_priv *p;
 
-	(void)cfg;
+	(void)ctx;
 	*out = NULL;
 	if (!f || !*f || !t || !*t || !c || !*c) {
 		snprintf(why, wl, "%s not set",

@@ -33,6 +33,7 @@
 #include "blocking.h"
 #include "http.h"
 #include "log.h"
+#include "url.h"
 
 #define BLOB_MAX_RANGES (4u << 20) /* page list entries kept (64 MiB) */
 #define BLOB_MAX_PAGES 100000	   /* NextMarker pages followed */
@@ -87,7 +88,7 @@ int blob_url_ok(const char *sas)
 		return -EINVAL;
 	if (!strncasecmp(sas, "https://", 8))
 		return 0;
-	if (!strncasecmp(sas, "http://", 7) && http_url_is_loopback(sas))
+	if (!strncasecmp(sas, "http://", 7) && url_is_loopback(sas))
 		return 0;
 	return -EINVAL;
 }
@@ -192,7 +193,7 @@ static int blob_do(struct blob *b, const char *op, const char *method, const cha
 			rc = check ? check(resp, check_arg) : 0;
 			if (rc == 0)
 				return 0;
-			resp->transport = HTTP_EBROKEN;
+			resp->transport = HTTP_T_BROKEN;
 			resp->status = 0;
 		}
 		if (err) {
@@ -458,7 +459,7 @@ int blob_page_ranges(struct blob *b, const char *sas, struct blob_range **out, s
 			rc = -EIO;
 			break;
 		}
-		if (x.marker && !(esc = http_form_escape(x.marker))) {
+		if (x.marker && !(esc = url_pct_encode(x.marker))) {
 			rc = -ENOMEM;
 			break;
 		}

@@ -19,7 +19,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
@@ -55,7 +54,7 @@ static void http_init_once(void)
 }
 
 /* Global init (curl_global_init), idempotent. */
-void http_global_init(void)
+static void http_global_init(void)
 {
 	pthread_once(&http_once, http_init_once);
 }
@@ -393,19 +392,6 @@ void http_guid(char out[37])
 		 b[13], b[14], b[15]);
 }
 
-/* Percent-encode s: every byte but RFC 3986's unreserved ones (a form
- * value, or one URL path segment).  Caller frees; NULL on failure. */
-char *http_form_escape(const char *s)
-{
-	char *e = curl_easy_escape(NULL, s, 0), *r;
-
-	if (!e)
-		return NULL;
-	r = strdup(e);
-	curl_free(e);
-	return r;
-}
-
 /* Split an absolute URL into lowercased scheme, host and port. */
 static int http_origin(const char *url, char *scheme, size_t sl, char *host, size_t hl, long *port)
 {
@@ -455,62 +441,37 @@ int http_same_origin(const char *a, const char *b)
 	return !strcmp(s1, s2) && !strcmp(h1, h2) && p1 == p2;
 }
 
-/* 1 when an absolute URL's host is a loopback address or localhost (as
- * curl parses it: user info, brackets and ports cannot fool the check). */
-int http_url_is_loopback(const char *url)
-{
-	char scheme[16], host[256];
-	struct in_addr a4;
-	struct in6_addr a6;
-	size_t n;
-	long port;
-
-	if (!url || http_origin(url, scheme, sizeof(scheme), host, sizeof(host), &port))
-		return 0;
-	n = strlen(host);
-	if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
-		memmove(host, host + 1, n - 2);
-		host[n - 2] = '\0';
-	}
-	if (!strcmp(host, "localhost"))
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return 0;
-}
-
-/* Map a curl failure to a transport class and errno. */
+/* Sort a curl failure into a transport class; its errno. */
 static int http_classify(CURLcode cc, int too_large, size_t cap, struct http_resp *r)
 {
 	if (too_large) {
-		r->transport = HTTP_EBROKEN;
+		r->transport = HTTP_T_BROKEN;
 		snprintf(r->errmsg, sizeof(r->errmsg), "response larger than %zu bytes", cap);
-		return -EIO;
+	} else {
+		switch (cc) {
+		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_COULDNT_RESOLVE_PROXY:
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CIPHER:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_ISSUER_ERROR:
+		case CURLE_SSL_CRL_BADFILE:
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_URL_MALFORMAT:
+			r->transport = HTTP_T_CONNECT;
+			break;
+		case CURLE_OPERATION_TIMEDOUT:
+			r->transport = HTTP_T_TIMEOUT;
+			break;
+		default:
+			r->transport = HTTP_T_BROKEN;
+			break;
+		}
 	}
-	switch (cc) {
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_ISSUER_ERROR:
-	case CURLE_SSL_CRL_BADFILE:
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-		r->transport = HTTP_ECONNECT;
-		return -EHOSTUNREACH;
-	case CURLE_OPERATION_TIMEDOUT:
-		r->transport = HTTP_ETIMEOUT;
-		return -ETIMEDOUT;
-	default:
-		r->transport = HTTP_EBROKEN;
-		return -EIO;
-	}
+	return http_transport_errno(r->transport);
 }
 
 /* The path of a URL without scheme, host or query, for log lines. */
@@ -579,7 +540,7 @@ int http_do(struct http *h, const struct http_req *req, struct http_resp *resp)
 	e = http_get_handle(h);
 	if (!e) {
 		snprintf(resp->errmsg, sizeof(resp->errmsg), "out of memory");
-		resp->transport = HTTP_EBROKEN;
+		resp->transport = HTTP_T_BROKEN;
 		return -ENOMEM;
 	}
 

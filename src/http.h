@@ -14,20 +14,31 @@
 #ifndef RPFS_HTTP_H
 #define RPFS_HTTP_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* Hard cap on a response body (ARM's own limit is 8 MB). */
 #define HTTP_MAX_BODY (8u * 1024 * 1024 + 256 * 1024)
 
-/* Failure classes of a request that got no usable answer (arm_errno's
- * `transport` argument uses the same numbers). */
+/* Why a request got no usable answer (http_classify sorts libcurl's
+ * failures into these; arm_errno_of reads them). */
 enum http_transport {
-	HTTP_OK = 0,
-	HTTP_ECONNECT = 1, /* cannot resolve, connect, or TLS failure */
-	HTTP_ETIMEOUT = 2, /* no complete answer in time */
-	HTTP_EBROKEN = 3,  /* reset, truncated, too large */
+	HTTP_T_NONE = 0,    /* an answer arrived */
+	HTTP_T_CONNECT = 1, /* cannot resolve, connect, or TLS failure */
+	HTTP_T_TIMEOUT = 2, /* no complete answer in time */
+	HTTP_T_BROKEN = 3,  /* reset, truncated, too large, malformed */
 };
+
+/* The errno of a request that got no usable answer: the transport row of
+ * arm_errno_of's table, here so that http_do returns the same one. */
+static inline int http_transport_errno(enum http_transport t)
+{
+	return t == HTTP_T_CONNECT   ? -EHOSTUNREACH
+	       : t == HTTP_T_TIMEOUT ? -ETIMEDOUT
+	       : t == HTTP_T_BROKEN  ? -EIO
+				     : 0;
+}
 
 struct http;
 
@@ -54,9 +65,9 @@ struct http_req {
 };
 
 struct http_resp {
-	long status;   /* 0 when no answer */
-	int transport; /* enum http_transport */
-	char *body;    /* NUL-terminated, may be NULL */
+	long status; /* 0 when no answer */
+	enum http_transport transport;
+	char *body; /* NUL-terminated, may be NULL */
 	size_t len;
 	long ms;	     /* elapsed */
 	long retry_after;    /* seconds, -1 when absent */
@@ -84,16 +95,10 @@ void http_free(struct http *h);
 int http_do(struct http *h, const struct http_req *req, struct http_resp *resp);
 void http_resp_clear(struct http_resp *r);
 
-/* 1 when an absolute URL's host is a loopback address or localhost. */
-int http_url_is_loopback(const char *url);
 /* 1 when both absolute URLs have the same scheme, host and port. */
 int http_same_origin(const char *a, const char *b);
-/* Form-encode s (application/x-www-form-urlencoded); caller frees. */
-char *http_form_escape(const char *s);
 /* A random GUID, lowercase, into out[37]. */
 void http_guid(char out[37]);
-/* Global init (curl_global_init), idempotent; called by http_new. */
-void http_global_init(void);
 
 /* libcurl's version string (static), for --version. */
 const char *http_version(void);

@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 	struct rpfs_opts o;
 	struct auth *auth = NULL;
 	struct arm_client *arm = NULL;
+	struct arm_cfg armcfg;
 	struct arm_location *locs = NULL;
 	size_t nlocs = 0;
 	struct arm_err aerr;
@@ -267,7 +268,23 @@ int main(int argc, char **argv)
 	if (!o.log)
 		o.log = strdup(to_syslog ? "syslog" : "stderr");
 
-	if (auth_new(&o, &auth, err, sizeof(err)) < 0) {
+	{
+		struct auth_cfg acfg = {
+		    .source = o.auth,
+		    .endpoint = o.endpoint,
+		    .authority = o.authority,
+		    .imds_endpoint = o.imds_endpoint,
+		    .scope = o.scope,
+		    .resource = o.resource,
+		    .cloud = o.cloud,
+		    .token_file = o.token_file,
+		    .subscription = o.subscription,
+		    .cafile = o.cafile,
+		    .op_timeout = (unsigned)o.op_timeout,
+		};
+		rc = auth_new(&acfg, &auth, err, sizeof(err));
+	}
+	if (rc < 0) {
 		fprintf(stderr, "rpfs: credential: %s\n", err);
 		goto out;
 	}
@@ -285,7 +302,16 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	rc = arm_client_new(&o, auth, &arm);
+	armcfg.endpoint = o.endpoint;
+	armcfg.subscription = o.subscription;
+	armcfg.api_version = o.api_version;
+	armcfg.cafile = o.cafile;
+	armcfg.retries = (unsigned)o.retries;
+	armcfg.op_timeout = (unsigned)o.op_timeout;
+	armcfg.max_conns = (unsigned)o.max_conns;
+	armcfg.read_rate = o.read_rate;
+	armcfg.write_rate = o.write_rate;
+	rc = arm_client_new(&armcfg, auth, &arm);
 	if (rc < 0) {
 		fprintf(stderr, "rpfs: cannot create the ARM client: %s\n", strerror(-rc));
 		goto out;
@@ -297,7 +323,8 @@ int main(int argc, char **argv)
 		}
 		arm_client_free(arm);
 		arm = NULL;
-		rc = arm_client_new(&o, auth, &arm);
+		armcfg.subscription = o.subscription;
+		rc = arm_client_new(&armcfg, auth, &arm);
 		if (rc < 0) {
 			fprintf(stderr, "rpfs: cannot create the ARM client: %s\n", strerror(-rc));
 			goto out;

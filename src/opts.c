@@ -11,7 +11,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -28,6 +27,7 @@
 #include "log.h"
 #include "opts.h"
 #include "sbuf.h"
+#include "url.h"
 
 /* .rpfs/config's ceiling: a few hundred bytes plus what the options name. */
 #define OPTS_CONFIG_MAX (256u << 10)
@@ -598,52 +598,6 @@ int opts_parse(struct rpfs_opts *o, struct fuse_args *args, char *err, size_t er
 	return pc.failed ? -EINVAL : 0;
 }
 
-/* The host part of an http(s) URL into host[] (brackets of IPv6 removed). */
-static int url_host(const char *url, char *host, size_t len)
-{
-	const char *p = strstr(url, "://");
-	const char *end;
-	size_t n;
-
-	if (!p)
-		return -EINVAL;
-	p += 3;
-	if (strchr(p, '@') && strchr(p, '@') < p + strcspn(p, "/?#"))
-		return -EINVAL; /* userinfo in a URL: never */
-	if (*p == '[') {
-		end = strchr(p, ']');
-		if (!end)
-			return -EINVAL;
-		p++;
-	} else {
-		end = p + strcspn(p, ":/?#");
-	}
-	n = (size_t)(end - p);
-	if (n == 0 || n >= len)
-		return -EINVAL;
-	memcpy(host, p, n);
-	host[n] = '\0';
-	return 0;
-}
-
-/* 1 when URL's host is a loopback address or localhost. */
-int opts_url_is_loopback(const char *url)
-{
-	char host[256];
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (url_host(url, host, sizeof(host)) < 0)
-		return 0;
-	if (!strcasecmp(host, "localhost"))
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return 0;
-}
-
 /* Check a URL option: https, or http to loopback (or to allowed_http_host). */
 static int check_url(struct parse_ctx *pc, const char *name, const char *url,
 		     const char *allowed_http_prefix)
@@ -662,7 +616,7 @@ static int check_url(struct parse_ctx *pc, const char *name, const char *url,
 			seterr(pc, "option '%s': '%s' is not a valid URL", name, url);
 			return -EINVAL;
 		}
-		if (opts_url_is_loopback(url))
+		if (url_is_loopback(url))
 			return 0;
 		if (allowed_http_prefix &&
 		    !strncmp(url, allowed_http_prefix, strlen(allowed_http_prefix)))

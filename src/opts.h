@@ -138,9 +138,6 @@ void opts_print_help(FILE *f, const char *progname);
 /* Write "name=value" lines of the effective options (no secrets). */
 int opts_render_config(const struct rpfs_opts *o, char **out, size_t *len);
 
-/* 1 when URL's host is a loopback address or "localhost". */
-int opts_url_is_loopback(const char *url);
-
 void opts_free(struct rpfs_opts *o);
 
 #endif

@@ -29,7 +29,6 @@
 #include "arm.h"
 #include "auth.h"
 #include "log.h"
-#include "opts.h"
 
 static struct arm_client *cli;
 static struct auth *cred;
@@ -322,33 +321,31 @@ static int run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct rpfs_opts o;
+	struct arm_cfg cc = {.api_version = "2025-04-01",
+			     .max_conns = 8,
+			     .read_rate = 20,
+			     .write_rate = 5,
+			     .retries = 5,
+			     .op_timeout = 30};
+	struct auth_cfg ac = {.source = "auto"};
 	char err[512];
 	int c, rc, debug = 0;
 
-	memset(&o, 0, sizeof(o));
-	o.api_version = (char *)"2025-04-01";
-	o.max_conns = 8;
-	o.read_rate = 20;
-	o.write_rate = 5;
-	o.retries = 5;
-	o.op_timeout = 30;
-	o.auth = (char *)"auto";
-	o.subscription = getenv("ARMDRV_SUB");
+	cc.subscription = getenv("ARMDRV_SUB");
 	while ((c = getopt(argc, argv, "e:s:t:a:A:I:C:r:T:R:W:c:w:P:d")) != -1) {
 		switch (c) {
-		case 'e': o.endpoint = optarg; break;
-		case 's': o.subscription = optarg; break;
-		case 't': o.token_file = optarg; break;
-		case 'a': o.auth = optarg; break;
-		case 'A': o.authority = optarg; break;
-		case 'I': o.imds_endpoint = optarg; break;
-		case 'C': o.cafile = optarg; break;
-		case 'r': o.retries = strtoul(optarg, NULL, 10); break;
-		case 'T': o.op_timeout = strtoul(optarg, NULL, 10); break;
-		case 'R': o.read_rate = strtod(optarg, NULL); break;
-		case 'W': o.write_rate = strtod(optarg, NULL); break;
-		case 'c': o.max_conns = strtoul(optarg, NULL, 10); break;
+		case 'e': cc.endpoint = optarg; break;
+		case 's': cc.subscription = optarg; break;
+		case 't': ac.token_file = optarg; break;
+		case 'a': ac.source = optarg; break;
+		case 'A': ac.authority = optarg; break;
+		case 'I': ac.imds_endpoint = optarg; break;
+		case 'C': cc.cafile = optarg; break;
+		case 'r': cc.retries = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'T': cc.op_timeout = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'R': cc.read_rate = strtod(optarg, NULL); break;
+		case 'W': cc.write_rate = strtod(optarg, NULL); break;
+		case 'c': cc.max_conns = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'w': wait_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'd': debug = 1; break;
 		case 'P':
@@ -358,17 +355,22 @@ int main(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (optind >= argc || !o.endpoint) {
+	if (optind >= argc || !cc.endpoint) {
 		fprintf(stderr, "usage: armdrv -e ENDPOINT [options] COMMAND ARGS...\n");
 		return 2;
 	}
 	log_open("armdrv", 0, debug ? LOG_LVL_DEBUG : LOG_LVL_INFO);
-	rc = auth_new(&o, &cred, err, sizeof(err));
+	/* The credential sees what rpfs's main gives it from the same options. */
+	ac.endpoint = cc.endpoint;
+	ac.subscription = cc.subscription;
+	ac.cafile = cc.cafile;
+	ac.op_timeout = cc.op_timeout;
+	rc = auth_new(&ac, &cred, err, sizeof(err));
 	if (rc) {
 		printf("errno=%s message=%s\n", ename(rc), err);
 		return 1;
 	}
-	rc = arm_client_new(&o, cred, &cli);
+	rc = arm_client_new(&cc, cred, &cli);
 	if (rc) {
 		printf("errno=%s message=client\n", ename(rc));
 		auth_free(cred);

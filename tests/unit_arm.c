@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <curl/curl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "armjson.h"
 #include "http.h"
 #include "unit.h"
+#include "url.h"
 
 /* A failed check with a message. */
 static void check_fail(const char *what)
@@ -594,15 +596,34 @@ static void test_ids_names(void)
 	CHECK(arm_rg_name_check("rg#") == -EINVAL);
 	CHECK(arm_rg_name_check("") == -EINVAL);
 
-	p = arm_pct_encode("a b?c#d%e/f");
+	p = url_pct_encode("a b?c#d%e/f");
 	CHECK_STR(p, "a%20b%3Fc%23d%25e%2Ff");
 	free(p);
-	p = arm_pct_encode("é名");
+	p = url_pct_encode("é名");
 	CHECK_STR(p, "%C3%A9%E5%90%8D");
 	free(p);
-	p = arm_pct_encode("Az09-._~");
+	p = url_pct_encode("Az09-._~");
 	CHECK_STR(p, "Az09-._~");
 	free(p);
+	p = url_pct_encode("");
+	CHECK_STR(p, "");
+	free(p);
+	p = url_pct_encode("  /%+\x7f\xff");
+	CHECK_STR(p, "%20%20%2F%25%2B%7F%FF");
+	free(p);
+	/* Byte for byte what libcurl's escaping gave before (every byte value). */
+	for (int b = 1; b < 256; b++) {
+		char in[4] = {'x', (char)b, 'y', '\0'};
+		char *mine = url_pct_encode(in), *theirs = curl_easy_escape(NULL, in, 0);
+		CHECK(mine && theirs && !strcmp(mine, theirs));
+		free(mine);
+		curl_free(theirs);
+	}
+	CHECK(url_is_loopback("http://127.0.0.1:8080/x") && url_is_loopback("https://127.9.9.9/"));
+	CHECK(url_is_loopback("http://LocalHost:1") && url_is_loopback("http://[::1]:99/"));
+	CHECK(!url_is_loopback("http://10.0.0.1/") && !url_is_loopback("http://127.0.0.1.evil.example/"));
+	CHECK(!url_is_loopback("http://localhost@evil.example/") && !url_is_loopback("http://[::2]/"));
+	CHECK(!url_is_loopback("127.0.0.1") && !url_is_loopback(NULL) && !url_is_loopback("http:///x"));
 	p = arm_url_path_rp("s", "my rg", "c#1", "p?x");
 	CHECK_STR(p, "/subscriptions/s/resourceGroups/my%20rg/providers/Microsoft.Compute/restorePointCollections/c%231/restorePoints/p%3Fx");
 	free(p);
@@ -617,56 +638,77 @@ static void test_ids_names(void)
 	free(p);
 }
 
-/* arm_errno's table (doc/DESIGN.md, Errors), one row at a time. */
+/* arm_errno_of's table (doc/DESIGN.md, Errors), one row at a time. */
 static void test_errno(void)
 {
-	CHECK(arm_errno(200, NULL, 0) == 0);
-	CHECK(arm_errno(404, "ResourceNotFound", 0) == -ENOENT);
-	CHECK(arm_errno(404, "ResourceGroupNotFound", 0) == -ENOENT);
-	CHECK(arm_errno(401, "InvalidAuthenticationToken", 0) == -EACCES);
-	CHECK(arm_errno(403, "AuthorizationFailed", 0) == -EACCES);
-	CHECK(arm_errno(400, "InvalidParameter", 0) == -EINVAL);
-	CHECK(arm_errno(400, "BadRequest", 0) == -EINVAL);
-	CHECK(arm_errno(400, "InvalidResourceName", 0) == -EINVAL);
-	CHECK(arm_errno(409, "Conflict", 0) == -EEXIST);
-	CHECK(arm_errno(409, "OperationNotAllowed", 0) == -EEXIST);
-	CHECK(arm_errno(409, "ResourceExists", 0) == -EEXIST);
-	CHECK(arm_errno(409, "VMRestorePointClientError", 0) == -EBUSY);
-	CHECK(arm_errno(409, "ConflictingOperation", 0) == -EBUSY);
-	CHECK(arm_errno(400, "VMRestorePointClientError", 0) == -EBUSY);
-	CHECK(arm_errno_msg(409, "VMRestorePointClientError",
-			    "The VM has reached the maximum allowed snapshot limit of 500.", 0) == -EDQUOT);
-	CHECK(arm_errno_msg(400, "VMRestorePointClientError", "Restore point limit reached", 0) == -EDQUOT);
-	CHECK(arm_errno(409, "QuotaExceeded", 0) == -EDQUOT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 200, NULL, NULL, HTTP_T_NONE) == 0);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 404, "ResourceNotFound", NULL, HTTP_T_NONE) == -ENOENT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 404, "ResourceGroupNotFound", NULL, HTTP_T_NONE) == -ENOENT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 401, "InvalidAuthenticationToken", NULL, HTTP_T_NONE) == -EACCES);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 403, "AuthorizationFailed", NULL, HTTP_T_NONE) == -EACCES);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 400, "InvalidParameter", NULL, HTTP_T_NONE) == -EINVAL);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 400, "BadRequest", NULL, HTTP_T_NONE) == -EINVAL);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 400, "InvalidResourceName", NULL, HTTP_T_NONE) == -EINVAL);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "Conflict", NULL, HTTP_T_NONE) == -EEXIST);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "OperationNotAllowed", NULL, HTTP_T_NONE) == -EEXIST);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "ResourceExists", NULL, HTTP_T_NONE) == -EEXIST);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "VMRestorePointClientError", NULL, HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "ConflictingOperation", NULL, HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 400, "VMRestorePointClientError", NULL, HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "VMRestorePointClientError", "The VM has reached the maximum allowed snapshot limit of 500.", HTTP_T_NONE) == -EDQUOT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 400, "VMRestorePointClientError", "Restore point limit reached", HTTP_T_NONE) == -EDQUOT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "QuotaExceeded", NULL, HTTP_T_NONE) == -EDQUOT);
 	/* armsim's (and ARM's) 409 OperationNotAllowed messages. */
-	CHECK(arm_errno_msg(409, "OperationNotAllowed",
-			    "Restore point 'rp1' already exists; updating a restore point is not allowed.", 0) == -EEXIST);
-	CHECK(arm_errno_msg(409, "OperationNotAllowed",
-			    "The source restore point has already been copied to region 'westus'; it can be copied only once per target region.", 0) == -EEXIST);
-	CHECK(arm_errno_msg(409, "OperationNotAllowed", "The collection 'c' is being deleted.", 0) == -EBUSY);
-	CHECK(arm_errno_msg(409, "OperationNotAllowed",
-			    "The source restore point is in state 'Creating'; only a Succeeded restore point can be copied.", 0) == -EBUSY);
-	CHECK(arm_errno_msg(409, "OperationNotAllowed",
-			    "A later restore point ('rp3') of the source collection has already been copied to region 'westus'; copies must be made in order.", 0) == -EINVAL);
-	CHECK(arm_errno_msg(409, "VMRestorePointClientError",
-			    "Another restore point operation is in progress on this VM. Only one restore point can be created at a time; retry when it completes.", 0) == -EBUSY);
-	CHECK(arm_errno_msg(400, "OperationNotAllowed", "a copy of a copy is not allowed.", 0) == -EINVAL);
-	CHECK(arm_errno(429, "TooManyRequests", 0) == -EAGAIN);
-	CHECK(arm_errno(429, "OperationNotAllowed", 0) == -EAGAIN);
-	CHECK(arm_errno(500, "InternalError", 0) == -EIO);
-	CHECK(arm_errno(503, "ServerBusy", 0) == -EIO);
-	CHECK(arm_errno(502, NULL, 0) == -EIO);
-	CHECK(arm_errno(0, NULL, 3) == -EIO);
-	CHECK(arm_errno(200, NULL, 3) == -EIO);
-	CHECK(arm_errno(0, NULL, 2) == -ETIMEDOUT);
-	CHECK(arm_errno(0, NULL, 1) == -EHOSTUNREACH);
-	CHECK(arm_errno(408, NULL, 0) == -ETIMEDOUT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "OperationNotAllowed", "Restore point 'rp1' already exists; updating a restore point is not allowed.", HTTP_T_NONE) == -EEXIST);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "OperationNotAllowed", "The source restore point has already been copied to region 'westus'; it can be copied only once per target region.", HTTP_T_NONE) == -EEXIST);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "OperationNotAllowed", "The collection 'c' is being deleted.", HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "OperationNotAllowed", "The source restore point is in state 'Creating'; only a Succeeded restore point can be copied.", HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "OperationNotAllowed", "A later restore point ('rp3') of the source collection has already been copied to region 'westus'; copies must be made in order.", HTTP_T_NONE) == -EINVAL);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "VMRestorePointClientError", "Another restore point operation is in progress on this VM. Only one restore point can be created at a time; retry when it completes.", HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 400, "OperationNotAllowed", "a copy of a copy is not allowed.", HTTP_T_NONE) == -EINVAL);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 429, "TooManyRequests", NULL, HTTP_T_NONE) == -EAGAIN);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 429, "OperationNotAllowed", NULL, HTTP_T_NONE) == -EAGAIN);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 500, "InternalError", NULL, HTTP_T_NONE) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 503, "ServerBusy", NULL, HTTP_T_NONE) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 502, NULL, NULL, HTTP_T_NONE) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 0, NULL, NULL, HTTP_T_BROKEN) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 200, NULL, NULL, HTTP_T_BROKEN) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 0, NULL, NULL, HTTP_T_TIMEOUT) == -ETIMEDOUT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 0, NULL, NULL, HTTP_T_CONNECT) == -EHOSTUNREACH);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 408, NULL, NULL, HTTP_T_NONE) == -ETIMEDOUT);
+	/* Rows the mount tests do not reach. */
+	{
+		static const int inval[] = {405, 411, 413, 414, 415, 422};
+		for (size_t i = 0; i < sizeof(inval) / sizeof(inval[0]); i++)
+			CHECK(arm_errno_of(ARM_ERRNO_ARM, inval[i], NULL, NULL, HTTP_T_NONE) == -EINVAL);
+	}
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 201, NULL, NULL, HTTP_T_NONE) == 0);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 204, "Whatever", "x", HTTP_T_NONE) == 0);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 0, NULL, NULL, HTTP_T_NONE) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 401, NULL, NULL, HTTP_T_TIMEOUT) == -ETIMEDOUT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 412, NULL, NULL, HTTP_T_NONE) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 404, "QuotaExceeded", NULL, HTTP_T_NONE) == -ENOENT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 400, "maxrestorepointslimitreached", NULL, HTTP_T_NONE) == -EDQUOT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 500, "VMRestorePointClientError", "over the limit", HTTP_T_NONE) == -EDQUOT);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 400, "RetryableError", NULL, HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 500, "RetryableError", NULL, HTTP_T_NONE) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_ARM, 409, "Conflict", "Another operation is in progress.", HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 409, "Conflict", "network access is disabled", HTTP_T_NONE) == -EACCES);
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 409, "Conflict", "cannot export this disk", HTTP_T_NONE) == -EACCES);
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 409, NULL, NULL, HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 429, NULL, NULL, HTTP_T_NONE) == -EAGAIN);
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 0, NULL, NULL, HTTP_T_NONE) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 0, NULL, NULL, HTTP_T_CONNECT) == -EHOSTUNREACH);
+	CHECK(http_transport_errno(HTTP_T_NONE) == 0 && http_transport_errno(HTTP_T_CONNECT) == -EHOSTUNREACH);
+	CHECK(http_transport_errno(HTTP_T_TIMEOUT) == -ETIMEDOUT && http_transport_errno(HTTP_T_BROKEN) == -EIO);
+	CHECK(arm_retryable(0, NULL, HTTP_T_TIMEOUT) && arm_retryable(599, NULL, HTTP_T_NONE));
+	CHECK(!arm_retryable(200, NULL, HTTP_T_NONE) && !arm_retryable(409, NULL, HTTP_T_NONE));
 
-	CHECK(arm_retryable(503, NULL, 0) && arm_retryable(500, NULL, 0) && arm_retryable(429, NULL, 0));
-	CHECK(arm_retryable(408, NULL, 0) && arm_retryable(0, NULL, 1) && arm_retryable(0, NULL, 3));
-	CHECK(arm_retryable(409, "VMRestorePointClientError", 0));
-	CHECK(!arm_retryable(409, "Conflict", 0) && !arm_retryable(404, NULL, 0) && !arm_retryable(400, NULL, 0));
-	CHECK(!arm_retryable(401, NULL, 0) && !arm_retryable(403, NULL, 0));
+	CHECK(arm_retryable(503, NULL, HTTP_T_NONE) && arm_retryable(500, NULL, HTTP_T_NONE) && arm_retryable(429, NULL, HTTP_T_NONE));
+	CHECK(arm_retryable(408, NULL, HTTP_T_NONE) && arm_retryable(0, NULL, HTTP_T_CONNECT) && arm_retryable(0, NULL, HTTP_T_BROKEN));
+	CHECK(arm_retryable(409, "VMRestorePointClientError", HTTP_T_NONE));
+	CHECK(!arm_retryable(409, "Conflict", HTTP_T_NONE) && !arm_retryable(404, NULL, HTTP_T_NONE) && !arm_retryable(400, NULL, HTTP_T_NONE));
+	CHECK(!arm_retryable(401, NULL, HTTP_T_NONE) && !arm_retryable(403, NULL, HTTP_T_NONE));
 
 	CHECK(!strcmp(arm_op_name(ARM_OP_RPC_LIST_ALL), "RestorePointCollections_ListAll"));
 	CHECK(!strcmp(arm_op_name(ARM_OP_OPERATION), "Operations_Get"));
@@ -731,7 +773,7 @@ static void test_http_helpers(void)
 	http_guid(g1);
 	http_guid(g2);
 	CHECK(strlen(g1) == 36 && g1[8] == '-' && g1[14] == '4' && strcmp(g1, g2));
-	f = http_form_escape("a b&c=d+é/");
+	f = url_pct_encode("a b&c=d+é/");
 	CHECK_STR(f, "a%20b%26c%3Dd%2B%C3%A9%2F");
 	free(f);
 }

@@ -16,7 +16,6 @@
 
 #include "auth.h"
 #include "auth_int.h"
-#include "opts.h"
 #include "unit.h"
 
 
@@ -40,15 +39,15 @@ static void put(const char *path, const char *content, int atomic)
 		exit(1);
 }
 
-/* Options with only what auth reads. */
-static void opts_for(struct rpfs_opts *o, const char *mode, const char *token_file)
+/* A credential configuration for mode (and a token file). */
+static void cfg_for(struct auth_cfg *c, const char *mode, const char *token_file)
 {
-	memset(o, 0, sizeof(*o));
-	o->auth = (char *)mode;
-	o->token_file = (char *)token_file;
-	o->endpoint = (char *)"https://management.azure.com";
-	o->imds_endpoint = (char *)"http://127.0.0.1:9"; /* discard port: refused at once */
-	o->op_timeout = 5;
+	memset(c, 0, sizeof(*c));
+	c->source = mode;
+	c->token_file = token_file;
+	c->endpoint = "https://management.azure.com";
+	c->imds_endpoint = "http://127.0.0.1:9"; /* discard port: refused at once */
+	c->op_timeout = 5;
 }
 
 static void clear_env(void)
@@ -62,13 +61,13 @@ static void clear_env(void)
 /* token_file: read, cached, re-read after a rewrite, never shown. */
 static void test_token_file(void)
 {
-	struct rpfs_opts o;
+	struct auth_cfg o;
 	struct auth *a = NULL;
 	char path[512], tok[256], err[256], *desc = NULL;
 
 	snprintf(path, sizeof(path), "%s/token", dir);
 	put(path, "first-token\n", 1);
-	opts_for(&o, "auto", path);
+	cfg_for(&o, "auto", path);
 	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
 	if (!a)
 		return;
@@ -97,13 +96,13 @@ static void test_token_file(void)
 	auth_free(a);
 
 	/* Explicit token_file without a file name is refused at start. */
-	opts_for(&o, "token_file", NULL);
+	cfg_for(&o, "token_file", NULL);
 	a = NULL;
 	CHECK(auth_new(&o, &a, err, sizeof(err)) == -EINVAL);
 	CHECK(strstr(err, "token_file") != NULL);
 	/* A missing file: EACCES with a reason naming the file. */
 	snprintf(path, sizeof(path), "%s/missing", dir);
-	opts_for(&o, "token_file", path);
+	cfg_for(&o, "token_file", path);
 	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
 	if (a) {
 		CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == -EACCES);
@@ -115,13 +114,13 @@ static void test_token_file(void)
 /* The auto order and the skip reasons. */
 static void test_auto(void)
 {
-	struct rpfs_opts o;
+	struct auth_cfg o;
 	struct auth *a = NULL;
 	char err[512], tok[256], *desc = NULL;
 
 	clear_env();
 	setenv("PATH", "/nonexistent", 1);
-	opts_for(&o, "auto", NULL);
+	cfg_for(&o, "auto", NULL);
 	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
 	if (a) {
 		/* Only managed identity is left (an explicit, refused endpoint). */
@@ -135,16 +134,16 @@ static void test_auto(void)
 		auth_free(a);
 	}
 	/* env explicitly chosen without its variables. */
-	opts_for(&o, "env", NULL);
+	cfg_for(&o, "env", NULL);
 	CHECK(auth_new(&o, &a, err, sizeof(err)) == -EINVAL);
 	CHECK(strstr(err, "AZURE_TENANT_ID") != NULL);
-	opts_for(&o, "bogus", NULL);
+	cfg_for(&o, "bogus", NULL);
 	CHECK(auth_new(&o, &a, err, sizeof(err)) == -EINVAL);
 	/* env present: chosen ahead of everything but token_file. */
 	setenv("AZURE_TENANT_ID", "t1", 1);
 	setenv("AZURE_CLIENT_ID", "c1", 1);
 	setenv("AZURE_CLIENT_SECRET", "very-secret-value", 1);
-	opts_for(&o, "auto", NULL);
+	cfg_for(&o, "auto", NULL);
 	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
 	if (a) {
 		CHECK(!strcmp(auth_source_name(a), "env"));
@@ -160,7 +159,7 @@ static void test_auto(void)
 /* The Azure CLI through a fake az: expires_on, tenant, failures. */
 static void test_cli(void)
 {
-	struct rpfs_opts o;
+	struct auth_cfg o;
 	struct auth *a = NULL;
 	char az[512], argsf[512], script[2048], err[512], tok[256], path[600];
 	long long exp = (long long)time(NULL) + 3600;
@@ -182,7 +181,7 @@ static void test_cli(void)
 	clear_env();
 
 	/* Explicit: auto would probe the real IMDS address first. */
-	opts_for(&o, "cli", NULL);
+	cfg_for(&o, "cli", NULL);
 	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
 	if (a) {
 		char *desc = NULL;
@@ -208,7 +207,7 @@ static void test_cli(void)
 	/* az failing: EACCES with its first stderr line. */
 	snprintf(path, sizeof(path), "%s/az.fail", dir);
 	put(path, "", 0);
-	opts_for(&o, "cli", NULL);
+	cfg_for(&o, "cli", NULL);
 	CHECK(auth_new(&o, &a, err, sizeof(err)) == 0);
 	if (a) {
 		CHECK(auth_token(a, 0, tok, sizeof(tok), err, sizeof(err)) == -EACCES);
@@ -226,17 +225,54 @@ static void test_answers(void)
 	const char *ok = "{\"access_token\":\"abc\",\"expires_in\":\"60\"}";
 	const char *bad = "{\"error\":\"invalid_client\",\"error_description\":\"AADSTS7000215: Invalid client secret.\"}";
 
-	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", tok, sizeof(tok), &exp, tenant, sizeof(tenant), err,
+	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, tenant, sizeof(tenant), err,
 			       sizeof(err)) == 0);
 	CHECK(!strcmp(tok, "abc") && exp >= time(NULL) + 59);
-	CHECK(auth_take_answer(0, 401, bad, strlen(bad), "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
+	CHECK(auth_take_answer(0, 401, bad, strlen(bad), "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
 	      -EACCES);
 	CHECK(strstr(err, "invalid_client") && strstr(err, "401"));
-	CHECK(auth_take_answer(0, 503, NULL, 0, "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
-	CHECK(auth_take_answer(0, 200, "nope", 4, "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
-	CHECK(auth_take_answer(-EHOSTUNREACH, 0, NULL, 0, "t", tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
+	CHECK(auth_take_answer(0, 503, NULL, 0, "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
+	CHECK(auth_take_answer(0, 200, "nope", 4, "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) == -EIO);
+	CHECK(auth_take_answer(-EHOSTUNREACH, 0, NULL, 0, "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
 	      -EHOSTUNREACH);
-	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", tok, 3, &exp, NULL, 0, err, sizeof(err)) == -ENOSPC);
+	CHECK(auth_take_answer(0, 200, ok, strlen(ok), "t", ARM_ERRNO_TOKEN, tok, 3, &exp, NULL, 0, err, sizeof(err)) == -ENOSPC);
+	/* A token endpoint: transient answers EIO, the rest a refusal; IMDS also
+	 * counts 404 and 410 as transient. */
+	{
+		static const int st[] = {408, 429, 500, 503, 599, 400, 404, 410, 201, 302};
+		static const int token[] = {-EIO, -EIO, -EIO, -EIO, -EIO, -EACCES, -EACCES, -EACCES, -EACCES, -EACCES};
+		static const int imds[] = {-EIO, -EIO, -EIO, -EIO, -EIO, -EACCES, -EIO, -EIO, -EACCES, -EACCES};
+		for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++) {
+			CHECK(auth_take_answer(0, st[i], NULL, 0, "t", ARM_ERRNO_TOKEN, tok, sizeof(tok), &exp, NULL, 0, err,
+					       sizeof(err)) == token[i]);
+			CHECK(auth_take_answer(0, st[i], NULL, 0, "t", ARM_ERRNO_IMDS, tok, sizeof(tok), &exp, NULL, 0, err,
+					       sizeof(err)) == imds[i]);
+		}
+		CHECK(arm_errno_of(ARM_ERRNO_IMDS, 200, NULL, NULL, HTTP_T_NONE) == 0);
+		CHECK(arm_errno_of(ARM_ERRNO_TOKEN, 0, NULL, NULL, HTTP_T_TIMEOUT) == -ETIMEDOUT);
+	}
+	CHECK(auth_take_answer(0, 404, bad, strlen(bad), "IMDS", ARM_ERRNO_IMDS, tok, sizeof(tok), &exp, NULL, 0, err,
+			       sizeof(err)) == -EIO);
+	CHECK(!strcmp(err, "IMDS answered 404 invalid_client: AADSTS7000215: Invalid client secret."));
+	CHECK(auth_take_answer(0, 410, NULL, 0, "IMDS", ARM_ERRNO_IMDS, tok, sizeof(tok), &exp, NULL, 0, err, sizeof(err)) ==
+	      -EIO);
+	CHECK(!strcmp(err, "IMDS answered 410"));
+}
+
+/* The client credentials form, byte for byte (Entra reads it by name, the
+ * tests of armsim by bytes). */
+static void test_entra_form(void)
+{
+	char *f = auth_entra_form("c id", "https://m.example/.default", "s&=+%", NULL);
+
+	CHECK(f && !strcmp(f, "grant_type=client_credentials&client_id=c%20id&client_secret=s%26%3D%2B%25"
+			     "&scope=https%3A%2F%2Fm.example%2F.default"));
+	auth_secret_free(f);
+	f = auth_entra_form("cid", "sc", NULL, "a.b-c_d~");
+	CHECK(f && !strcmp(f, "grant_type=client_credentials&client_id=cid&scope=sc&client_assertion_type="
+			     "urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer"
+			     "&client_assertion=a.b-c_d~"));
+	auth_secret_free(f);
 }
 
 /* The IMDS retry policy: doubling from 800 ms (3 s for 410), at most 16 s
@@ -266,6 +302,7 @@ int main(void)
 		return 1;
 	}
 	test_answers();
+	test_entra_form();
 	test_msi_policy();
 	test_token_file();
 	test_auto();

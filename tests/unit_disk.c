@@ -96,15 +96,13 @@ static void test_urls(void)
 
 static void test_grant_errno(void)
 {
-	CHECK(arm_errno_grant(409, "OperationNotAllowed",
-			      "The disk restore point is still being replicated (40 %).") ==
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 409, "OperationNotAllowed", "The disk restore point is still being replicated (40 %).", HTTP_T_NONE) ==
 	      -EBUSY);
-	CHECK(arm_errno_grant(409, "OperationNotAllowed",
-			      "The disk has networkAccessPolicy DenyAll and cannot be exported.") ==
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 409, "OperationNotAllowed", "The disk has networkAccessPolicy DenyAll and cannot be exported.", HTTP_T_NONE) ==
 	      -EACCES);
-	CHECK(arm_errno_grant(409, "Conflict", "Another operation is in progress.") == -EBUSY);
-	CHECK(arm_errno_grant(403, "AuthorizationFailed", "no") == -EACCES);
-	CHECK(arm_errno_grant(404, "ResourceNotFound", "gone") == -ENOENT);
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 409, "Conflict", "Another operation is in progress.", HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 403, "AuthorizationFailed", "no", HTTP_T_NONE) == -EACCES);
+	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 404, "ResourceNotFound", "gone", HTTP_T_NONE) == -ENOENT);
 }
 
 static void test_cache(void)

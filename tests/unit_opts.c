@@ -11,6 +11,7 @@
 #include <fuse_opt.h>
 
 #include "opts.h"
+#include "url.h"
 #include "unit.h"
 
 /* Parse and validate argv (NULL-terminated); returns rc, fills err. */
@@ -133,13 +134,13 @@ static void test_values(void)
 
 static void test_loopback(void)
 {
-	CHECK_MSG(opts_url_is_loopback("http://127.0.0.1:8080"), "127.0.0.1");
-	CHECK_MSG(opts_url_is_loopback("http://127.1.2.3/x"), "127/8");
-	CHECK_MSG(opts_url_is_loopback("http://localhost:1"), "localhost");
-	CHECK_MSG(opts_url_is_loopback("http://[::1]:99/"), "::1");
-	CHECK_MSG(!opts_url_is_loopback("http://10.0.0.1"), "10/8");
-	CHECK_MSG(!opts_url_is_loopback("http://127.0.0.1.evil.example"), "suffix trick");
-	CHECK_MSG(!opts_url_is_loopback("http://localhost@evil.example/"), "userinfo trick");
+	CHECK_MSG(url_is_loopback("http://127.0.0.1:8080"), "127.0.0.1");
+	CHECK_MSG(url_is_loopback("http://127.1.2.3/x"), "127/8");
+	CHECK_MSG(url_is_loopback("http://localhost:1"), "localhost");
+	CHECK_MSG(url_is_loopback("http://[::1]:99/"), "::1");
+	CHECK_MSG(!url_is_loopback("http://10.0.0.1"), "10/8");
+	CHECK_MSG(!url_is_loopback("http://127.0.0.1.evil.example"), "suffix trick");
+	CHECK_MSG(!url_is_loopback("http://localhost@evil.example/"), "userinfo trick");
 }
 
 static void test_rejections(void)

@@ -18,11 +18,12 @@
 #include "fuzz.h"
 #include "http.h"
 #include "tree.h"
+#include "url.h"
 
 /* Check an encoded segment and that it decodes back to s. */
 static void check_encoded(const char *s)
 {
-	char *e = arm_pct_encode(s);
+	char *e = url_pct_encode(s);
 	if (!e)
 		return;
 	size_t n = strlen(s), j = 0;

@@ -2,7 +2,7 @@
  * fuzz_tags.c - libFuzzer target for tags: the input is the value of a
  * collection's "tags" member, parsed through armj_parse_rpc (the only tag
  * parser the ARM client has: .rpfs shows tags as key=value lines rendered
- * from it); tags that parse are written back with armj_body_patch_tags and
+ * from it); tags that parse are written back with arm_body_patch_tags and
  * must read back the same (the PATCH a tags write sends), and the text of
  * the `tags` file (src/tags.c) must parse back to the same tags, so that
  * writing back what was read changes nothing.
@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (size_t i = 0; i < a.ntags; i++)
 		FUZZ_CHECK(a.tags[i].key);
-	char *body = armj_body_patch_tags(a.tags, a.ntags);
+	char *body = arm_body_patch_tags(a.tags, a.ntags);
 	FUZZ_CHECK(body);
 	FUZZ_CHECK(armj_valid(body, strlen(body)) == 0);
 	/* body is {"tags":{...}}: read the object back */
