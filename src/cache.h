@@ -62,6 +62,19 @@ struct cache_backend {
 /* The ARM client as a backend (c is borrowed). */
 void cache_backend_arm(struct arm_client *c, struct cache_backend *out);
 
+/* dry_run (cache_dryrun.c): out passes reads to inner (copied) and records
+ * each mutation instead of sending it: the request line ("dry_run VERB
+ * PATH BODY") goes to the recorder, the answer is 0 with err->status 0
+ * (not sent), and cache_mutate then leaves the cache as it is.  sub is the
+ * subscription of the paths.  Free d after the cache. */
+struct cache_dryrun;
+int cache_dryrun_new(const struct cache_backend *inner, const char *sub, struct cache_dryrun **d,
+		     struct cache_backend *out);
+/* Who records the lines (the tree's .rpfs/ops); before, lines are logged only. */
+void cache_dryrun_set_record(struct cache_dryrun *d, void (*fn)(void *arg, const char *line),
+			     void *arg);
+void cache_dryrun_free(struct cache_dryrun *d);
+
 struct cache_cfg {
 	const char *subscription;	 /* for ARM ids (keys and .rpfs/errors paths) */
 	unsigned ttl, neg_ttl, busy_ttl; /* seconds */

@@ -279,8 +279,9 @@ int cache_mutate(struct cache *c, const struct cache_mut *m, struct arm_err *err
 		break;
 	}
 	/* A point changes its collection only; the ListAll answer holds the
-	 * collections with their tags. */
-	if (!folded)
+	 * collections with their tags.  An answer without an HTTP status was
+	 * not sent (dry_run's backend): nothing changed at ARM. */
+	if (!folded && !(rc == 0 && err->status == 0))
 		cache_expire(c, m->rg, m->rpc,
 			     m->op == CM_PUT_RPC || m->op == CM_DELETE_RPC ||
 				 m->op == CM_PATCH_TAGS);

@@ -195,6 +195,7 @@ int main(int argc, char **argv)
 	struct arm_err aerr;
 	struct cache *cache = NULL;
 	struct cache_backend be;
+	struct cache_dryrun *dry = NULL;
 	struct cache_cfg ccfg;
 	struct tree *tree = NULL;
 	struct tree_cfg tcfg;
@@ -354,6 +355,12 @@ int main(int argc, char **argv)
 	}
 
 	cache_backend_arm(arm, &be);
+	if (o.dry_run) { /* the same mount, with requests recorded, not sent */
+		struct cache_backend inner = be;
+
+		if (cache_dryrun_new(&inner, o.subscription, &dry, &be) < 0)
+			goto oom;
+	}
 	memset(&ccfg, 0, sizeof(ccfg));
 	ccfg.subscription = o.subscription;
 	ccfg.ttl = (unsigned)o.ttl;
@@ -400,6 +407,8 @@ int main(int argc, char **argv)
 	rc = tree_new(cache, &tcfg, &tree);
 	if (rc < 0)
 		goto oom;
+	if (dry)
+		cache_dryrun_set_record(dry, tree_ops_record, tree);
 	locs = NULL;
 	nlocs = 0;
 	fcfg.uid = (uid_t)o.uid;
@@ -477,9 +486,12 @@ out:
 	disks_stop(disks);
 	cache_stop(cache); /* no prefetch may report to the tree once it is gone */
 	fs_free(fs);
+	if (dry)
+		cache_dryrun_set_record(dry, NULL, NULL);
 	tree_free(tree);
 	disks_free(disks);
 	cache_free(cache);
+	cache_dryrun_free(dry);
 	if (locs)
 		arm_locations_free(locs, nlocs);
 	arm_client_free(arm);

@@ -107,6 +107,9 @@ struct tree_file {
 };
 
 int tree_new(struct cache *c, struct tree_cfg *cfg, struct tree **out);
+/* dry_run's recorder (cache_dryrun_set_record): line goes to .rpfs/ops. */
+void tree_ops_record(void *tree, const char *line);
+
 void tree_free(struct tree *t);
 void tree_set_notify(struct tree *t, const struct tree_notify *n);
 

@@ -86,6 +86,12 @@ void tree_ops_add(struct tree *t, const char *fmt, ...)
 	pthread_mutex_unlock(&t->mlock);
 }
 
+/* The recorder of dry_run's backend: one request line into .rpfs/ops. */
+void tree_ops_record(void *tree, const char *line)
+{
+	tree_ops_add(tree, "%s", line);
+}
+
 /* .rpfs/ops: oldest first. */
 int tree_render_ops(struct tree *t, char **out)
 {

@@ -306,6 +306,7 @@ static int be_patch(void *arg, const char *rg, const char *name, const struct ar
 
 static struct cache *C;
 static struct tree *T;
+static struct cache_dryrun *DRY; /* dry_run's decorator, when mcfg.dry_run */
 
 static struct tree_cfg mcfg; /* mutation options of the next setup() */
 static unsigned setup_conns; /* max_conns of the next setup() (0: 4) */
@@ -339,8 +340,16 @@ static void setup(unsigned ttl)
 	tc.locations[0].name = strdup("eastus");
 	tc.locations[1].name = strdup("westus");
 	tc.locations[2].name = strdup("centralus");
+	if (mcfg.dry_run) { /* as main.c: the fake behind dry_run's decorator */
+		struct cache_backend inner = be;
+
+		if (cache_dryrun_new(&inner, SUB, &DRY, &be))
+			abort();
+	}
 	if (cache_new(&be, &cc, &C) || tree_new(C, &tc, &T))
 		abort();
+	if (DRY)
+		cache_dryrun_set_record(DRY, tree_ops_record, T);
 	fk.n_list = fk.n_coll = fk.n_rp = fk.n_rg = 0;
 	fk.fail = 0;
 	fk.delay_ms = 0;
@@ -353,6 +362,8 @@ static void teardown(void)
 	cache_stop(C);
 	tree_free(T);
 	cache_free(C);
+	cache_dryrun_free(DRY);
+	DRY = NULL;
 }
 
 /* Resolve a slash-separated path; returns the errno of the first failure. */
@@ -844,7 +855,23 @@ static void test_mutations(void)
 	CHECK(strstr(s, " dry_run PUT /subscriptions/" SUB "/resourceGroups/other/providers/"
 			"Microsoft.Compute/restorePointCollections/web01-rpc {") != NULL);
 	CHECK(strstr(s, "rp-9 {\"properties\":{\"consistencyMode\":\"CrashConsistent\"}}") != NULL);
+	{ /* only the recorded lines: no result line of a request sent */
+		int puts = 0, dry = 0;
+
+		for (const char *p = s; (p = strstr(p, "PUT ")); p++, puts++)
+			;
+		for (const char *p = s; (p = strstr(p, "dry_run PUT ")); p++, dry++)
+			;
+		CHECK(puts == 2 && dry == 2);
+	}
 	free(s);
+	{ /* nothing changed at ARM, so nothing cached was expired */
+		int n = fk.n_coll, l = fk.n_list;
+
+		s = cat("eastus/RG1/web01-rpc/id");
+		free(s);
+		CHECK(fk.n_coll == n && fk.n_list == l);
+	}
 	teardown();
 	memset(&mcfg, 0, sizeof(mcfg));
 	mcfg.ro = 1;
