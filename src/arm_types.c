@@ -9,16 +9,25 @@
 
 #include "arm_types.h"
 
-/* Free the members of a disk. */
-void arm_disk_clear(struct arm_disk *d)
+/* Free the members of a disk that its JSON view holds again (all but the
+ * name; lun, size and lengths stay). */
+void arm_disk_strip(struct arm_disk *d)
 {
-	free(d->name);
 	free(d->caching);
 	free(d->storage_type);
 	free(d->disk_id);
 	free(d->disk_rp_id);
 	free(d->encryption_type);
 	free(d->json);
+	d->caching = d->storage_type = d->disk_id = d->disk_rp_id = NULL;
+	d->encryption_type = d->json = NULL;
+}
+
+/* Free the members of a disk. */
+void arm_disk_clear(struct arm_disk *d)
+{
+	arm_disk_strip(d);
+	free(d->name);
 	memset(d, 0, sizeof(*d));
 }
 

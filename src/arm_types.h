@@ -106,6 +106,7 @@ int arm_rp_disk_json(const struct arm_rp *rp, size_t i, char **out);
 int arm_rp_disk_rp_id(const struct arm_rp *rp, size_t i, char **out);
 
 void arm_disk_clear(struct arm_disk *d); /* frees members, not d itself */
+void arm_disk_strip(struct arm_disk *d); /* frees what the JSON view holds again; keeps name */
 void arm_rp_free(struct arm_rp *rp);
 void arm_rp_clear(struct arm_rp *rp); /* frees members, not rp itself */
 void arm_rpc_free(struct arm_rpc *rpc);

@@ -25,18 +25,8 @@ void cache_compact_coll(struct arm_rpc *r)
 	for (size_t i = 0; r && i < r->npoints; i++) {
 		if (!r->points[i].cjson)
 			continue;
-		for (size_t j = 0; j < r->points[i].ndisks; j++) {
-			struct arm_disk *d = &r->points[i].disks[j];
-
-			free(d->caching);
-			free(d->storage_type);
-			free(d->disk_id);
-			free(d->disk_rp_id);
-			free(d->encryption_type);
-			free(d->json);
-			d->caching = d->storage_type = d->disk_id = d->disk_rp_id = NULL;
-			d->encryption_type = d->json = NULL;
-		}
+		for (size_t j = 0; j < r->points[i].ndisks; j++)
+			arm_disk_strip(&r->points[i].disks[j]);
 	}
 }
 
