@@ -78,6 +78,22 @@ static int arm_errno_grant_409(const char *message)
 	return -EBUSY;
 }
 
+/* Azure Storage's answer to a read by SAS. */
+static int arm_errno_blob(int status)
+{
+	if (status >= 200 && status < 300)
+		return 0;
+	if (status == 401 || status == 403)
+		return -EACCES;
+	if (status == 404)
+		return -ENOENT;
+	if (status == 400 || status == 416)
+		return -EINVAL;
+	if (status == 409 || status == 412)
+		return -EBUSY;
+	return -EIO;
+}
+
 /* The one mapping from the outcome of an HTTP request to an errno. */
 int arm_errno_of(enum arm_errno_kind kind, int status, const char *code, const char *message,
 		 enum http_transport transport)
@@ -88,6 +104,8 @@ int arm_errno_of(enum arm_errno_kind kind, int status, const char *code, const c
 		return arm_errno_token(status, kind == ARM_ERRNO_IMDS);
 	if (kind == ARM_ERRNO_GRANT && status == 409)
 		return arm_errno_grant_409(message);
+	if (kind == ARM_ERRNO_BLOB)
+		return arm_errno_blob(status);
 	if (status >= 200 && status < 300)
 		return 0;
 	if (status == 0)

@@ -38,6 +38,9 @@ enum arm_errno_kind {
 			    (408, 429, 5xx) EIO, any other a refusal (EACCES) */
 	ARM_ERRNO_IMDS,	 /* IMDS: as a token endpoint, and 404 and 410 (the
 			    identity not ready yet, IMDS updating) are transient */
+	ARM_ERRNO_BLOB,	 /* Azure Storage with a SAS (a disk's bytes): 401/403
+			    EACCES, 404 ENOENT, 400/416 EINVAL, 409/412 (a lease,
+			    a changed blob) EBUSY, anything else EIO */
 };
 
 /* The one mapping from the outcome of an HTTP request to an errno: a

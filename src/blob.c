@@ -29,6 +29,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "arm_err.h"
 #include "blob.h"
 #include "blocking.h"
 #include "http.h"
@@ -110,22 +111,13 @@ static long long blob_backoff_ms(unsigned attempt, long retry_after)
 	return step / 2 + (long long)(r % (unsigned)(step / 2 + 1));
 }
 
-/* The errno of a final answer (status 0: transport failure rc). */
+/* The errno of an answer (arm_errno_of's storage rules); with no status,
+ * the request's own failure. */
 static int blob_errno(long status, int rc)
 {
 	if (!status)
 		return rc ? rc : -EIO;
-	if (status >= 200 && status < 300)
-		return 0;
-	if (status == 401 || status == 403)
-		return -EACCES;
-	if (status == 404)
-		return -ENOENT;
-	if (status == 400 || status == 416)
-		return -EINVAL;
-	if (status == 409 || status == 412)
-		return -EBUSY;
-	return -EIO;
+	return arm_errno_of(ARM_ERRNO_BLOB, (int)status, NULL, NULL, HTTP_T_NONE);
 }
 
 /* 1 when an answer is worth retrying. */

@@ -699,6 +699,18 @@ static void test_errno(void)
 	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 429, NULL, NULL, HTTP_T_NONE) == -EAGAIN);
 	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 0, NULL, NULL, HTTP_T_NONE) == -EIO);
 	CHECK(arm_errno_of(ARM_ERRNO_GRANT, 0, NULL, NULL, HTTP_T_CONNECT) == -EHOSTUNREACH);
+	/* Azure Storage, read by SAS (blob.c). */
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 206, NULL, NULL, HTTP_T_NONE) == 0);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 403, "AuthenticationFailed", NULL, HTTP_T_NONE) == -EACCES);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 401, NULL, NULL, HTTP_T_NONE) == -EACCES);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 404, NULL, NULL, HTTP_T_NONE) == -ENOENT);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 416, NULL, NULL, HTTP_T_NONE) == -EINVAL);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 400, NULL, NULL, HTTP_T_NONE) == -EINVAL);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 412, NULL, NULL, HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 409, NULL, NULL, HTTP_T_NONE) == -EBUSY);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 429, NULL, NULL, HTTP_T_NONE) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 503, NULL, NULL, HTTP_T_NONE) == -EIO);
+	CHECK(arm_errno_of(ARM_ERRNO_BLOB, 0, NULL, NULL, HTTP_T_TIMEOUT) == -ETIMEDOUT);
 	CHECK(http_transport_errno(HTTP_T_NONE) == 0 && http_transport_errno(HTTP_T_CONNECT) == -EHOSTUNREACH);
 	CHECK(http_transport_errno(HTTP_T_TIMEOUT) == -ETIMEDOUT && http_transport_errno(HTTP_T_BROKEN) == -EIO);
 	CHECK(arm_retryable(0, NULL, HTTP_T_TIMEOUT) && arm_retryable(599, NULL, HTTP_T_NONE));
