@@ -13,27 +13,9 @@ ARMSIM=$2
 CAP=${3:-64}
 NC=1000 NP=100
 here=$(cd "$(dirname "$0")" && pwd)
-SUB=8c1b6e44-2f0a-4d3e-9b57-1d4e3f6a9c20
-TOKEN=rpfs-bench-token
 OPTS="read_rate=10000,write_rate=10000,log_level=warning"
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/rpfs-bench-cap.XXXXXX")
-MNT=$TMP/mnt
-mkdir -p "$MNT"
-printf '%s\n' "$TOKEN" >"$TMP/token"
-chmod 600 "$TMP/token"
-APID=
-
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-cleanup() {
-	set +e
-	mountpoint -q "$MNT" 2>/dev/null && { fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT"; }
-	[ -n "$APID" ] && kill "$APID" 2>/dev/null && wait "$APID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-now_ns() { date +%s%N; }
+BENCH_NAME=cap
+. "$here/lib.sh"
 cell() { printf '| %s ' "$@"; printf '|\n'; }
 verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"; fi; }
 

@@ -18,30 +18,12 @@ ARMSIM=$2
 RUNS=${3:-3}
 here=$(cd "$(dirname "$0")" && pwd)
 export NODE_PATH=${NODE_PATH:-$here/node_modules}
-SUB=8c1b6e44-2f0a-4d3e-9b57-1d4e3f6a9c20
-TOKEN=rpfs-bench-token
 LAT=30
 CONNS=8  # rpfs's disk_conns default, and the SDK's parallelism
 CACHE=256 # rpfs's disk_cache default (MiB)
 DAPI=2025-01-02
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/rpfs-bench-disks.XXXXXX")
-MNT=$TMP/mnt
-mkdir -p "$MNT"
-printf '%s\n' "$TOKEN" >"$TMP/token"
-chmod 600 "$TMP/token"
-APID=
-
-say() { printf 'bench: %s\n' "$*" >&2; }
-die() { say "error: $*"; exit 1; }
-cleanup() {
-	set +e
-	mountpoint -q "$MNT" 2>/dev/null && { fusermount3 -u "$MNT" 2>/dev/null || fusermount3 -uz "$MNT"; }
-	[ -n "$APID" ] && kill "$APID" 2>/dev/null && wait "$APID" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-now_ns() { date +%s%N; }
+BENCH_NAME=disks
+. "$here/lib.sh"
 ms_since() { awk -v a="$1" -v b="$(now_ns)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'; }
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
