@@ -597,9 +597,15 @@ static void test_prefetch_order(void)
 	setup_conns = 1;
 	setup(60);
 	setup_conns = 0;
-	fk.delay_ms = 100;
+	fk.delay_ms = 300; /* the others are queued while the first is fetched */
 	cache_prefetch(C, "RG1", "web01-rpc"); /* the one thread takes it at once */
-	usleep(20 * 1000);
+	for (int i = 0; i < 500 && n < 1; i++) { /* until its fetch has begun */
+		usleep(10 * 1000);
+		pthread_mutex_lock(&fk.lock);
+		n = fk.norder;
+		pthread_mutex_unlock(&fk.lock);
+	}
+	CHECK(n == 1);
 	cache_prefetch(C, "rg1", "web01-dr");
 	cache_prefetch(C, "other", "db-rpc");
 	cache_prefetch_first(C, "OTHER", "db-rpc"); /* names match as ARM's do */
