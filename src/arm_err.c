@@ -158,16 +158,23 @@ int arm_retryable(int status, const char *code, enum http_transport transport)
  * "equal jitter": half the step fixed, half random from rnd. */
 long arm_backoff_ms(unsigned attempt, long retry_after_s, unsigned rnd)
 {
-	long step;
-
 	if (retry_after_s >= 0) {
 		if (retry_after_s > ARM_RETRY_AFTER_MAX)
 			retry_after_s = ARM_RETRY_AFTER_MAX;
 		return retry_after_s * 1000 + (long)(rnd % 251);
 	}
-	step = 250L << (attempt > 6 ? 6 : attempt);
-	if (step > 16000)
-		step = 16000;
+	return arm_backoff_step_ms(attempt, 250, 16000, rnd);
+}
+
+/* Exponential backoff with "equal jitter": the step is base_ms doubled per
+ * attempt (at most 64 times, never above max_ms); half of it is fixed,
+ * half random from rnd. */
+long arm_backoff_step_ms(unsigned attempt, long base_ms, long max_ms, unsigned rnd)
+{
+	long step = base_ms << (attempt > 6 ? 6 : attempt);
+
+	if (step > max_ms)
+		step = max_ms;
 	return step / 2 + (long)(rnd % (unsigned)(step / 2 + 1));
 }
 

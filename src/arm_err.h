@@ -64,4 +64,8 @@ int arm_retryable(int status, const char *code, enum http_transport transport);
  * Otherwise exponential backoff with jitter taken from rnd.  Pure. */
 long arm_backoff_ms(unsigned attempt, long retry_after_s, unsigned rnd);
 
+/* The exponential part alone (arm_backoff_ms's, and the blob reader's with
+ * its own base and ceiling). */
+long arm_backoff_step_ms(unsigned attempt, long base_ms, long max_ms, unsigned rnd);
+
 #endif

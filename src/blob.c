@@ -99,16 +99,12 @@ int blob_url_ok(const char *sas)
 static long long blob_backoff_ms(unsigned attempt, long retry_after)
 {
 	unsigned r = 0;
-	long long step;
 
 	if (retry_after >= 0)
 		return (long long)(retry_after > 60 ? 60 : retry_after) * 1000;
-	step = (long long)BLOB_BACKOFF_MS << (attempt > 6 ? 6 : attempt);
-	if (step > BLOB_BACKOFF_MAX_MS)
-		step = BLOB_BACKOFF_MAX_MS;
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (unsigned)blob_now_ms();
-	return step / 2 + (long long)(r % (unsigned)(step / 2 + 1));
+	return arm_backoff_step_ms(attempt, BLOB_BACKOFF_MS, BLOB_BACKOFF_MAX_MS, r);
 }
 
 /* The errno of an answer (arm_errno_of's storage rules); with no status,
